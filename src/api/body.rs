@@ -1,0 +1,229 @@
+//! The JSON body extractor every write endpoint uses: checks the media type, enforces the body
+//! limit, rejects unknown fields with the field named, and reports every invalid value as a 422
+//! with one entry per field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldError};
+
+/// A request body parsed from JSON and validated.
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let media_type_ok = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        let limit = req
+            .app_data::<web::PayloadConfig>()
+            .map(|_| crate::config::BODY_LIMIT_BYTES)
+            .unwrap_or(crate::config::BODY_LIMIT_BYTES);
+        Box::pin(async move {
+            if !media_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as Content-Type: application/json".to_owned(),
+                ));
+            }
+            let bytes = bytes.await.map_err(|err| {
+                let status = err.as_response_error().status_code();
+                if status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(limit)
+                } else {
+                    ApiError::BadRequest {
+                        code: "unreadable-body",
+                        detail: format!("cannot read the request body: {err}"),
+                    }
+                }
+            })?;
+            let value: T = parse(&bytes)?;
+            validate(&value)?;
+            Ok(JsonBody(value))
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(text) = value.to_str() else {
+        return false;
+    };
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses JSON, naming the field at fault when the shape is wrong.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.is_empty() {
+        return Err(ApiError::BadRequest {
+            code: "malformed-json",
+            detail: "the request body is empty; send a JSON object".to_owned(),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        use serde_json::error::Category;
+        match inner.classify() {
+            Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let field = match backticked(&message) {
+                    // The path of an unknown field already ends with it; a missing field's
+                    // path is its parent.
+                    Some(name)
+                        if message.starts_with("unknown field")
+                            || message.starts_with("missing field") =>
+                    {
+                        if path == "." || path.is_empty() {
+                            name.to_owned()
+                        } else if path == name || path.ends_with(&format!(".{name}")) {
+                            path
+                        } else {
+                            format!("{path}.{name}")
+                        }
+                    }
+                    _ => path,
+                };
+                let message = if message.starts_with("unknown field") {
+                    "unknown field: not part of this resource (check the spelling)".to_owned()
+                } else {
+                    message
+                };
+                ApiError::Validation(vec![FieldError::new(field, message)])
+            }
+            _ => ApiError::BadRequest {
+                code: "malformed-json",
+                detail: format!("the request body is not valid JSON: {inner}"),
+            },
+        }
+    })?;
+    de.end().map_err(|err| ApiError::BadRequest {
+        code: "malformed-json",
+        detail: format!("the request body is not valid JSON: {err}"),
+    })?;
+    Ok(value)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// Runs the validator rules and reports every failing field.
+pub fn validate<T: Validate>(value: &T) -> Result<(), ApiError> {
+    match value.validate() {
+        Ok(()) => Ok(()),
+        Err(errors) => {
+            let mut out = Vec::new();
+            flatten(&errors, "", &mut out);
+            out.sort_by(|a, b| a.field.cmp(&b.field));
+            Err(ApiError::Validation(out))
+        }
+    }
+}
+
+fn flatten(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| format!("is invalid ({})", e.code));
+                    out.push(FieldError::new(path.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => flatten(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    flatten(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        name: String,
+        count: u32,
+    }
+
+    fn field_of(err: ApiError) -> String {
+        match err {
+            ApiError::Validation(list) => list[0].field.clone(),
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_named() {
+        let err = parse::<Sample>(br#"{"name":"a","count":1,"colour":"red"}"#).unwrap_err();
+        assert_eq!(field_of(err), "colour");
+        let err = parse::<Sample>(br#"{"name":"a"}"#).unwrap_err();
+        assert_eq!(field_of(err), "count");
+        let err = parse::<Sample>(br#"{"name":"a","count":-1}"#).unwrap_err();
+        assert_eq!(field_of(err), "count");
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests() {
+        assert!(matches!(
+            parse::<Sample>(br#"{"name": "#),
+            Err(ApiError::BadRequest { .. })
+        ));
+        assert!(matches!(
+            parse::<Sample>(br#"{"name":"a","count":1} trailing"#),
+            Err(ApiError::BadRequest { .. })
+        ));
+        assert!(matches!(
+            parse::<Sample>(b""),
+            Err(ApiError::BadRequest { .. })
+        ));
+    }
+}

@@ -1,0 +1,204 @@
+//! Turns every error response into problem+json, whoever produced it (cogov's handlers, actix's
+//! extractors and router, the HTTP layer), fills in `instance` and `request_id`, and echoes the
+//! request id in `X-Request-Id` on every response.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use tracing_actix_web::RequestId;
+use utoipa::ToResponse;
+
+use crate::error::{problem_response, ApiError, Problem};
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Headers of the original error response that the problem response keeps.
+const KEPT_HEADERS: [HeaderName; 4] = [
+    header::ETAG,
+    header::RETRY_AFTER,
+    header::ALLOW,
+    header::LOCATION,
+];
+
+pub async fn finish_response<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    // Read what is needed before the call: holding a clone of the request across it would stop
+    // the router from writing the matched path into it.
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let res = next.call(req).await?;
+    let mut res = if res.status().as_u16() >= 400 {
+        rewrite(res, request_id.as_deref())
+    } else {
+        res.map_into_left_body()
+    };
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), id);
+    }
+    Ok(res)
+}
+
+/// Replaces an error response with its problem document (cogov's own errors are rendered by
+/// `ApiError` without the request; the request's path and id are added here).
+fn rewrite<B, L>(
+    res: ServiceResponse<B>,
+    request_id: Option<&str>,
+) -> ServiceResponse<EitherBody<L>> {
+    let status = res.status();
+    let mut problem: Problem = match res.response().error() {
+        Some(err) => match err.as_error::<ApiError>() {
+            Some(api) => api.problem(),
+            None => ApiError::Other {
+                status,
+                detail: if status.is_client_error() {
+                    err.to_string()
+                } else {
+                    "the server could not handle this request".to_owned()
+                },
+            }
+            .problem(),
+        },
+        None if status == actix_web::http::StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::MethodNotAllowed.problem()
+        }
+        None => ApiError::Other {
+            status,
+            detail: status.canonical_reason().unwrap_or("error").to_lowercase(),
+        }
+        .problem(),
+    };
+    problem.instance = Some(res.request().path().to_owned());
+    problem.request_id = request_id.map(str::to_owned);
+    let mut fresh = problem_response(status, &problem);
+    for name in &KEPT_HEADERS {
+        if let Some(value) = res.headers().get(name) {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, fresh).map_into_right_body()
+}
+
+/// The route of last resort: 404 problem+json.
+pub async fn no_such_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
+        "no such route; the API is described at /api/v1/openapi.json".to_owned(),
+    ))
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest {
+        code: "bad-query",
+        detail: format!("invalid query string: {err}"),
+    }
+    .into()
+}
+
+pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound(format!("no such resource ({err})")).into()
+}
+
+// Reusable error responses for the OpenAPI document.
+
+#[derive(ToResponse)]
+#[response(
+    description = "The request cannot be read: malformed JSON, a bad query string or header.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:malformed-json", "title": "Bad Request", "status": 400,
+        "detail": "the request body is not valid JSON: EOF while parsing an object at line 1 column 9",
+        "code": "malformed-json", "instance": "/api/v1/councils", "request_id": "01936d4e-6000-7000-8000-000000000001"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct BadRequest(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "No such resource (also for malformed ids).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:not-found", "title": "Not Found", "status": 404,
+        "detail": "no council with id 01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "code": "not-found",
+        "instance": "/api/v1/councils/01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "request_id": "01936d4e-6000-7000-8000-000000000001"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct NotFound(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Conflicts with stored state: a duplicate unique value, a record still referenced by others, or a seat change that breaks a composition rule (`broken_rules` lists them; retry with `allow_rule_violation=true` to record an override).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:composition-rule-violation", "title": "Conflict", "status": 409,
+        "detail": "this change would break 1 composition rule: community parity; pass allow_rule_violation=true to make it anyway (the override is recorded)",
+        "code": "composition-rule-violation", "instance": "/api/v1/councils/01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11/seats",
+        "broken_rules": [{"index": 0, "name": "community parity", "passed": false,
+            "explanation": "families + students + community_organizations = 3 does not satisfy district + administrators + teachers + classified_staff = 4 (voting seats; required ≥)"}]})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct Conflict(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "`If-Match` does not name the current version; read the resource again.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:precondition-failed", "title": "Precondition Failed", "status": 412,
+        "detail": "the resource has changed since you read it (current ETag \"4\"); read it again and retry",
+        "code": "precondition-failed", "instance": "/api/v1/councils/01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct PreconditionFailed(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The change was sent without `If-Match`.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:precondition-required", "title": "Precondition Required", "status": 428,
+        "detail": "send If-Match with the ETag from your last read of this resource",
+        "code": "precondition-required", "instance": "/api/v1/councils/01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct PreconditionRequired(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is larger than 256 KiB.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:payload-too-large", "title": "Payload Too Large", "status": 413,
+        "detail": "request body larger than 262144 bytes", "code": "payload-too-large", "instance": "/api/v1/people"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct PayloadTooLarge(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is not `application/json`.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:unsupported-media-type", "title": "Unsupported Media Type", "status": 415,
+        "detail": "send the body as Content-Type: application/json", "code": "unsupported-media-type", "instance": "/api/v1/people"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct UnsupportedMediaType(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Fields hold invalid values; `errors` lists every one.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:validation-failed", "title": "Unprocessable Entity", "status": 422,
+        "detail": "invalid request: name: must be 1 to 200 characters; time_zone: must be an IANA time zone such as America/Los_Angeles",
+        "code": "validation-failed", "instance": "/api/v1/schools",
+        "errors": [{"field": "name", "message": "must be 1 to 200 characters"},
+                   {"field": "time_zone", "message": "must be an IANA time zone such as America/Los_Angeles"}]})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct Unprocessable(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The database is unreachable or overloaded; retry after `Retry-After` seconds.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:unavailable", "title": "Service Unavailable", "status": 503,
+        "detail": "database unavailable: timed out waiting for connection", "code": "unavailable", "instance": "/api/v1/councils"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct Unavailable(Problem);

@@ -1,0 +1,318 @@
+//! `/api/v1/schools`
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::body::JsonBody;
+use super::fields::{self, patch, patch_nullable};
+use super::paging::{list_response, split_page, PageRequest};
+use super::preconditions::{
+    created_response, resource_response, updated_response, IfMatch, CACHE_REVALIDATE,
+};
+use crate::app::AppState;
+use crate::db::{self, schools::School};
+use crate::error::ApiError;
+
+/// A school. Its `district_code` is the district's own identifier for it and is unique.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "name": "Roosevelt Community School",
+    "district_code": "19-64733-1937234", "time_zone": "America/Los_Angeles",
+    "address": "456 S Mathews St, Los Angeles, CA 90033",
+    "created_at": "2026-11-25T08:41:42.123456Z", "updated_at": "2026-11-25T08:41:42.123456Z", "version": 1
+}))]
+pub struct SchoolResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub district_code: String,
+    /// IANA time zone of the school; meeting times are shown in it.
+    pub time_zone: String,
+    pub address: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Increases with every change; the `ETag` is this number in quotes.
+    pub version: i64,
+}
+
+impl From<School> for SchoolResponse {
+    fn from(s: School) -> Self {
+        SchoolResponse {
+            id: Uuid::parse_str(&s.id).unwrap_or_default(),
+            name: s.name,
+            district_code: s.district_code,
+            time_zone: s.time_zone,
+            address: s.address,
+            created_at: s.created_at.and_utc(),
+            updated_at: s.updated_at.and_utc(),
+            version: s.version,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Roosevelt Community School", "district_code": "19-64733-1937234",
+    "time_zone": "America/Los_Angeles", "address": "456 S Mathews St, Los Angeles, CA 90033"}))]
+pub struct CreateSchool {
+    #[validate(custom(function = "fields::name"))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    #[validate(custom(function = "fields::code"))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub district_code: String,
+    /// IANA time zone, e.g. `America/Los_Angeles`.
+    #[validate(custom(function = "fields::time_zone"))]
+    pub time_zone: String,
+    #[validate(custom(function = "fields::address"))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub address: Option<String>,
+}
+
+/// Only the fields sent are changed; `null` clears an optional field.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Roosevelt Community High School", "address": null}))]
+pub struct UpdateSchool {
+    #[validate(custom(function = "fields::name"))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    #[validate(custom(function = "fields::code"))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub district_code: Option<String>,
+    #[validate(custom(function = "fields::time_zone"))]
+    pub time_zone: Option<String>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[validate(custom(function = "fields::address"))]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 500)]
+    pub address: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SchoolListParams {
+    /// Only the school with this district code.
+    pub district_code: Option<String>,
+    /// Only schools whose name contains this text (case-insensitive).
+    pub q: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SchoolList {
+    pub items: Vec<SchoolResponse>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn location(id: &str) -> String {
+    format!("/api/v1/schools/{id}")
+}
+
+/// List schools
+#[utoipa::path(get, path = "/api/v1/schools", tag = "schools", params(SchoolListParams),
+    responses(
+        (status = 200, description = "A page of schools in creation order; `Link: <…>; rel=\"next\"` when there are more.", body = SchoolList),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable)))]
+pub async fn list_schools(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    params: web::Query<SchoolListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
+    let filter = db::schools::SchoolFilter {
+        district_code: params.district_code,
+        name_contains: params.q,
+    };
+    let rows = state.db.read(|conn| {
+        db::schools::list(conn, &filter, page.after.as_deref(), page.fetch())
+            .map_err(ApiError::from)
+    })?;
+    let (rows, next) = split_page(rows, &page, |s| &s.id);
+    let items: Vec<SchoolResponse> = rows.into_iter().map(Into::into).collect();
+    Ok(list_response(&req, &items, next))
+}
+
+/// Create a school
+#[utoipa::path(post, path = "/api/v1/schools", tag = "schools", request_body = CreateSchool,
+    responses(
+        (status = 201, description = "Created; `Location` names the new school.", body = SchoolResponse,
+            headers(("Location" = String, description = "URL of the new school"), ("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 409, response = super::problems::Conflict),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 503, response = super::problems::Unavailable)))]
+pub async fn create_school(
+    state: web::Data<AppState>,
+    body: JsonBody<CreateSchool>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let now = db::now();
+    let row = School {
+        id: Uuid::now_v7().to_string(),
+        name: body.name,
+        district_code: body.district_code,
+        time_zone: body.time_zone,
+        address: body.address,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    state
+        .db
+        .write(|conn| db::schools::insert(conn, &row).map_err(duplicate_code))?;
+    let version = row.version;
+    let loc = location(&row.id);
+    Ok(created_response(
+        loc,
+        &SchoolResponse::from(row),
+        version,
+        CACHE_REVALIDATE,
+    ))
+}
+
+fn duplicate_code(err: diesel::result::Error) -> ApiError {
+    match ApiError::from(err) {
+        ApiError::Conflict {
+            code: "duplicate", ..
+        } => ApiError::Conflict {
+            code: "duplicate",
+            detail: "another school already has this district_code".to_owned(),
+        },
+        other => other,
+    }
+}
+
+/// Get a school
+#[utoipa::path(get, path = "/api/v1/schools/{school_id}", tag = "schools",
+    params(("school_id" = Uuid, Path, description = "The school's id"),
+           ("If-None-Match" = Option<String>, Header, description = "ETag from an earlier read; 304 if unchanged")),
+    responses(
+        (status = 200, description = "The school, with its `ETag`.", body = SchoolResponse),
+        (status = 304, description = "Unchanged since the ETag in `If-None-Match`."),
+        (status = 404, response = super::problems::NotFound),
+        (status = 503, response = super::problems::Unavailable)))]
+pub async fn find_school(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner().to_string();
+    let row = state
+        .db
+        .read(|conn| db::schools::find(conn, &id).map_err(ApiError::from))?
+        .ok_or_else(|| ApiError::not_found("school", &id))?;
+    let version = row.version;
+    Ok(resource_response(
+        &req,
+        &SchoolResponse::from(row),
+        version,
+        CACHE_REVALIDATE,
+    ))
+}
+
+/// Change a school
+#[utoipa::path(patch, path = "/api/v1/schools/{school_id}", tag = "schools", request_body = UpdateSchool,
+    params(("school_id" = Uuid, Path, description = "The school's id"),
+           ("If-Match" = String, Header, description = "The school's current ETag")),
+    responses(
+        (status = 200, description = "The changed school, with its new `ETag`.", body = SchoolResponse),
+        (status = 400, response = super::problems::BadRequest),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 413, response = super::problems::PayloadTooLarge),
+        (status = 415, response = super::problems::UnsupportedMediaType),
+        (status = 422, response = super::problems::Unprocessable),
+        (status = 428, response = super::problems::PreconditionRequired),
+        (status = 503, response = super::problems::Unavailable)))]
+pub async fn update_school(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: JsonBody<UpdateSchool>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::required(&req)?;
+    let id = id.into_inner().to_string();
+    let body = body.into_inner();
+    let row = state.db.write(|conn| {
+        let mut row =
+            db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
+        if_match.check(row.version)?;
+        patch(&mut row.name, &body.name);
+        patch(&mut row.district_code, &body.district_code);
+        patch(&mut row.time_zone, &body.time_zone);
+        patch_nullable(&mut row.address, &body.address);
+        row.version += 1;
+        row.updated_at = db::now();
+        db::schools::update(conn, &row).map_err(duplicate_code)?;
+        Ok::<_, ApiError>(row)
+    })?;
+    let version = row.version;
+    Ok(updated_response(
+        &SchoolResponse::from(row),
+        version,
+        CACHE_REVALIDATE,
+    ))
+}
+
+/// Delete a school
+///
+/// Refused with 409 while councils belong to the school.
+#[utoipa::path(delete, path = "/api/v1/schools/{school_id}", tag = "schools",
+    params(("school_id" = Uuid, Path, description = "The school's id"),
+           ("If-Match" = String, Header, description = "The school's current ETag")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        (status = 412, response = super::problems::PreconditionFailed),
+        (status = 428, response = super::problems::PreconditionRequired),
+        (status = 503, response = super::problems::Unavailable)))]
+pub async fn delete_school(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::required(&req)?;
+    let id = id.into_inner().to_string();
+    state.db.write(|conn| {
+        let row =
+            db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
+        if_match.check(row.version)?;
+        db::schools::delete(conn, &row).map_err(|e| {
+            still_referenced(
+                e,
+                "councils still belong to this school; delete or move them first",
+            )
+        })
+    })?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Maps a foreign-key refusal on delete to a 409 that says what still refers to the record.
+pub fn still_referenced(err: diesel::result::Error, detail: &str) -> ApiError {
+    match ApiError::from(err) {
+        ApiError::Conflict {
+            code: "still-referenced",
+            ..
+        } => ApiError::Conflict {
+            code: "still-referenced",
+            detail: detail.to_owned(),
+        },
+        other => other,
+    }
+}

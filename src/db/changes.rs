@@ -1,0 +1,178 @@
+//! The change log: every write appends one row here in the same transaction, and a delete leaves
+//! a tombstone. Sync feeds, webhooks and reports read from this one table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::changes;
+use super::AnyConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Deleted => "deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = changes)]
+pub struct Change {
+    pub seq: i64,
+    pub resource: String,
+    pub resource_id: String,
+    pub action: String,
+    pub version: i64,
+    pub occurred_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = changes)]
+struct NewChange<'a> {
+    resource: &'a str,
+    resource_id: &'a str,
+    action: &'a str,
+    version: i64,
+    occurred_at: NaiveDateTime,
+}
+
+/// Appends one change. Call it inside the transaction that made the change.
+pub fn record(
+    conn: &mut AnyConnection,
+    resource: &str,
+    resource_id: &str,
+    action: Action,
+    version: i64,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(changes::table)
+        .values(NewChange {
+            resource,
+            resource_id,
+            action: action.as_str(),
+            version,
+            occurred_at: at,
+        })
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Changes to one resource, oldest first.
+pub fn for_resource(
+    conn: &mut AnyConnection,
+    resource: &str,
+    resource_id: &str,
+) -> QueryResult<Vec<Change>> {
+    changes::table
+        .filter(changes::resource.eq(resource))
+        .filter(changes::resource_id.eq(resource_id))
+        .order(changes::seq.asc())
+        .select(Change::as_select())
+        .load(conn)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`; used as `lower(column) LIKE lower(pattern)` so that matching ignores case on
+    /// both backends in the same way.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` escaped (escape char `\`).
+pub fn contains_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Writes a versioned row and its change entry: `insert`, `update` (by id, all columns) and
+/// `delete` (checks the version, leaves a tombstone). Each aggregate module invokes it once.
+macro_rules! versioned_writes {
+    ($table:ident, $row:ty, $resource:literal) => {
+        /// Inserts the row and records `created`.
+        pub fn insert(conn: &mut $crate::db::AnyConnection, row: &$row) -> diesel::QueryResult<()> {
+            diesel::insert_into($table::table)
+                .values(row)
+                .execute(conn)?;
+            $crate::db::changes::record(
+                conn,
+                $resource,
+                &row.id,
+                $crate::db::changes::Action::Created,
+                row.version,
+                row.created_at,
+            )
+        }
+
+        /// Saves every column of the row (its `version` and `updated_at` already advanced) and
+        /// records `updated`.
+        pub fn update(conn: &mut $crate::db::AnyConnection, row: &$row) -> diesel::QueryResult<()> {
+            let n = diesel::update($table::table.find(&row.id))
+                .set(row)
+                .execute(conn)?;
+            if n == 0 {
+                return Err(diesel::result::Error::NotFound);
+            }
+            $crate::db::changes::record(
+                conn,
+                $resource,
+                &row.id,
+                $crate::db::changes::Action::Updated,
+                row.version,
+                row.updated_at,
+            )
+        }
+
+        /// Deletes the row and records a `deleted` tombstone.
+        pub fn delete(conn: &mut $crate::db::AnyConnection, row: &$row) -> diesel::QueryResult<()> {
+            let n = diesel::delete($table::table.find(&row.id)).execute(conn)?;
+            if n == 0 {
+                return Err(diesel::result::Error::NotFound);
+            }
+            $crate::db::changes::record(
+                conn,
+                $resource,
+                &row.id,
+                $crate::db::changes::Action::Deleted,
+                row.version + 1,
+                $crate::db::now(),
+            )
+        }
+
+        /// The row with this id, if any.
+        pub fn find(
+            conn: &mut $crate::db::AnyConnection,
+            id: &str,
+        ) -> diesel::QueryResult<Option<$row>> {
+            $table::table
+                .find(id)
+                .select(<$row>::as_select())
+                .first(conn)
+                .optional()
+        }
+    };
+}
+pub(crate) use versioned_writes;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(super::contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

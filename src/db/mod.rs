@@ -1,0 +1,324 @@
+//! Storage: one connection type for both backends, the pools, and the SQLite settings.
+//!
+//! The backend is chosen from the URL scheme (`sqlite://…` or `postgres://…`). Reads go through a
+//! pool of `pool_size` connections. On SQLite every write goes through a single writer connection
+//! and begins with `BEGIN IMMEDIATE`, so writers queue instead of failing with "database is locked";
+//! on PostgreSQL writes share the read pool.
+
+pub mod changes;
+pub mod councils;
+pub mod dialect;
+pub mod people;
+pub mod schema;
+pub mod schools;
+pub mod seats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+/// The one connection type that every query in `db/` is written against.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// Which database a URL points at. Anything but these two schemes is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A file path (the part after `sqlite://`).
+    Sqlite(PathBuf),
+    /// A libpq connection URL, passed through unchanged.
+    Postgres(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("COGOV_DATABASE_URL must start with sqlite:// or postgres:// (got scheme {0:?})")]
+    UnknownScheme(String),
+    #[error("the SQLite URL names no file; use e.g. sqlite://./data/cogov.db")]
+    EmptySqlitePath,
+    #[error("cannot create the directory for the SQLite database {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("cannot set up the connection pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("cannot run migrations: {0}")]
+    Migrate(String),
+    #[error("cannot set up the SQLite database: {0}")]
+    Sqlite(String),
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Self, StartupError> {
+        if let Some(rest) = url.strip_prefix("sqlite://") {
+            if rest.is_empty() {
+                return Err(StartupError::EmptySqlitePath);
+            }
+            return Ok(Target::Sqlite(PathBuf::from(rest)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres(url.to_owned()));
+        }
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or(url);
+        Err(StartupError::UnknownScheme(scheme.to_owned()))
+    }
+
+    /// The URL with any password removed, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Target::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Target::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    parsed.to_string()
+                }
+                Err(_) => "postgres://(unparsable url)".to_owned(),
+            },
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Target::Sqlite(_) => "sqlite",
+            Target::Postgres(_) => "postgres",
+        }
+    }
+
+    fn connect(&self) -> Result<AnyConnection, diesel::ConnectionError> {
+        match self {
+            Target::Sqlite(path) => {
+                SqliteConnection::establish(&path.to_string_lossy()).map(AnyConnection::Sqlite)
+            }
+            Target::Postgres(url) => PgConnection::establish(url).map(AnyConnection::Postgresql),
+        }
+    }
+}
+
+/// Opens connections for r2d2 by URL scheme (the derive's own `establish` tries PostgreSQL first
+/// and then SQLite, which hides the real error of a bad PostgreSQL URL).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: Target,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        self.target.connect().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Per-connection SQLite settings: WAL, foreign keys, a busy timeout, and the durability level.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas {
+    synchronous_full: bool,
+}
+
+impl CustomizeConnection<AnyConnection, r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        let synchronous = if self.synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(r2d2::Error::QueryError)
+    }
+}
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub pool_size: u32,
+    pub sqlite_synchronous_full: bool,
+    pub connect_timeout: Duration,
+}
+
+/// The pools the application uses. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    read: Pool,
+    write: Pool,
+    target: Target,
+}
+
+/// Why a connection could not be had from the pool (all connections busy for too long, or the
+/// database went away).
+#[derive(Debug, thiserror::Error)]
+#[error("database unavailable: {0}")]
+pub struct Unavailable(#[from] r2d2::PoolError);
+
+impl Db {
+    /// Opens the database named by `options.url`. Tries one connection first so that a wrong URL
+    /// or an unreachable server fails at once with the driver's own message.
+    pub fn open(options: &DbOptions) -> Result<Self, StartupError> {
+        let target = Target::parse(&options.url)?;
+        if let Target::Sqlite(path) = &target {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| StartupError::CreateDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let mut probe = target.connect()?;
+        if let Target::Sqlite(_) = &target {
+            // WAL is a property of the file: set it once, before the pools open connections
+            // concurrently (switching modes needs the database to itself).
+            probe
+                .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+                .map_err(|e| StartupError::Sqlite(format!("cannot enable WAL: {e}")))?;
+        }
+        drop(probe);
+
+        let manager = Manager {
+            target: target.clone(),
+        };
+        let builder = || {
+            r2d2::Pool::builder()
+                .test_on_check_out(false)
+                .connection_timeout(options.connect_timeout)
+        };
+        let (read, write) = match &target {
+            Target::Sqlite(_) => {
+                let pragmas = SqlitePragmas {
+                    synchronous_full: options.sqlite_synchronous_full,
+                };
+                let write = builder()
+                    .max_size(1)
+                    .connection_customizer(Box::new(pragmas))
+                    .build(manager.clone())?;
+                let read = builder()
+                    .max_size(options.pool_size.max(1))
+                    .connection_customizer(Box::new(pragmas))
+                    .build(manager)?;
+                (read, write)
+            }
+            Target::Postgres(_) => {
+                let pool = builder()
+                    .max_size(options.pool_size.max(1))
+                    .build(manager)?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Db {
+            read,
+            write,
+            target,
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Runs `f` on a read connection (no transaction: each statement sees committed data).
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<Unavailable>,
+    {
+        let mut conn = self.read.get().map_err(Unavailable)?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in a write transaction on the writer connection; commits on `Ok`, rolls back on
+    /// `Err`.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<Unavailable>,
+    {
+        let mut conn = self.write.get().map_err(Unavailable)?;
+        dialect::write_transaction(&mut conn, f)
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, StartupError> {
+        let mut conn = self
+            .write
+            .get()
+            .map_err(|e| StartupError::Migrate(e.to_string()))?;
+        dialect::run_migrations(&mut conn).map_err(StartupError::Migrate)
+    }
+
+    /// True when the database answers a trivial query.
+    pub fn ping(&self) -> bool {
+        match self.read.get() {
+            Ok(mut conn) => conn.ping().is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// The clock every stored timestamp comes from: UTC, truncated to microseconds so that both
+/// backends store and return the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    crate::domain::truncate_to_micros(chrono::Utc::now().naive_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_picks_the_backend() {
+        assert_eq!(
+            Target::parse("sqlite://./data/cogov.db").unwrap(),
+            Target::Sqlite(PathBuf::from("./data/cogov.db"))
+        );
+        assert!(matches!(
+            Target::parse("postgres://u@127.0.0.1/test"),
+            Ok(Target::Postgres(_))
+        ));
+        assert!(matches!(
+            Target::parse("postgresql://u@127.0.0.1/test"),
+            Ok(Target::Postgres(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_not_turned_into_files() {
+        let err = Target::parse("mysql://root@localhost/test").unwrap_err();
+        assert!(err.to_string().contains("\"mysql\""), "{err}");
+        assert!(Target::parse("./data/cogov.db").is_err());
+        assert!(matches!(
+            Target::parse("sqlite://"),
+            Err(StartupError::EmptySqlitePath)
+        ));
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let t = Target::parse("postgres://app:s3cret@db.internal:5432/cogov").unwrap();
+        let shown = t.redacted();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.internal"), "{shown}");
+    }
+}

@@ -1,0 +1,67 @@
+//! People: anyone who holds a seat, files a request or signs in.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::changes::{contains_pattern, lower, versioned_writes};
+use super::schema::people;
+use super::AnyConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = people, treat_none_as_null = true)]
+pub struct Person {
+    pub id: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub preferred_language: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+versioned_writes!(people, Person, "person");
+
+#[derive(Debug, Default)]
+pub struct PersonFilter {
+    pub name_contains: Option<String>,
+    pub email: Option<String>,
+    pub preferred_language: Option<String>,
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &PersonFilter,
+    after: Option<&str>,
+    fetch: i64,
+) -> QueryResult<Vec<Person>> {
+    let mut query = people::table.select(Person::as_select()).into_boxed();
+    if let Some(text) = &filter.name_contains {
+        query = query.filter(
+            lower(people::display_name)
+                .like(lower(contains_pattern(text)))
+                .escape('\\'),
+        );
+    }
+    if let Some(email) = &filter.email {
+        query = query.filter(lower(people::email.assume_not_null()).eq(lower(email.clone())));
+    }
+    if let Some(lang) = &filter.preferred_language {
+        query = query.filter(people::preferred_language.eq(lang.clone()));
+    }
+    if let Some(after) = after {
+        query = query.filter(people::id.gt(after.to_owned()));
+    }
+    query.order(people::id.asc()).limit(fetch).load(conn)
+}
+
+/// The people with these ids (for showing seat holders by name).
+pub fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<Person>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    people::table
+        .filter(people::id.eq_any(ids))
+        .select(Person::as_select())
+        .load(conn)
+}

@@ -1,0 +1,118 @@
+//! The one table list for both backends. Written by hand with portable column types only
+//! (see docs/DATABASE.md); a test checks that both migration folders produce these columns.
+
+diesel::table! {
+    schools (id) {
+        id -> Text,
+        name -> Text,
+        district_code -> Text,
+        time_zone -> Text,
+        address -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    people (id) {
+        id -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        preferred_language -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    councils (id) {
+        id -> Text,
+        school_id -> Nullable<Text>,
+        kind -> Text,
+        regime -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        quorum_basis -> Text,
+        regular_notice_hours -> BigInt,
+        special_notice_hours -> BigInt,
+        composition_rules -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    seats (id) {
+        id -> Text,
+        council_id -> Text,
+        constituency -> Text,
+        title -> Text,
+        voting -> Bool,
+        term_start -> Nullable<Date>,
+        term_end -> Nullable<Date>,
+        holder_id -> Nullable<Text>,
+        holder_since -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    seat_holdings (id) {
+        id -> Text,
+        seat_id -> Text,
+        person_id -> Text,
+        started_on -> Date,
+        ended_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    rule_overrides (id) {
+        id -> Text,
+        council_id -> Text,
+        seat_id -> Nullable<Text>,
+        change -> Text,
+        broken_rules -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        resource -> Text,
+        resource_id -> Text,
+        action -> Text,
+        version -> BigInt,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(councils -> schools (school_id));
+diesel::joinable!(seats -> councils (council_id));
+diesel::joinable!(seats -> people (holder_id));
+diesel::joinable!(seat_holdings -> seats (seat_id));
+diesel::joinable!(seat_holdings -> people (person_id));
+diesel::joinable!(rule_overrides -> councils (council_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    schools,
+    people,
+    councils,
+    seats,
+    seat_holdings,
+    rule_overrides,
+    changes,
+);

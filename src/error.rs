@@ -1,0 +1,279 @@
+//! One error type for the API. Every variant has one HTTP status and a stable `code`, and every
+//! error response is an RFC 9457 `application/problem+json` document.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::Unavailable;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Where the problem is: a JSON path into the body (`composition_rules[1].left`), or the name
+    /// of a query parameter.
+    #[schema(example = "name")]
+    pub field: String,
+    #[schema(example = "must be 1 to 200 characters")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:cogov:problem:not-found",
+    "title": "Not Found",
+    "status": 404,
+    "detail": "no council with id 01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11",
+    "code": "not-found",
+    "instance": "/api/v1/councils/01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11",
+    "request_id": "01936d4e-6000-7000-8000-000000000001"
+}))]
+pub struct Problem {
+    /// `urn:cogov:problem:<code>`; the codes are listed in docs/API.md.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code; clients branch on this.
+    pub code: String,
+    /// The request path this problem is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The id echoed in `X-Request-Id`, for support requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Every invalid field (422 only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Composition rules a seat change would break (409 `composition-rule-violation` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub broken_rules: Vec<crate::domain::RuleOutcome>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request cannot be read at all (malformed JSON, bad query string).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// 404: no such resource, or no such route.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: the request conflicts with stored state (duplicate, still referenced, ...).
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// 409: a seat change would break composition rules.
+    #[error("{detail}")]
+    RuleViolation {
+        detail: String,
+        broken: Vec<crate::domain::RuleOutcome>,
+    },
+    /// 412: `If-Match` names a version that is no longer current.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// 428: a change was sent without `If-Match`.
+    #[error("{0}")]
+    PreconditionRequired(String),
+    /// 413
+    #[error("request body larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 415
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: the body or parameters parsed but hold invalid values; lists every bad field found.
+    #[error("invalid request: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Validation(Vec<FieldError>),
+    /// 503: the database is unreachable or every connection is busy.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a fault of the server; the detail is logged, not sent.
+    #[error("{0}")]
+    Internal(String),
+    /// Any other status produced outside cogov's handlers (e.g. by the HTTP layer).
+    #[error("{detail}")]
+    Other { status: StatusCode, detail: String },
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        ApiError::NotFound(format!("no {what} with id {id}"))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::NotFound(_) => "not-found",
+            ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::RuleViolation { .. } => "composition-rule-violation",
+            ApiError::PreconditionFailed(_) => "precondition-failed",
+            ApiError::PreconditionRequired(_) => "precondition-required",
+            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Validation(_) => "validation-failed",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+            ApiError::Other { status, .. } => code_for_status(*status),
+        }
+    }
+
+    /// The problem document for this error. `instance` and `request_id` are filled in by the
+    /// middleware that sees the request.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(_) => {
+                "the server failed to handle this request; it has been logged".to_owned()
+            }
+            other => other.to_string(),
+        };
+        Problem {
+            problem_type: format!("urn:cogov:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: self.code().to_owned(),
+            instance: None,
+            request_id: None,
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            broken_rules: match self {
+                ApiError::RuleViolation { broken, .. } => broken.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+/// A stable code for statuses that reach the client from outside cogov's own errors.
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad-request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        406 => "not-acceptable",
+        408 => "request-timeout",
+        411 => "length-required",
+        413 => "payload-too-large",
+        414 => "uri-too-long",
+        415 => "unsupported-media-type",
+        431 => "request-header-fields-too-large",
+        503 => "unavailable",
+        s if s >= 500 => "internal",
+        _ => "client-error",
+    }
+}
+
+pub fn problem_response(status: StatusCode, problem: &Problem) -> HttpResponse {
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    builder.insert_header((header::CACHE_CONTROL, "no-store"));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        builder.insert_header((header::RETRY_AFTER, "1"));
+    }
+    builder.body(serde_json::to_vec(problem).unwrap_or_default())
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } | ApiError::RuleViolation { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Other { status, .. } => *status,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        problem_response(self.status_code(), &self.problem())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => ApiError::NotFound("not found".to_owned()),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::Conflict {
+                code: "duplicate",
+                detail: format!("a record with the same unique value exists ({})", info.message()),
+            },
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::Conflict {
+                code: "still-referenced",
+                detail: "other records refer to this one (or to a record that does not exist); remove those references first".to_owned(),
+            },
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                ApiError::Unavailable(format!("database connection lost: {}", info.message()))
+            }
+            other => ApiError::Internal(format!("database error: {other}")),
+        }
+    }
+}
+
+impl From<Unavailable> for ApiError {
+    fn from(err: Unavailable) -> Self {
+        ApiError::Unavailable(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_own_status_and_a_urn_type() {
+        let cases = [
+            (ApiError::NotFound("x".into()), 404),
+            (ApiError::PreconditionFailed("x".into()), 412),
+            (ApiError::PreconditionRequired("x".into()), 428),
+            (ApiError::PayloadTooLarge(10), 413),
+            (ApiError::validation("name", "required"), 422),
+            (ApiError::Unavailable("x".into()), 503),
+        ];
+        for (err, status) in cases {
+            let p = err.problem();
+            assert_eq!(p.status, status);
+            assert_eq!(p.problem_type, format!("urn:cogov:problem:{}", p.code));
+        }
+    }
+
+    #[test]
+    fn internal_details_are_not_sent() {
+        let p = ApiError::Internal("password=hunter2".into()).problem();
+        assert!(!p.detail.contains("hunter2"));
+    }
+}

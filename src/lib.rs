@@ -1,0 +1,8 @@
+//! cogov: the system of record for community-school governance.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;

@@ -1,0 +1,130 @@
+//! The `cogov` command: serve the API, apply migrations, print the OpenAPI document.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actix_web::{web, HttpServer};
+use clap::{Parser, Subcommand};
+use cogov::app::{self, AppState};
+use cogov::config::{LogFormat, Settings};
+use cogov::db::Db;
+
+#[derive(Parser)]
+#[command(
+    name = "cogov",
+    version,
+    about = "The open REST API for community-school governance"
+)]
+struct Cli {
+    /// TOML configuration file (settings: see docs/OPERATIONS.md); COGOV_* variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (migrates the database first unless migrate_on_start is false).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (overrides COGOV_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        match app::openapi().to_pretty_json() {
+            Ok(json) => {
+                println!("{json}");
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                eprintln!("cogov: cannot render the OpenAPI document: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let mut settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cogov: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(settings.log_format);
+    let result = match cli.command {
+        Command::Serve { listen } => {
+            if let Some(addr) = listen {
+                settings.listen = addr;
+            }
+            serve(settings)
+        }
+        Command::Migrate => migrate(&settings),
+        Command::Openapi => Ok(()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "cogov stopped");
+            eprintln!("cogov: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn open(settings: &Settings) -> Result<Db, String> {
+    let db = Db::open(&settings.db_options()).map_err(|e| e.to_string())?;
+    tracing::info!(backend = db.target().backend_name(), database = %db.target().redacted(), "database opened");
+    Ok(db)
+}
+
+fn migrate(settings: &Settings) -> Result<(), String> {
+    let db = open(settings)?;
+    let applied = db.migrate().map_err(|e| e.to_string())?;
+    tracing::info!(applied, "migrations applied");
+    println!("applied {applied} migration(s)");
+    Ok(())
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let db = open(&settings)?;
+    if settings.migrate_on_start {
+        let applied = db.migrate().map_err(|e| e.to_string())?;
+        tracing::info!(applied, "migrations applied");
+    }
+    let state = web::Data::new(AppState { db });
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let server = HttpServer::new(move || app::build(state.clone()))
+            .workers(settings.workers)
+            .shutdown_timeout(settings.shutdown_timeout_secs)
+            .client_request_timeout(Duration::from_secs(10))
+            .bind(&settings.listen)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        for addr in server.addrs() {
+            tracing::info!(%addr, "listening");
+            eprintln!("cogov listening on http://{addr}  (API docs: http://{addr}/docs/)");
+        }
+        server.run().await.map_err(|e| e.to_string())
+    })
+}
