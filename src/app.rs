@@ -41,13 +41,14 @@ pub fn build(
         .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
         .app_data(web::QueryConfig::default().error_handler(problems::query_error))
         .app_data(web::PathConfig::default().error_handler(problems::path_error))
+        // Before the API scope, which would otherwise claim /api/v1/openapi.json.
+        .service(docs)
         .configure(api::routes)
         .service(web::resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header(("Location", "/docs/"))
                 .finish()
         })))
-        .service(docs)
         .default_service(web::to(problems::no_such_route))
         .wrap(from_fn(problems::finish_response))
         .wrap(TracingLogger::default())

@@ -95,7 +95,10 @@ impl Settings {
         }
         // Only the settings' own names: other COGOV_* variables (e.g. the test suite's) are not
         // configuration of the service.
-        figment = figment.merge(Env::prefixed("COGOV_").filter(|key| KEYS.contains(&key.as_str())));
+        figment = figment.merge(
+            Env::prefixed("COGOV_")
+                .filter(|key| KEYS.iter().any(|k| key.as_str().eq_ignore_ascii_case(k))),
+        );
         let settings: Settings = figment
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;

@@ -232,10 +232,17 @@ impl From<diesel::result::Error> for ApiError {
                 code: "duplicate",
                 detail: format!("a record with the same unique value exists ({})", info.message()),
             },
-            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::Conflict {
+            // SQLite reports a refused delete as a plain constraint error (the extended code
+            // is lost by the time diesel reads it), so recognise its message too.
+            Error::DatabaseError(kind, info)
+                if matches!(kind, DatabaseErrorKind::ForeignKeyViolation)
+                    || info.message().starts_with("FOREIGN KEY constraint failed") =>
+            {
+                ApiError::Conflict {
                 code: "still-referenced",
-                detail: "other records refer to this one (or to a record that does not exist); remove those references first".to_owned(),
-            },
+                    detail: "other records refer to this one (or to a record that does not exist); remove those references first".to_owned(),
+                }
+            }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 ApiError::Unavailable(format!("database connection lost: {}", info.message()))
             }

@@ -48,3 +48,44 @@ pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
     };
     applied.map(|list| list.len()).map_err(|e| e.to_string())
 }
+
+#[derive(diesel::QueryableByName)]
+struct ColumnInfo {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    nullable: bool,
+}
+
+/// Every column of cogov's tables as `table.column null|not null`, sorted: the shape both backends
+/// must agree on (a test compares it with a committed list).
+pub fn describe_tables(conn: &mut AnyConnection) -> diesel::QueryResult<Vec<String>> {
+    use diesel::RunQueryDsl;
+    let sql = match conn {
+        AnyConnection::Sqlite(_) => {
+            "SELECT m.name AS table_name, p.name AS column_name, \
+                    (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+               AND m.name <> '__diesel_schema_migrations'"
+        }
+        AnyConnection::Postgresql(_) => {
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+                    (is_nullable = 'YES') AS nullable \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations'"
+        }
+    };
+    let rows: Vec<ColumnInfo> = diesel::sql_query(sql).load(conn)?;
+    let mut lines: Vec<String> = rows
+        .into_iter()
+        .map(|r| {
+            let null = if r.nullable { "null" } else { "not null" };
+            format!("{}.{} {null}", r.table_name, r.column_name)
+        })
+        .collect();
+    lines.sort();
+    Ok(lines)
+}

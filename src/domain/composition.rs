@@ -300,13 +300,11 @@ impl CompositionRule {
             }
             CompositionRule::MajorityOf {
                 constituency, of, ..
-            } => {
-                if !of.contains(constituency) {
-                    out.push((
-                        "of",
-                        "must include the constituency that is to hold the majority".to_owned(),
-                    ));
-                }
+            } if !of.contains(constituency) => {
+                out.push((
+                    "of",
+                    "must include the constituency that is to hold the majority".to_owned(),
+                ));
             }
             _ => {}
         }

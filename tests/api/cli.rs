@@ -1,0 +1,240 @@
+//! The `cogov` command as an operator runs it: real process, real socket, real restart.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::TestDb;
+
+fn cogov() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cogov"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("COGOV_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("COGOV_LOG_FORMAT", "text")
+        .env("COGOV_SHUTDOWN_TIMEOUT_SECS", "5");
+    cmd
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(url: &str, dir: &std::path::Path) -> Server {
+        let mut child = cogov()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("COGOV_DATABASE_URL", url)
+            .current_dir(dir)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start cogov");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("cogov did not say where it listens");
+        Server { child, addr }
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).unwrap();
+        let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let payload = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        (status, serde_json::from_str(payload).unwrap_or(Value::Null))
+    }
+
+    /// SIGTERM, as an orchestrator stops it; it must exit cleanly.
+    fn stop(mut self) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "cogov exited with {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "cogov did not shut down");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn data_survives_a_restart() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&db.url, dir.path());
+    let (status, council) = server.request(
+        "POST",
+        "/api/v1/councils",
+        Some(json!({"kind": "assembly", "name": "Assembly"})),
+    );
+    assert_eq!(status, 201, "{council}");
+    let cid = council["id"].as_str().unwrap().to_owned();
+    let (status, seat) = server.request(
+        "POST",
+        &format!("/api/v1/councils/{cid}/seats"),
+        Some(json!({"constituency": "families", "title": "Parent"})),
+    );
+    assert_eq!(status, 201, "{seat}");
+    server.stop();
+
+    let server = Server::start(&db.url, dir.path());
+    let (status, read) = server.request("GET", &format!("/api/v1/councils/{cid}"), None);
+    assert_eq!(status, 200);
+    assert_eq!(read, council);
+    let (status, seats) = server.request("GET", &format!("/api/v1/councils/{cid}/seats"), None);
+    assert_eq!(status, 200);
+    assert_eq!(seats["items"][0], seat);
+    server.stop();
+}
+
+#[test]
+fn the_default_database_is_a_sqlite_file_under_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cogov()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let ready = lines.any(|l| l.is_ok_and(|l| l.contains("listening on http://")));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert!(ready);
+    assert!(dir.path().join("data/cogov.db").is_file());
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused_without_creating_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cogov()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("COGOV_DATABASE_URL", "mysql://root@127.0.0.1/cogov")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sqlite:// or postgres://"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing may be created"
+    );
+}
+
+#[test]
+fn an_unreachable_postgres_fails_with_the_drivers_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cogov()
+        .arg("migrate")
+        .env("COGOV_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot connect to the database"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("127.0.0.1"),
+        "the real error is shown: {stderr}"
+    );
+}
+
+#[test]
+fn configuration_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cogov.toml");
+    std::fs::write(&file, "workers = 0\n").unwrap();
+    let out = cogov()
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("workers"));
+
+    // The environment overrides the file.
+    let out = cogov()
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .env("COGOV_WORKERS", "2")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 1 migration"));
+    let again = cogov()
+        .arg("migrate")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("applied 0 migration"));
+
+    std::fs::write(&file, "listn = \"127.0.0.1:1\"\n").unwrap();
+    let out = cogov()
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a misspelt setting is an error");
+
+    let out = cogov()
+        .args(["--config", "missing.toml", "migrate"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn openapi_command_prints_the_contract() {
+    let out = cogov().arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let generated: Value =
+        serde_json::from_str(&cogov::app::openapi().to_pretty_json().unwrap()).unwrap();
+    assert_eq!(printed, generated);
+}

@@ -1,0 +1,321 @@
+//! The test harness: every test gets its own database (a temporary SQLite file, or, when
+//! `COGOV_TEST_DATABASE_URL` names a PostgreSQL server, a schema of its own that is dropped
+//! afterwards), and drives the same application factory `cogov serve` uses.
+
+use std::rc::Rc;
+
+use actix_http::Request;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::http::StatusCode;
+use actix_web::{test, web};
+use cogov::app::{self, AppState};
+use cogov::db::{Db, DbOptions};
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use futures_util::future::LocalBoxFuture;
+use serde_json::Value;
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        match std::env::var("COGOV_TEST_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = diesel::PgConnection::establish(&url).unwrap_or_else(|e| {
+                    panic!("COGOV_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+                });
+                admin
+                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create test schema");
+                let sep = if url.contains('?') { '&' } else { '?' };
+                TestDb {
+                    url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
+                    cleanup: Cleanup::Postgres {
+                        admin_url: url,
+                        schema,
+                    },
+                }
+            }
+            Ok(url) if !url.is_empty() => {
+                panic!("COGOV_TEST_DATABASE_URL must be a postgres:// URL, got {url}")
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("cogov.db").display());
+                TestDb {
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+
+    pub fn open(&self) -> Db {
+        let db = Db::open(&DbOptions {
+            url: self.url.clone(),
+            pool_size: 2,
+            sqlite_synchronous_full: false,
+            connect_timeout: std::time::Duration::from_secs(10),
+        })
+        .expect("open test database");
+        db.migrate().expect("migrate test database");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, schema } = &self.cleanup {
+            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+                let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+type Call = Rc<dyn Fn(Request) -> LocalBoxFuture<'static, ServiceResponse>>;
+
+/// The application under test. Fields drop in order: the service (and its pool) before the
+/// database.
+pub struct TestApp {
+    call: Call,
+    pub db: Db,
+    pub test_db: TestDb,
+}
+
+/// What a client sees of a response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    pub fn etag(&self) -> String {
+        self.header("etag").expect("response has an ETag")
+    }
+
+    /// Asserts the status and, for errors, the problem+json shape; returns the body.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        if status == 204 || status == 304 {
+            return Value::Null;
+        }
+        let body = self.json();
+        if status >= 400 {
+            assert_problem(self, status);
+        }
+        body
+    }
+}
+
+/// Every error is RFC 9457 problem+json with the members docs/API.md promises.
+#[track_caller]
+pub fn assert_problem(reply: &Reply, status: u16) {
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/problem+json"),
+        "error without problem+json: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let p = reply.json();
+    assert_eq!(p["status"], status);
+    let code = p["code"].as_str().expect("code");
+    assert_eq!(p["type"], format!("urn:cogov:problem:{code}"));
+    assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(p["instance"].as_str().is_some_and(|t| t.starts_with('/')));
+    assert_eq!(
+        p["request_id"].as_str(),
+        reply.header("x-request-id").as_deref()
+    );
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+            .with_test_writer()
+            .try_init();
+        let test_db = TestDb::new();
+        let db = test_db.open();
+        let state = web::Data::new(AppState { db: db.clone() });
+        let service = Rc::new(test::init_service(app::build(state)).await);
+        let call: Call = Rc::new(move |req| {
+            let service = service.clone();
+            Box::pin(async move {
+                match service.call(req).await {
+                    Ok(res) => res.map_into_boxed_body(),
+                    Err(err) => panic!("service returned an error instead of a response: {err}"),
+                }
+            })
+        });
+        TestApp { call, db, test_db }
+    }
+
+    /// Runs a query directly against the test database.
+    pub fn query<T>(
+        &self,
+        f: impl FnOnce(&mut cogov::db::AnyConnection) -> diesel::QueryResult<T>,
+    ) -> T {
+        self.db
+            .read(|conn| f(conn).map_err(cogov::error::ApiError::from))
+            .expect("query")
+    }
+
+    pub async fn send(&self, req: test::TestRequest) -> Reply {
+        let res = (self.call)(req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = test::read_body(res).await.to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(test::TestRequest::get().uri(path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(test::TestRequest::post().uri(path).set_json(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, etag: &str, body: Value) -> Reply {
+        self.send(
+            test::TestRequest::patch()
+                .uri(path)
+                .insert_header(("If-Match", etag))
+                .set_json(body),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, etag: &str, body: Value) -> Reply {
+        self.send(
+            test::TestRequest::put()
+                .uri(path)
+                .insert_header(("If-Match", etag))
+                .set_json(body),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str, etag: &str) -> Reply {
+        self.send(
+            test::TestRequest::delete()
+                .uri(path)
+                .insert_header(("If-Match", etag)),
+        )
+        .await
+    }
+
+    // Fixtures.
+
+    pub async fn school(&self, code: &str) -> Value {
+        self.post(
+            "/api/v1/schools",
+            serde_json::json!({"name": format!("School {code}"), "district_code": code, "time_zone": "America/Los_Angeles"}),
+        )
+        .await
+        .expect(201)
+    }
+
+    pub async fn person(&self, name: &str) -> Value {
+        self.post("/api/v1/people", serde_json::json!({"display_name": name}))
+            .await
+            .expect(201)
+    }
+
+    pub async fn council(&self, body: Value) -> Value {
+        self.post("/api/v1/councils", body).await.expect(201)
+    }
+
+    pub async fn seat(&self, council_id: &str, constituency: &str) -> Value {
+        self.post(
+            &format!("/api/v1/councils/{council_id}/seats"),
+            serde_json::json!({"constituency": constituency, "title": format!("{constituency} seat")}),
+        )
+        .await
+        .expect(201)
+    }
+
+    /// Follows `Link: rel="next"` from `path` and returns every item served, checking that the
+    /// body's `next_cursor` and the header agree on each page.
+    pub async fn collect_pages(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut next = Some(path.to_owned());
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            assert!(pages < 1000, "pagination does not end");
+            let reply = self.get(&url).await;
+            let body = reply.expect(200);
+            items.extend(body["items"].as_array().expect("items").iter().cloned());
+            match (reply.header("link"), body["next_cursor"].as_str()) {
+                (Some(link), Some(cursor)) => {
+                    assert!(link.ends_with("; rel=\"next\""), "{link}");
+                    assert!(link.contains(cursor), "{link} vs {cursor}");
+                    next = Some(
+                        link.trim_start_matches('<')
+                            .split('>')
+                            .next()
+                            .unwrap()
+                            .to_owned(),
+                    );
+                }
+                (None, None) => {}
+                other => panic!("Link header and next_cursor disagree: {other:?}"),
+            }
+        }
+        items
+    }
+}
+
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_owned()
+}
+
+pub fn version_tag(v: &Value) -> String {
+    format!("\"{}\"", v["version"])
+}

@@ -1,0 +1,13 @@
+//! Black-box API tests. Each runs on SQLite by default and on PostgreSQL when
+//! `COGOV_TEST_DATABASE_URL` is set (see docs/DATABASE.md); `.ci/run` runs both.
+
+mod common;
+
+mod cli;
+mod contract;
+mod councils;
+mod http;
+mod people;
+mod schools;
+mod seats;
+mod storage;
