@@ -249,9 +249,7 @@ pub struct CouncilList {
 #[utoipa::path(get, path = "/api/v1/councils", tag = "councils", params(CouncilListParams),
     responses(
         (status = 200, description = "A page of councils in creation order; `Link: <…>; rel=\"next\"` when there are more.", body = CouncilList),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ListErrors))]
 pub async fn list_councils(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -282,11 +280,7 @@ pub async fn list_councils(
     responses(
         (status = 201, description = "Created; `Location` names the new council.", body = CouncilResponse,
             headers(("Location" = String, description = "URL of the new council"), ("ETag" = String, description = "Version tag for If-Match"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::BodyErrors))]
 pub async fn create_council(
     state: web::Data<AppState>,
     body: JsonBody<CreateCouncil>,
@@ -347,8 +341,7 @@ fn find_council(conn: &mut AnyConnection, id: &str) -> Result<Council, ApiError>
     responses(
         (status = 200, description = "The council, with its `ETag`.", body = CouncilResponse),
         (status = 304, description = "Unchanged since the ETag in `If-None-Match`."),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ReadErrors))]
 pub async fn find_council_by_id(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -371,14 +364,7 @@ pub async fn find_council_by_id(
            ("If-Match" = String, Header, description = "The council's current ETag")),
     responses(
         (status = 200, description = "The changed council, with the new `ETag`.", body = CouncilResponse),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ChangeErrors))]
 pub async fn update_council(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -435,11 +421,7 @@ pub async fn update_council(
            ("If-Match" = String, Header, description = "The council's current ETag")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::DeleteErrors))]
 pub async fn delete_council(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -549,8 +531,7 @@ pub fn council_rules(council: &Council) -> Result<Vec<CompositionRule>, ApiError
     params(("council_id" = Uuid, Path, description = "The council's id")),
     responses(
         (status = 200, description = "The composition report.", body = Composition),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ReadErrors))]
 pub async fn council_composition(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
@@ -673,10 +654,7 @@ pub struct PageParams {
     params(("council_id" = Uuid, Path, description = "The council's id"), PageParams),
     responses(
         (status = 200, description = "Overrides, oldest first.", body = RuleOverrideList),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::NestedListErrors))]
 pub async fn list_rule_overrides(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -124,9 +124,7 @@ pub struct PersonList {
 #[utoipa::path(get, path = "/api/v1/people", tag = "people", params(PersonListParams),
     responses(
         (status = 200, description = "A page of people in creation order; `Link: <…>; rel=\"next\"` when there are more.", body = PersonList),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ListErrors))]
 pub async fn list_people(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -157,11 +155,7 @@ pub async fn list_people(
     responses(
         (status = 201, description = "Created; `Location` names the new person.", body = PersonResponse,
             headers(("Location" = String, description = "URL of the new person"), ("ETag" = String, description = "Version tag for If-Match"))),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::BodyErrors))]
 pub async fn create_person(
     state: web::Data<AppState>,
     body: JsonBody<CreatePerson>,
@@ -198,8 +192,7 @@ pub async fn create_person(
     responses(
         (status = 200, description = "The person, with its `ETag`.", body = PersonResponse),
         (status = 304, description = "Unchanged since the ETag in `If-None-Match`."),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ReadErrors))]
 pub async fn find_person(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -225,14 +218,7 @@ pub async fn find_person(
            ("If-Match" = String, Header, description = "The person's current ETag")),
     responses(
         (status = 200, description = "The changed person, with the new `ETag`.", body = PersonResponse),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ChangeErrors))]
 pub async fn update_person(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -272,11 +258,7 @@ pub async fn update_person(
            ("If-Match" = String, Header, description = "The person's current ETag")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::DeleteErrors))]
 pub async fn delete_person(
     state: web::Data<AppState>,
     req: HttpRequest,

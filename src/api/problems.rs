@@ -7,8 +7,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use std::collections::BTreeMap;
 use tracing_actix_web::RequestId;
-use utoipa::ToResponse;
+
+use utoipa::openapi::{Ref, RefOr, Response};
+use utoipa::{IntoResponses, ToResponse};
 
 use crate::error::{problem_response, ApiError, Problem};
 
@@ -202,3 +205,60 @@ pub struct Unprocessable(Problem);
 )]
 #[allow(dead_code)] // read only by the OpenAPI generator
 pub struct Unavailable(Problem);
+
+// The sets of error responses operations share, so that each operation's annotation names the
+// set instead of repeating every status.
+
+fn refs(entries: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    entries
+        .iter()
+        .map(|(status, name)| {
+            (
+                status.to_string(),
+                RefOr::Ref(Ref::from_response_name(*name)),
+            )
+        })
+        .collect()
+}
+
+macro_rules! error_set {
+    ($(#[$doc:meta])* $name:ident: $(($status:literal, $response:literal)),+ $(,)?) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                refs(&[$(($status, $response)),+])
+            }
+        }
+    };
+}
+
+error_set!(
+    /// Reading one resource.
+    ReadErrors: ("404", "NotFound"), ("503", "Unavailable")
+);
+error_set!(
+    /// Listing a top-level collection.
+    ListErrors: ("400", "BadRequest"), ("422", "Unprocessable"), ("503", "Unavailable")
+);
+error_set!(
+    /// Listing a collection that belongs to another resource.
+    NestedListErrors: ("400", "BadRequest"), ("404", "NotFound"), ("422", "Unprocessable"), ("503", "Unavailable")
+);
+error_set!(
+    /// Any request with a JSON body.
+    BodyErrors: ("400", "BadRequest"), ("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType"),
+        ("422", "Unprocessable"), ("503", "Unavailable")
+);
+error_set!(
+    /// Changing an existing resource with a JSON body and `If-Match`.
+    ChangeErrors: ("400", "BadRequest"), ("404", "NotFound"), ("412", "PreconditionFailed"),
+        ("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType"), ("422", "Unprocessable"),
+        ("428", "PreconditionRequired"), ("503", "Unavailable")
+);
+error_set!(
+    /// Deleting with `If-Match`.
+    DeleteErrors: ("404", "NotFound"), ("409", "Conflict"), ("412", "PreconditionFailed"),
+        ("428", "PreconditionRequired"), ("503", "Unavailable")
+);

@@ -121,9 +121,7 @@ fn location(id: &str) -> String {
 #[utoipa::path(get, path = "/api/v1/schools", tag = "schools", params(SchoolListParams),
     responses(
         (status = 200, description = "A page of schools in creation order; `Link: <…>; rel=\"next\"` when there are more.", body = SchoolList),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ListErrors))]
 pub async fn list_schools(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -149,12 +147,8 @@ pub async fn list_schools(
     responses(
         (status = 201, description = "Created; `Location` names the new school.", body = SchoolResponse,
             headers(("Location" = String, description = "URL of the new school"), ("ETag" = String, description = "Version tag for If-Match"))),
-        (status = 400, response = super::problems::BadRequest),
         (status = 409, response = super::problems::Conflict),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::BodyErrors))]
 pub async fn create_school(
     state: web::Data<AppState>,
     body: JsonBody<CreateSchool>,
@@ -203,8 +197,7 @@ fn duplicate_code(err: diesel::result::Error) -> ApiError {
     responses(
         (status = 200, description = "The school, with its `ETag`.", body = SchoolResponse),
         (status = 304, description = "Unchanged since the ETag in `If-None-Match`."),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ReadErrors))]
 pub async fn find_school(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -230,15 +223,8 @@ pub async fn find_school(
            ("If-Match" = String, Header, description = "The school's current ETag")),
     responses(
         (status = 200, description = "The changed school, with its new `ETag`.", body = SchoolResponse),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
         (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ChangeErrors))]
 pub async fn update_school(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -277,11 +263,7 @@ pub async fn update_school(
            ("If-Match" = String, Header, description = "The school's current ETag")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::DeleteErrors))]
 pub async fn delete_school(
     state: web::Data<AppState>,
     req: HttpRequest,

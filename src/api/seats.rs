@@ -306,10 +306,7 @@ fn find_seat(conn: &mut AnyConnection, id: &str) -> Result<Seat, ApiError> {
     params(("council_id" = Uuid, Path, description = "The council's id"), SeatListParams),
     responses(
         (status = 200, description = "A page of seats in creation order; `Link: <…>; rel=\"next\"` when there are more.", body = SeatList),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::NestedListErrors))]
 pub async fn list_seats(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -361,13 +358,9 @@ pub async fn list_seats(
     responses(
         (status = 201, description = "Created (vacant); `Location` names the new seat.", body = SeatResponse,
             headers(("Location" = String, description = "URL of the new seat"), ("ETag" = String, description = "Version tag for If-Match"))),
-        (status = 400, response = super::problems::BadRequest),
         (status = 404, response = super::problems::NotFound),
         (status = 409, response = super::problems::Conflict),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::BodyErrors))]
 pub async fn create_seat(
     state: web::Data<AppState>,
     council_id: web::Path<Uuid>,
@@ -421,8 +414,7 @@ pub async fn create_seat(
     responses(
         (status = 200, description = "The seat and its current holder, with its `ETag`.", body = SeatResponse),
         (status = 304, description = "Unchanged since the ETag in `If-None-Match`."),
-        (status = 404, response = super::problems::NotFound),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ReadErrors))]
 pub async fn find_seat_by_id(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -443,15 +435,8 @@ pub async fn find_seat_by_id(
            ("If-Match" = String, Header, description = "The seat's current ETag"), RuleOverrideParams),
     responses(
         (status = 200, description = "The changed seat, with the new `ETag`.", body = SeatResponse),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
         (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ChangeErrors))]
 pub async fn update_seat(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -499,11 +484,7 @@ pub async fn update_seat(
            ("If-Match" = String, Header, description = "The seat's current ETag"), RuleOverrideParams),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::DeleteErrors))]
 pub async fn delete_seat(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -542,15 +523,8 @@ pub async fn delete_seat(
            ("If-Match" = String, Header, description = "The seat's current ETag"), RuleOverrideParams),
     responses(
         (status = 200, description = "The seat with its new holder and `ETag`.", body = SeatResponse),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
         (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
-        (status = 413, response = super::problems::PayloadTooLarge),
-        (status = 415, response = super::problems::UnsupportedMediaType),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::ChangeErrors))]
 pub async fn assign_holder(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -634,12 +608,8 @@ pub async fn assign_holder(
     responses(
         (status = 200, description = "The seat, now vacant, with its new `ETag`.", body = SeatResponse),
         (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 409, response = super::problems::Conflict),
-        (status = 412, response = super::problems::PreconditionFailed),
         (status = 422, response = super::problems::Unprocessable),
-        (status = 428, response = super::problems::PreconditionRequired),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::DeleteErrors))]
 pub async fn vacate_seat(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -706,10 +676,7 @@ pub async fn vacate_seat(
     params(("seat_id" = Uuid, Path, description = "The seat's id"), PageParams),
     responses(
         (status = 200, description = "Holdings, oldest first.", body = HoldingList),
-        (status = 400, response = super::problems::BadRequest),
-        (status = 404, response = super::problems::NotFound),
-        (status = 422, response = super::problems::Unprocessable),
-        (status = 503, response = super::problems::Unavailable)))]
+        super::problems::NestedListErrors))]
 pub async fn list_holdings(
     state: web::Data<AppState>,
     req: HttpRequest,

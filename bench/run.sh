@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# cogov load benchmark, loopback only, bounded in time.
+#
+#   bench/run.sh [sqlite|postgres|both]      (default: both)
+#
+# For each backend: starts a release build of cogov on a fresh database, seeds councils, and runs
+# wrk against: /health/live (the framework ceiling: same binary, same middleware), GET one council,
+# POST a council, and a page of 50 councils from the middle of the table at 10k and at 1M rows.
+# For PostgreSQL it also runs `pgbench -S` (select-only) as the database ceiling.
+# Needs: wrk, python3, psql and pgbench; PostgreSQL on 127.0.0.1:5432 with trust auth.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BACKENDS="${1:-both}"
+DURATION="${BENCH_DURATION:-10s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+THREADS="${BENCH_THREADS:-2}"
+WORKERS="${BENCH_WORKERS:-4}"
+PORT="${BENCH_PORT:-18181}"
+PG="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
+BASE="http://127.0.0.1:$PORT"
+OUT="${BENCH_OUT:-bench/results.md}"
+
+for tool in wrk python3 curl; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk)" >&2; exit 1; }
+done
+
+cargo build --release --quiet
+BIN="$PWD/target/release/cogov"
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_server() {
+    COGOV_DATABASE_URL="$1" COGOV_WORKERS="$WORKERS" COGOV_LOG_FORMAT=json RUST_LOG=warn \
+        "$BIN" serve --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        curl -sf "$BASE/health/ready" >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+
+stop_server() {
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+}
+
+# wrk LABEL URL [script] -> appends "| label | req/s | p50 | p99 |"
+measure() {
+    local label=$1 url=$2 script=${3:-}
+    local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
+    [ -n "$script" ] && args+=(-s "$script")
+    local out
+    out=$(wrk "${args[@]}" "$url")
+    local rps p50 p99 errors
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$BACKEND" "$label" "$rps" "$p50" "$p99" "${errors:-0}" | tee -a "$OUT"
+}
+
+seed() {
+    local n=$1
+    if [ "$BACKEND" = sqlite ]; then
+        python3 bench/seed_sqlite.py "$WORK/bench.db" "$n" >/dev/null
+    else
+        psql -q "$PG_SCHEMA_URL" <<SQL
+INSERT INTO councils (id, kind, regime, name, quorum_basis, regular_notice_hours, special_notice_hours,
+                      composition_rules, created_at, updated_at, version)
+SELECT '00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'), 'community_school_steering_committee', 'brown',
+       'Council ' || i, 'filled_voting_seats', 72, 24, '[]', timestamp '2026-11-25', timestamp '2026-11-25', 1
+FROM generate_series((SELECT count(*) FROM councils), $n - 1) AS i
+ON CONFLICT (id) DO NOTHING;
+ANALYZE councils;
+SQL
+    fi
+}
+
+cursor_at() { # base64url of the seeded id at position $1
+    printf '00000000-0000-7000-8000-%012x' "$1" | base64 | tr '+/' '-_' | tr -d '=\n'
+}
+
+run_backend() {
+    BACKEND=$1
+    if [ "$BACKEND" = sqlite ]; then
+        URL="sqlite://$WORK/bench.db"
+    else
+        psql -q "$PG" -c "DROP SCHEMA IF EXISTS cogov_bench CASCADE" -c "CREATE SCHEMA cogov_bench"
+        PG_SCHEMA_URL="$PG?options=-csearch_path%3Dcogov_bench"
+        URL="$PG_SCHEMA_URL"
+    fi
+    start_server "$URL"
+    stop_server  # migrated; now seed 10k rows directly
+    seed 10000
+    start_server "$URL"
+    local id
+    id=$(curl -s -X POST "$BASE/api/v1/councils" -H 'content-type: application/json' \
+        -d '{"kind":"assembly","name":"Benchmark target"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    measure "GET /health/live (ceiling)" "$BASE/health/live"
+    measure "GET one council" "$BASE/api/v1/councils/$id"
+    measure "list 50 councils, 10k rows" "$BASE/api/v1/councils?limit=50&cursor=$(cursor_at 5000)"
+    measure "POST a council" "$BASE/api/v1/councils" bench/post_council.lua
+    stop_server
+    seed 1000000
+    start_server "$URL"
+    measure "list 50 councils, 1M rows" "$BASE/api/v1/councils?limit=50&cursor=$(cursor_at 500000)"
+    measure "GET one council, 1M rows" "$BASE/api/v1/councils/$id"
+    stop_server
+    if [ "$BACKEND" = postgres ]; then
+        if command -v pgbench >/dev/null; then
+            psql -q "$PG" -c "DROP DATABASE IF EXISTS cogov_pgbench" -c "CREATE DATABASE cogov_pgbench"
+            local pgb="${PG%/*}/cogov_pgbench"
+            pgbench -q -i -s 10 "$pgb" >/dev/null 2>&1
+            local tps
+            tps=$(pgbench -S -n -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" "$pgb" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+            printf '| %s | %s | %s | - | - | - |\n' "$BACKEND" "pgbench -S (database ceiling)" "$tps" | tee -a "$OUT"
+            psql -q "$PG" -c "DROP DATABASE cogov_pgbench"
+        fi
+        psql -q "$PG" -c "DROP SCHEMA cogov_bench CASCADE"
+    fi
+}
+
+{
+    echo "# cogov benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, cogov workers=$WORKERS, $(nproc) cores"
+    echo
+    echo "| backend | request | req/s | p50 | p99 | non-2xx |"
+    echo "|---|---|---|---|---|---|"
+} | tee "$OUT"
+case "$BACKENDS" in
+    sqlite) run_backend sqlite ;;
+    postgres) run_backend postgres ;;
+    both) run_backend sqlite; run_backend postgres ;;
+    *) echo "usage: bench/run.sh [sqlite|postgres|both]" >&2; exit 2 ;;
+esac
