@@ -6,7 +6,8 @@
 # For each backend: starts a release build of cogov on a fresh database, seeds councils, and runs
 # wrk against: /health/live (the framework ceiling: same binary, same middleware), GET one council,
 # POST a council, and a page of 50 councils from the middle of the table at 10k and at 1M rows.
-# For PostgreSQL it also runs `pgbench -S` (select-only) as the database ceiling.
+# For PostgreSQL it also runs `pgbench -S` (select-only) as the database's read ceiling, and pgbench
+# with bench/pgbench_write.sql (the two inserts a POST makes, committed durably) as its write ceiling.
 # Needs: wrk, python3, psql and pgbench; PostgreSQL on 127.0.0.1:5432 with trust auth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,7 +92,7 @@ run_backend() {
     if [ "$BACKEND" = sqlite ]; then
         URL="sqlite://$WORK/bench.db"
     else
-        psql -q "$PG" -c "DROP SCHEMA IF EXISTS cogov_bench CASCADE" -c "CREATE SCHEMA cogov_bench"
+        psql -q "$PG" -c "DROP SCHEMA IF EXISTS cogov_bench CASCADE" -c "CREATE SCHEMA cogov_bench" 2>/dev/null
         PG_SCHEMA_URL="$PG?options=-csearch_path%3Dcogov_bench"
         URL="$PG_SCHEMA_URL"
     fi
@@ -119,10 +120,14 @@ run_backend() {
             pgbench -q -i -s 10 "$pgb" >/dev/null 2>&1
             local tps
             tps=$(pgbench -S -n -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" "$pgb" 2>/dev/null | awk '/^tps/ {print $3; exit}')
-            printf '| %s | %s | %s | - | - | - |\n' "$BACKEND" "pgbench -S (database ceiling)" "$tps" | tee -a "$OUT"
+            printf '| %s | %s | %s | - | - | - |\n' "$BACKEND" "pgbench -S (database read ceiling)" "$tps" | tee -a "$OUT"
+            psql -q "$pgb" -c "CREATE TABLE bench_rows (id text PRIMARY KEY, name text, created_at timestamp)" \
+                -c "CREATE TABLE bench_changes (seq bigserial PRIMARY KEY, resource_id text, occurred_at timestamp)"
+            tps=$(pgbench -n -f bench/pgbench_write.sql -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" "$pgb" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+            printf '| %s | %s | %s | - | - | - |\n' "$BACKEND" "pgbench, 2-insert transactions (database write ceiling)" "$tps" | tee -a "$OUT"
             psql -q "$PG" -c "DROP DATABASE cogov_pgbench"
         fi
-        psql -q "$PG" -c "DROP SCHEMA cogov_bench CASCADE"
+        psql -q "$PG" -c "DROP SCHEMA cogov_bench CASCADE" 2>/dev/null
     fi
 }
 

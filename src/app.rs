@@ -41,9 +41,8 @@ pub fn build(
         .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
         .app_data(web::QueryConfig::default().error_handler(problems::query_error))
         .app_data(web::PathConfig::default().error_handler(problems::path_error))
-        // Before the API scope, which would otherwise claim /api/v1/openapi.json.
-        .service(docs)
         .configure(api::routes)
+        .service(docs)
         .service(web::resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header(("Location", "/docs/"))

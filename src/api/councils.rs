@@ -315,11 +315,14 @@ pub async fn create_council(
         updated_at: now,
         version: 1,
     };
-    state.db.write(|conn| {
-        school_exists(conn, &row.school_id)?;
-        db::councils::insert(conn, &row)?;
-        Ok::<_, ApiError>(())
-    })?;
+    let row = state
+        .db
+        .write(move |conn| {
+            school_exists(conn, &row.school_id)?;
+            db::councils::insert(conn, &row)?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
     let version = row.version;
     let location = format!("/api/v1/councils/{}", row.id);
     Ok(created_response(
@@ -374,37 +377,40 @@ pub async fn update_council(
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
     let body = body.into_inner();
-    let row = state.db.write(|conn| {
-        let mut row = find_council(conn, &id)?;
-        if_match.check(row.version)?;
-        if let Some(school) = &body.school_id {
-            row.school_id = school.map(|u| u.to_string());
-            school_exists(conn, &row.school_id)?;
-        }
-        if let Some(kind) = body.kind {
-            row.kind = kind.as_str().to_owned();
-        }
-        if let Some(regime) = body.regime {
-            row.regime = regime.as_str().to_owned();
-        }
-        patch(&mut row.name, &body.name);
-        patch_nullable(&mut row.description, &body.description);
-        if let Some(basis) = body.quorum_basis {
-            row.quorum_basis = basis.as_str().to_owned();
-        }
-        patch(&mut row.regular_notice_hours, &body.regular_notice_hours);
-        patch(&mut row.special_notice_hours, &body.special_notice_hours);
-        let regime = Regime::parse(&row.regime).unwrap_or(Regime::Brown);
-        check_notice(regime, row.regular_notice_hours, row.special_notice_hours)?;
-        if let Some(rules) = &body.composition_rules {
-            row.composition_rules =
-                serde_json::to_string(rules).map_err(|e| ApiError::Internal(e.to_string()))?;
-        }
-        row.version += 1;
-        row.updated_at = db::now();
-        db::councils::update(conn, &row)?;
-        Ok::<_, ApiError>(row)
-    })?;
+    let row = state
+        .db
+        .write(move |conn| {
+            let mut row = find_council(conn, &id)?;
+            if_match.check(row.version)?;
+            if let Some(school) = &body.school_id {
+                row.school_id = school.map(|u| u.to_string());
+                school_exists(conn, &row.school_id)?;
+            }
+            if let Some(kind) = body.kind {
+                row.kind = kind.as_str().to_owned();
+            }
+            if let Some(regime) = body.regime {
+                row.regime = regime.as_str().to_owned();
+            }
+            patch(&mut row.name, &body.name);
+            patch_nullable(&mut row.description, &body.description);
+            if let Some(basis) = body.quorum_basis {
+                row.quorum_basis = basis.as_str().to_owned();
+            }
+            patch(&mut row.regular_notice_hours, &body.regular_notice_hours);
+            patch(&mut row.special_notice_hours, &body.special_notice_hours);
+            let regime = Regime::parse(&row.regime).unwrap_or(Regime::Brown);
+            check_notice(regime, row.regular_notice_hours, row.special_notice_hours)?;
+            if let Some(rules) = &body.composition_rules {
+                row.composition_rules =
+                    serde_json::to_string(rules).map_err(|e| ApiError::Internal(e.to_string()))?;
+            }
+            row.version += 1;
+            row.updated_at = db::now();
+            db::councils::update(conn, &row)?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
     let version = row.version;
     Ok(updated_response(
         &CouncilResponse::try_from(row)?,
@@ -429,16 +435,19 @@ pub async fn delete_council(
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
-    state.db.write(|conn| {
-        let row = find_council(conn, &id)?;
-        if_match.check(row.version)?;
-        db::councils::delete(conn, &row).map_err(|e| {
-            still_referenced(
-                e,
-                "the council still has seats or recorded rule overrides; its record is kept",
-            )
+    state
+        .db
+        .write(move |conn| {
+            let row = find_council(conn, &id)?;
+            if_match.check(row.version)?;
+            db::councils::delete(conn, &row).map_err(|e| {
+                still_referenced(
+                    e,
+                    "the council still has seats or recorded rule overrides; its record is kept",
+                )
+            })
         })
-    })?;
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -172,9 +172,14 @@ pub async fn create_person(
         updated_at: now,
         version: 1,
     };
-    state
+    let row = state
         .db
-        .write(|conn| db::people::insert(conn, &row).map_err(ApiError::from))?;
+        .write(move |conn| {
+            db::people::insert(conn, &row)
+                .map(|_| row)
+                .map_err(ApiError::from)
+        })
+        .await?;
     let version = row.version;
     let location = format!("/api/v1/people/{}", row.id);
     Ok(created_response(
@@ -228,19 +233,22 @@ pub async fn update_person(
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
     let body = body.into_inner();
-    let row = state.db.write(|conn| {
-        let mut row =
-            db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
-        if_match.check(row.version)?;
-        patch(&mut row.display_name, &body.display_name);
-        patch_nullable(&mut row.email, &body.email);
-        patch_nullable(&mut row.phone, &body.phone);
-        patch(&mut row.preferred_language, &body.preferred_language);
-        row.version += 1;
-        row.updated_at = db::now();
-        db::people::update(conn, &row)?;
-        Ok::<_, ApiError>(row)
-    })?;
+    let row = state
+        .db
+        .write(move |conn| {
+            let mut row =
+                db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
+            if_match.check(row.version)?;
+            patch(&mut row.display_name, &body.display_name);
+            patch_nullable(&mut row.email, &body.email);
+            patch_nullable(&mut row.phone, &body.phone);
+            patch(&mut row.preferred_language, &body.preferred_language);
+            row.version += 1;
+            row.updated_at = db::now();
+            db::people::update(conn, &row)?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
     let version = row.version;
     Ok(updated_response(
         &PersonResponse::from(row),
@@ -266,15 +274,19 @@ pub async fn delete_person(
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
-    state.db.write(|conn| {
-        let row = db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
-        if_match.check(row.version)?;
-        db::people::delete(conn, &row).map_err(|e| {
-            still_referenced(
-                e,
-                "this person holds or has held a seat; seat history is kept",
-            )
+    state
+        .db
+        .write(move |conn| {
+            let row =
+                db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
+            if_match.check(row.version)?;
+            db::people::delete(conn, &row).map_err(|e| {
+                still_referenced(
+                    e,
+                    "this person holds or has held a seat; seat history is kept",
+                )
+            })
         })
-    })?;
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

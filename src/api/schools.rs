@@ -165,9 +165,14 @@ pub async fn create_school(
         updated_at: now,
         version: 1,
     };
-    state
+    let row = state
         .db
-        .write(|conn| db::schools::insert(conn, &row).map_err(duplicate_code))?;
+        .write(move |conn| {
+            db::schools::insert(conn, &row)
+                .map(|_| row)
+                .map_err(duplicate_code)
+        })
+        .await?;
     let version = row.version;
     let loc = location(&row.id);
     Ok(created_response(
@@ -234,19 +239,22 @@ pub async fn update_school(
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
     let body = body.into_inner();
-    let row = state.db.write(|conn| {
-        let mut row =
-            db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
-        if_match.check(row.version)?;
-        patch(&mut row.name, &body.name);
-        patch(&mut row.district_code, &body.district_code);
-        patch(&mut row.time_zone, &body.time_zone);
-        patch_nullable(&mut row.address, &body.address);
-        row.version += 1;
-        row.updated_at = db::now();
-        db::schools::update(conn, &row).map_err(duplicate_code)?;
-        Ok::<_, ApiError>(row)
-    })?;
+    let row = state
+        .db
+        .write(move |conn| {
+            let mut row =
+                db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
+            if_match.check(row.version)?;
+            patch(&mut row.name, &body.name);
+            patch(&mut row.district_code, &body.district_code);
+            patch(&mut row.time_zone, &body.time_zone);
+            patch_nullable(&mut row.address, &body.address);
+            row.version += 1;
+            row.updated_at = db::now();
+            db::schools::update(conn, &row).map_err(duplicate_code)?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
     let version = row.version;
     Ok(updated_response(
         &SchoolResponse::from(row),
@@ -271,17 +279,20 @@ pub async fn delete_school(
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
-    state.db.write(|conn| {
-        let row =
-            db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
-        if_match.check(row.version)?;
-        db::schools::delete(conn, &row).map_err(|e| {
-            still_referenced(
-                e,
-                "councils still belong to this school; delete or move them first",
-            )
+    state
+        .db
+        .write(move |conn| {
+            let row =
+                db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
+            if_match.check(row.version)?;
+            db::schools::delete(conn, &row).map_err(|e| {
+                still_referenced(
+                    e,
+                    "councils still belong to this school; delete or move them first",
+                )
+            })
         })
-    })?;
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

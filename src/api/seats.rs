@@ -385,18 +385,22 @@ pub async fn create_seat(
         updated_at: now,
         version: 1,
     };
-    state.db.write(|conn| {
-        guard_composition(
-            conn,
-            &council_id,
-            &row.id,
-            Some(&row),
-            "seat.created",
-            params.allow_rule_violation,
-        )?;
-        db::seats::insert(conn, &row)?;
-        Ok::<_, ApiError>(())
-    })?;
+    let allow = params.allow_rule_violation;
+    let row = state
+        .db
+        .write(move |conn| {
+            guard_composition(
+                conn,
+                &council_id,
+                &row.id,
+                Some(&row),
+                "seat.created",
+                allow,
+            )?;
+            db::seats::insert(conn, &row)?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
     let version = row.version;
     let location = format!("/api/v1/seats/{}", row.id);
     Ok(created_response(
@@ -447,30 +451,33 @@ pub async fn update_seat(
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
     let body = body.into_inner();
-    let seat = state.db.write(|conn| {
-        let mut row = find_seat(conn, &id)?;
-        if_match.check(row.version)?;
-        if let Some(c) = body.constituency {
-            row.constituency = c.as_str().to_owned();
-        }
-        patch(&mut row.title, &body.title);
-        patch(&mut row.voting, &body.voting);
-        patch_nullable(&mut row.term_start, &body.term_start);
-        patch_nullable(&mut row.term_end, &body.term_end);
-        term_order(row.term_start, row.term_end)?;
-        guard_composition(
-            conn,
-            &row.council_id.clone(),
-            &row.id,
-            Some(&row),
-            "seat.updated",
-            params.allow_rule_violation,
-        )?;
-        row.version += 1;
-        row.updated_at = db::now();
-        db::seats::update(conn, &row)?;
-        seat_with_holder(conn, row)
-    })?;
+    let seat = state
+        .db
+        .write(move |conn| {
+            let mut row = find_seat(conn, &id)?;
+            if_match.check(row.version)?;
+            if let Some(c) = body.constituency {
+                row.constituency = c.as_str().to_owned();
+            }
+            patch(&mut row.title, &body.title);
+            patch(&mut row.voting, &body.voting);
+            patch_nullable(&mut row.term_start, &body.term_start);
+            patch_nullable(&mut row.term_end, &body.term_end);
+            term_order(row.term_start, row.term_end)?;
+            guard_composition(
+                conn,
+                &row.council_id.clone(),
+                &row.id,
+                Some(&row),
+                "seat.updated",
+                params.allow_rule_violation,
+            )?;
+            row.version += 1;
+            row.updated_at = db::now();
+            db::seats::update(conn, &row)?;
+            seat_with_holder(conn, row)
+        })
+        .await?;
     let version = seat.version;
     Ok(updated_response(&seat, version, CACHE_REVALIDATE))
 }
@@ -493,24 +500,27 @@ pub async fn delete_seat(
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
-    state.db.write(|conn| {
-        let row = find_seat(conn, &id)?;
-        if_match.check(row.version)?;
-        guard_composition(
-            conn,
-            &row.council_id,
-            &row.id,
-            None,
-            "seat.deleted",
-            params.allow_rule_violation,
-        )?;
-        db::seats::delete(conn, &row).map_err(|e| {
-            still_referenced(
-                e,
-                "this seat has been held; its history is kept (vacate it instead)",
-            )
+    state
+        .db
+        .write(move |conn| {
+            let row = find_seat(conn, &id)?;
+            if_match.check(row.version)?;
+            guard_composition(
+                conn,
+                &row.council_id,
+                &row.id,
+                None,
+                "seat.deleted",
+                params.allow_rule_violation,
+            )?;
+            db::seats::delete(conn, &row).map_err(|e| {
+                still_referenced(
+                    e,
+                    "this seat has been held; its history is kept (vacate it instead)",
+                )
+            })
         })
-    })?;
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -537,64 +547,67 @@ pub async fn assign_holder(
     let body = body.into_inner();
     let person_id = body.person_id.to_string();
     let starts_on = body.starts_on.unwrap_or_else(|| Utc::now().date_naive());
-    let seat = state.db.write(|conn| {
-        let mut row = find_seat(conn, &id)?;
-        if_match.check(row.version)?;
-        if db::people::find(conn, &person_id)?.is_none() {
-            return Err(ApiError::validation("person_id", "no person with this id"));
-        }
-        if row.holder_id.as_deref() == Some(person_id.as_str()) {
-            return Err(ApiError::Conflict {
-                code: "already-holder",
-                detail: "this person already holds the seat".to_owned(),
-            });
-        }
-        let now = db::now();
-        if let Some(mut current) = db::seats::holdings::current(conn, &id)? {
-            if starts_on < current.started_on {
-                return Err(ApiError::Validation(vec![FieldError::new(
-                    "starts_on",
-                    format!(
-                        "must not be before the current holding started ({})",
-                        current.started_on
-                    ),
-                )]));
+    let seat = state
+        .db
+        .write(move |conn| {
+            let mut row = find_seat(conn, &id)?;
+            if_match.check(row.version)?;
+            if db::people::find(conn, &person_id)?.is_none() {
+                return Err(ApiError::validation("person_id", "no person with this id"));
             }
-            current.ended_on = Some(starts_on);
-            current.end_reason = Some("replaced".to_owned());
-            current.version += 1;
-            current.updated_at = now;
-            db::seats::holdings::update(conn, &current)?;
-        }
-        row.holder_id = Some(person_id.clone());
-        row.holder_since = Some(starts_on);
-        guard_composition(
-            conn,
-            &row.council_id.clone(),
-            &row.id,
-            Some(&row),
-            "seat.holder_assigned",
-            params.allow_rule_violation,
-        )?;
-        db::seats::holdings::insert(
-            conn,
-            &Holding {
-                id: Uuid::now_v7().to_string(),
-                seat_id: id.clone(),
-                person_id: person_id.clone(),
-                started_on: starts_on,
-                ended_on: None,
-                end_reason: None,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            },
-        )?;
-        row.version += 1;
-        row.updated_at = now;
-        db::seats::update(conn, &row)?;
-        seat_with_holder(conn, row)
-    })?;
+            if row.holder_id.as_deref() == Some(person_id.as_str()) {
+                return Err(ApiError::Conflict {
+                    code: "already-holder",
+                    detail: "this person already holds the seat".to_owned(),
+                });
+            }
+            let now = db::now();
+            if let Some(mut current) = db::seats::holdings::current(conn, &id)? {
+                if starts_on < current.started_on {
+                    return Err(ApiError::Validation(vec![FieldError::new(
+                        "starts_on",
+                        format!(
+                            "must not be before the current holding started ({})",
+                            current.started_on
+                        ),
+                    )]));
+                }
+                current.ended_on = Some(starts_on);
+                current.end_reason = Some("replaced".to_owned());
+                current.version += 1;
+                current.updated_at = now;
+                db::seats::holdings::update(conn, &current)?;
+            }
+            row.holder_id = Some(person_id.clone());
+            row.holder_since = Some(starts_on);
+            guard_composition(
+                conn,
+                &row.council_id.clone(),
+                &row.id,
+                Some(&row),
+                "seat.holder_assigned",
+                params.allow_rule_violation,
+            )?;
+            db::seats::holdings::insert(
+                conn,
+                &Holding {
+                    id: Uuid::now_v7().to_string(),
+                    seat_id: id.clone(),
+                    person_id: person_id.clone(),
+                    started_on: starts_on,
+                    ended_on: None,
+                    end_reason: None,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                },
+            )?;
+            row.version += 1;
+            row.updated_at = now;
+            db::seats::update(conn, &row)?;
+            seat_with_holder(conn, row)
+        })
+        .await?;
     let version = seat.version;
     Ok(updated_response(&seat, version, CACHE_REVALIDATE))
 }
@@ -621,50 +634,53 @@ pub async fn vacate_seat(
     super::body::validate(&params)?;
     let id = id.into_inner().to_string();
     let ends_on = params.ends_on.unwrap_or_else(|| Utc::now().date_naive());
-    let seat = state.db.write(|conn| {
-        let mut row = find_seat(conn, &id)?;
-        if_match.check(row.version)?;
-        let Some(mut current) = db::seats::holdings::current(conn, &id)? else {
-            return Err(ApiError::Conflict {
-                code: "seat-vacant",
-                detail: "the seat is already vacant".to_owned(),
-            });
-        };
-        if ends_on < current.started_on {
-            return Err(ApiError::validation(
-                "ends_on",
-                format!(
-                    "must not be before the holding started ({})",
-                    current.started_on
-                ),
-            ));
-        }
-        row.holder_id = None;
-        row.holder_since = None;
-        guard_composition(
-            conn,
-            &row.council_id.clone(),
-            &row.id,
-            Some(&row),
-            "seat.holder_removed",
-            params.allow_rule_violation,
-        )?;
-        let now = db::now();
-        current.ended_on = Some(ends_on);
-        current.end_reason = Some(
-            params
-                .reason
-                .clone()
-                .unwrap_or_else(|| "vacated".to_owned()),
-        );
-        current.version += 1;
-        current.updated_at = now;
-        db::seats::holdings::update(conn, &current)?;
-        row.version += 1;
-        row.updated_at = now;
-        db::seats::update(conn, &row)?;
-        seat_response(row, None)
-    })?;
+    let seat = state
+        .db
+        .write(move |conn| {
+            let mut row = find_seat(conn, &id)?;
+            if_match.check(row.version)?;
+            let Some(mut current) = db::seats::holdings::current(conn, &id)? else {
+                return Err(ApiError::Conflict {
+                    code: "seat-vacant",
+                    detail: "the seat is already vacant".to_owned(),
+                });
+            };
+            if ends_on < current.started_on {
+                return Err(ApiError::validation(
+                    "ends_on",
+                    format!(
+                        "must not be before the holding started ({})",
+                        current.started_on
+                    ),
+                ));
+            }
+            row.holder_id = None;
+            row.holder_since = None;
+            guard_composition(
+                conn,
+                &row.council_id.clone(),
+                &row.id,
+                Some(&row),
+                "seat.holder_removed",
+                params.allow_rule_violation,
+            )?;
+            let now = db::now();
+            current.ended_on = Some(ends_on);
+            current.end_reason = Some(
+                params
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "vacated".to_owned()),
+            );
+            current.version += 1;
+            current.updated_at = now;
+            db::seats::holdings::update(conn, &current)?;
+            row.version += 1;
+            row.updated_at = now;
+            db::seats::update(conn, &row)?;
+            seat_response(row, None)
+        })
+        .await?;
     let version = seat.version;
     Ok(updated_response(&seat, version, CACHE_REVALIDATE))
 }

@@ -154,7 +154,9 @@ macro_rules! versioned_writes {
             )
         }
 
-        /// The row with this id, if any.
+        /// The row with this id, if any. (No `LIMIT 1`: through the connection enum a `LIMIT`
+        /// makes diesel prepare the statement again on every call, which costs more than the
+        /// query itself; the primary key already bounds the result to one row.)
         pub fn find(
             conn: &mut $crate::db::AnyConnection,
             id: &str,
@@ -162,8 +164,8 @@ macro_rules! versioned_writes {
             $table::table
                 .find(id)
                 .select(<$row>::as_select())
-                .first(conn)
-                .optional()
+                .load(conn)
+                .map(|rows| rows.into_iter().next())
         }
     };
 }

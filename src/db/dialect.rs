@@ -10,10 +10,19 @@ use super::AnyConnection;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// Runs `f` in a transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the write lock up
+/// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`, taking the write lock up
 /// front: a deferred transaction that reads first and writes later can fail with "database is
-/// locked" when it tries to upgrade. Nested `conn.transaction(..)` calls inside `f` become
-/// savepoints, as usual.
+/// locked" when it tries to upgrade. Nested transactions on the connection become savepoints.
+pub fn begin_write(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    match conn {
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+        }
+        AnyConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner),
+    }
+}
+
+/// Runs `f` in a write transaction (see [`begin_write`]); commits on `Ok`, rolls back on `Err`.
 pub fn write_transaction<T, E>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -21,12 +30,7 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    match conn {
-        AnyConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
-        }
-        AnyConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
-    }
+    begin_write(conn)?;
     match f(conn) {
         Ok(value) => {
             <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;

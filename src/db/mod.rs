@@ -12,6 +12,7 @@ pub mod people;
 pub mod schema;
 pub mod schools;
 pub mod seats;
+pub mod writer;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -167,14 +168,20 @@ pub struct DbOptions {
 pub struct Db {
     read: Pool,
     write: Pool,
+    writer: writer::Writer,
     target: Target,
 }
 
-/// Why a connection could not be had from the pool (all connections busy for too long, or the
-/// database went away).
+/// Why the database cannot take a request now.
 #[derive(Debug, thiserror::Error)]
-#[error("database unavailable: {0}")]
-pub struct Unavailable(#[from] r2d2::PoolError);
+pub enum Unavailable {
+    /// No connection could be had from the pool (all busy for too long, or the database is gone).
+    #[error("database unavailable: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    /// The writer's queue is full or the writer has stopped.
+    #[error("database overloaded: {0}")]
+    Overloaded(&'static str),
+}
 
 impl Db {
     /// Opens the database named by `options.url`. Tries one connection first so that a wrong URL
@@ -223,15 +230,22 @@ impl Db {
                 (read, write)
             }
             Target::Postgres(_) => {
-                let pool = builder()
-                    .max_size(options.pool_size.max(1))
-                    .build(manager)?;
-                (pool.clone(), pool)
+                let size = options.pool_size.max(1);
+                let read = builder().max_size(size).build(manager.clone())?;
+                let write = builder().max_size(size).build(manager)?;
+                (read, write)
             }
         };
+        // SQLite takes one writer at a time; PostgreSQL commits batches in parallel.
+        let writer_threads = match &target {
+            Target::Sqlite(_) => 1,
+            Target::Postgres(_) => options.pool_size.max(1) as usize,
+        };
+        let writer = writer::Writer::start(write.clone(), writer_threads);
         Ok(Db {
             read,
             write,
+            writer,
             target,
         })
     }
@@ -245,17 +259,33 @@ impl Db {
     where
         E: From<Unavailable>,
     {
-        let mut conn = self.read.get().map_err(Unavailable)?;
+        let mut conn = self.read.get().map_err(Unavailable::Pool)?;
         f(&mut conn)
     }
 
-    /// Runs `f` in a write transaction on the writer connection; commits on `Ok`, rolls back on
-    /// `Err`.
-    pub fn write<T, E>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
+    /// Runs `f` in a write transaction on the writer thread (see [`writer`]) and waits for the
+    /// commit without blocking the calling thread. `Err` from `f` undoes its changes only.
+    pub async fn write<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<Unavailable> + Send + 'static,
+    {
+        self.writer.write(f).await
+    }
+
+    /// Runs `f` in its own write transaction on the calling thread, for tools and tests that do
+    /// not run inside the server.
+    pub fn write_blocking<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         E: From<diesel::result::Error> + From<Unavailable>,
     {
-        let mut conn = self.write.get().map_err(Unavailable)?;
+        let mut conn = self.write.get().map_err(Unavailable::Pool)?;
         dialect::write_transaction(&mut conn, f)
     }
 

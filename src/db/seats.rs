@@ -106,8 +106,8 @@ pub mod holdings {
             .filter(seat_holdings::seat_id.eq(seat_id))
             .filter(seat_holdings::ended_on.is_null())
             .select(Holding::as_select())
-            .first(conn)
-            .optional()
+            .load(conn)
+            .map(|rows| rows.into_iter().next())
     }
 
     /// A seat's holdings, oldest first.

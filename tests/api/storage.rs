@@ -72,7 +72,7 @@ async fn down_migrations_undo_everything() {
     for dir in names.iter().rev() {
         let sql = std::fs::read_to_string(dir.join("down.sql")).unwrap();
         app.db
-            .write(|conn| -> Result<(), cogov::error::ApiError> {
+            .write_blocking(|conn| -> Result<(), cogov::error::ApiError> {
                 for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                     diesel::sql_query(statement).execute(conn)?;
                 }
@@ -138,4 +138,44 @@ async fn timestamps_read_back_exactly() {
     let ts = created["created_at"].as_str().unwrap();
     let fraction = ts.split('.').nth(1).unwrap_or("");
     assert!(fraction.len() <= 7, "at most microseconds: {ts}");
+}
+
+/// Writes that arrive together are committed together; one that fails is undone alone.
+#[actix_web::test]
+async fn concurrent_writes_commit_independently() {
+    let app = TestApp::new().await;
+    let creates = (0..150).map(|i| {
+        app.post(
+            "/api/v1/people",
+            json!({"display_name": format!("Person {i}")}),
+        )
+    });
+    // Twenty attempts at the same district code: exactly one may win.
+    let duplicates = (0..20).map(|i| {
+        app.post(
+            "/api/v1/schools",
+            json!({"name": format!("Try {i}"), "district_code": "SAME", "time_zone": "UTC"}),
+        )
+    });
+    let (people, schools) = futures_util::future::join(
+        futures_util::future::join_all(creates),
+        futures_util::future::join_all(duplicates),
+    )
+    .await;
+    assert!(people.iter().all(|r| r.status.as_u16() == 201));
+    let won = schools.iter().filter(|r| r.status.as_u16() == 201).count();
+    let refused = schools.iter().filter(|r| r.status.as_u16() == 409).count();
+    assert_eq!((won, refused), (1, 19));
+
+    let listed = app.collect_pages("/api/v1/people?limit=200").await;
+    assert_eq!(listed.len(), 150);
+    let stored = app.query(|conn| {
+        use cogov::db::schema::changes::dsl::*;
+        use diesel::prelude::*;
+        changes.count().get_result::<i64>(conn)
+    });
+    assert_eq!(
+        stored, 151,
+        "one change per committed write, none for refused ones"
+    );
 }
