@@ -9,12 +9,16 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::api::{self, problems};
+use crate::auth::tokens::Tokens;
+use crate::auth::{self, IdentityClaim};
 use crate::config::BODY_LIMIT_BYTES;
 use crate::db::Db;
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
+    pub tokens: Tokens,
+    pub identity_claim: IdentityClaim,
 }
 
 /// The OpenAPI document as served and committed.
@@ -49,6 +53,7 @@ pub fn build(
                 .finish()
         })))
         .default_service(web::to(problems::no_such_route))
+        .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(problems::finish_response))
         .wrap(TracingLogger::default())
 }

@@ -19,6 +19,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::tokens::{TokenConfig, MIN_SECRET_BYTES};
+use crate::auth::IdentityClaim;
 use crate::db::DbOptions;
 
 /// Largest request body accepted (256 KiB); larger bodies get 413.
@@ -49,6 +51,18 @@ const KEYS: &[&str] = &[
     "migrate_on_start",
     "shutdown_timeout_secs",
     "log_format",
+    "jwt_secret",
+    "jwt_secret_file",
+    "jwt_public_key_file",
+    "jwt_public_key_algorithm",
+    "jwt_public_key_id",
+    "jwt_jwks_file",
+    "jwt_algorithms",
+    "jwt_issuer",
+    "jwt_audience",
+    "jwt_leeway_secs",
+    "jwt_identity_claim",
+    "access_token_ttl_secs",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,6 +76,25 @@ pub struct Settings {
     pub migrate_on_start: bool,
     pub shutdown_timeout_secs: u64,
     pub log_format: LogFormat,
+    /// HS256 secret for tokens cogov issues (at least 32 bytes). When absent, the secret is read
+    /// from `jwt_secret_file`, which is created with a random secret if it does not exist.
+    pub jwt_secret: Option<String>,
+    pub jwt_secret_file: String,
+    /// A district identity provider's public key (PEM), its algorithm and optional key id.
+    pub jwt_public_key_file: Option<String>,
+    pub jwt_public_key_algorithm: String,
+    pub jwt_public_key_id: Option<String>,
+    /// A district identity provider's keys as a JWKS file (chosen by `kid`).
+    pub jwt_jwks_file: Option<String>,
+    /// Algorithms accepted from the identity provider's keys.
+    pub jwt_algorithms: Vec<String>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwt_leeway_secs: u64,
+    /// How identity-provider tokens name a person: `sub` (an account's external subject) or
+    /// `email`.
+    pub jwt_identity_claim: IdentityClaim,
+    pub access_token_ttl_secs: u64,
 }
 
 impl Default for Settings {
@@ -75,6 +108,18 @@ impl Default for Settings {
             migrate_on_start: true,
             shutdown_timeout_secs: 30,
             log_format: LogFormat::Json,
+            jwt_secret: None,
+            jwt_secret_file: "./data/jwt-secret".to_owned(),
+            jwt_public_key_file: None,
+            jwt_public_key_algorithm: "RS256".to_owned(),
+            jwt_public_key_id: None,
+            jwt_jwks_file: None,
+            jwt_algorithms: vec!["RS256".to_owned(), "ES256".to_owned(), "EdDSA".to_owned()],
+            jwt_issuer: "cogov".to_owned(),
+            jwt_audience: "cogov".to_owned(),
+            jwt_leeway_secs: 30,
+            jwt_identity_claim: IdentityClaim::Sub,
+            access_token_ttl_secs: 900,
         }
     }
 }
@@ -113,6 +158,19 @@ impl Settings {
         if self.pool_size == Some(0) {
             return Err("pool_size must be at least 1".to_owned());
         }
+        if let Some(secret) = &self.jwt_secret {
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(format!(
+                    "jwt_secret must be at least {MIN_SECRET_BYTES} bytes long"
+                ));
+            }
+        }
+        if !(60..=86_400).contains(&self.access_token_ttl_secs) {
+            return Err("access_token_ttl_secs must be between 60 and 86400".to_owned());
+        }
+        if self.jwt_leeway_secs > 300 {
+            return Err("jwt_leeway_secs must be at most 300".to_owned());
+        }
         Ok(())
     }
 
@@ -123,5 +181,96 @@ impl Settings {
             sqlite_synchronous_full: self.sqlite_synchronous == SqliteSynchronous::Full,
             connect_timeout: Duration::from_secs(5),
         }
+    }
+}
+
+fn parse_algorithm(name: &str) -> Result<jsonwebtoken::Algorithm, String> {
+    let alg: jsonwebtoken::Algorithm = name
+        .parse()
+        .map_err(|_| format!("unknown JWT algorithm {name:?}"))?;
+    if alg == jsonwebtoken::Algorithm::HS256 || name.starts_with("HS") {
+        return Err(format!(
+            "{name} is not a public-key algorithm; set jwt_secret for HS256"
+        ));
+    }
+    Ok(alg)
+}
+
+impl Settings {
+    /// Reads the key material the settings name. Creates the secret file of a standalone install
+    /// (mode 0600) on first start.
+    pub fn token_config(&self) -> Result<TokenConfig, String> {
+        let secret = match &self.jwt_secret {
+            Some(s) => s.clone(),
+            None => read_or_create_secret(Path::new(&self.jwt_secret_file))?,
+        };
+        let public_key_pem = match &self.jwt_public_key_file {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| format!("cannot read jwt_public_key_file {path}: {e}"))?;
+                let alg = parse_algorithm(&self.jwt_public_key_algorithm)?;
+                Some((pem, alg, self.jwt_public_key_id.clone()))
+            }
+            None => None,
+        };
+        let jwks = match &self.jwt_jwks_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read jwt_jwks_file {path}: {e}"))?,
+            ),
+            None => None,
+        };
+        let allowed_algorithms = self
+            .jwt_algorithms
+            .iter()
+            .map(|a| parse_algorithm(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TokenConfig {
+            secret: Some(secret),
+            public_key_pem,
+            jwks,
+            allowed_algorithms,
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+            leeway_secs: self.jwt_leeway_secs,
+            ttl_secs: self.access_token_ttl_secs,
+        })
+    }
+}
+
+fn read_or_create_secret(path: &Path) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let secret = text.trim().to_owned();
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(format!(
+                    "{} holds a secret shorter than {MIN_SECRET_BYTES} bytes",
+                    path.display()
+                ));
+            }
+            Ok(secret)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            let secret = crate::auth::secrets::random(48);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            use std::io::Write;
+            let mut file = options
+                .open(path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            file.write_all(secret.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(secret)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
 }

@@ -69,6 +69,15 @@ pub enum ApiError {
     /// 400: the request cannot be read at all (malformed JSON, bad query string).
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
+    /// 401: no token, or a token that does not verify.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: signed in, but the caller's roles do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 429: too many attempts; retry after the given seconds.
+    #[error("too many attempts; retry after {0} seconds")]
+    TooManyRequests(u64),
     /// 404: no such resource, or no such route.
     #[error("{0}")]
     NotFound(String),
@@ -123,6 +132,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::NotFound(_) => "not-found",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::TooManyRequests(_) => "too-many-requests",
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::RuleViolation { .. } => "composition-rule-violation",
             ApiError::PreconditionFailed(_) => "precondition-failed",
@@ -180,6 +192,7 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
         413 => "payload-too-large",
         414 => "uri-too-long",
         415 => "unsupported-media-type",
+        429 => "too-many-requests",
         431 => "request-header-fields-too-large",
         503 => "unavailable",
         s if s >= 500 => "internal",
@@ -202,6 +215,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::RuleViolation { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -219,7 +235,24 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(detail) = self {
             tracing::error!(error = %detail, "internal error");
         }
-        problem_response(self.status_code(), &self.problem())
+        let mut res = problem_response(self.status_code(), &self.problem());
+        match self {
+            ApiError::Unauthorized(_) => {
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static(
+                        "Bearer realm=\"cogov\", error=\"invalid_token\"",
+                    ),
+                );
+            }
+            ApiError::TooManyRequests(secs) => {
+                if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
+        res
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::{web, HttpServer};
 use clap::{Parser, Subcommand};
 use cogov::app::{self, AppState};
+use cogov::auth::tokens::Tokens;
 use cogov::config::{LogFormat, Settings};
 use cogov::db::Db;
 
@@ -36,6 +37,39 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Bootstrap access: the first district admin, and API clients for scripts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a person with a sign-in account and a role. Reads the password from standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// district_admin, council_staff, family or partner
+        #[arg(long)]
+        role: String,
+        /// The council, for council_staff.
+        #[arg(long)]
+        council: Option<String>,
+    },
+    /// Create an API client (client-credentials) with a role; prints its id and secret once.
+    CreateClient {
+        #[arg(long)]
+        name: String,
+        /// district_admin, council_staff, family or partner
+        #[arg(long)]
+        role: String,
+        /// The council, for council_staff.
+        #[arg(long)]
+        council: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +102,7 @@ fn main() -> ExitCode {
             serve(settings)
         }
         Command::Migrate => migrate(&settings),
+        Command::Admin(cmd) => admin(&settings, cmd),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -112,7 +147,12 @@ fn serve(settings: Settings) -> Result<(), String> {
         let applied = db.migrate().map_err(|e| e.to_string())?;
         tracing::info!(applied, "migrations applied");
     }
-    let state = web::Data::new(AppState { db });
+    let tokens = Tokens::new(&settings.token_config()?)?;
+    let state = web::Data::new(AppState {
+        db,
+        tokens,
+        identity_claim: settings.jwt_identity_claim,
+    });
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone()))
@@ -127,4 +167,48 @@ fn serve(settings: Settings) -> Result<(), String> {
         }
         server.run().await.map_err(|e| e.to_string())
     })
+}
+
+fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
+    let db = open(settings)?;
+    db.migrate().map_err(|e| e.to_string())?;
+    match cmd {
+        AdminCommand::CreateUser {
+            username,
+            display_name,
+            email,
+            role,
+            council,
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let created = cogov::api::access::bootstrap_user(
+                &db,
+                &username,
+                &display_name,
+                email,
+                &password,
+                &role,
+                council,
+            )
+            .map_err(|e| e.to_string())?;
+            println!("created person {created} with account {username} and role {role}");
+        }
+        AdminCommand::CreateClient {
+            name,
+            role,
+            council,
+        } => {
+            let (client_id, secret) =
+                cogov::api::access::bootstrap_client(&db, &name, &role, council)
+                    .map_err(|e| e.to_string())?;
+            println!("client_id={client_id}");
+            println!("client_secret={secret}");
+            eprintln!("store the secret now: it is not shown again");
+        }
+    }
+    Ok(())
 }

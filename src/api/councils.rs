@@ -17,6 +17,7 @@ use super::preconditions::{
 };
 use super::schools::still_referenced;
 use crate::app::AppState;
+use crate::auth::{policy, require, SignedIn};
 use crate::db::{self, councils::Council, AnyConnection};
 use crate::domain::council::{
     quorum_required, DEFAULT_REGULAR_NOTICE_HOURS, DEFAULT_SPECIAL_NOTICE_HOURS,
@@ -283,8 +284,10 @@ pub async fn list_councils(
         super::problems::BodyErrors))]
 pub async fn create_council(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     body: JsonBody<CreateCouncil>,
 ) -> Result<HttpResponse, ApiError> {
+    require(policy::district_admin_only(&caller), "council", "")?;
     let body = body.into_inner();
     let regime = body.regime.unwrap_or_else(|| body.kind.default_regime());
     let regular = body
@@ -370,10 +373,16 @@ pub async fn find_council_by_id(
         super::problems::ChangeErrors))]
 pub async fn update_council(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: JsonBody<UpdateCouncil>,
 ) -> Result<HttpResponse, ApiError> {
+    require(
+        policy::manage_council(&caller, &id.to_string()),
+        "council",
+        &id.to_string(),
+    )?;
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
     let body = body.into_inner();
@@ -430,9 +439,11 @@ pub async fn update_council(
         super::problems::DeleteErrors))]
 pub async fn delete_council(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    require(policy::district_admin_only(&caller), "council", "")?;
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
     state

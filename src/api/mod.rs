@@ -1,5 +1,6 @@
 //! The HTTP API: routes, request/response types, and the OpenAPI document built from them.
 
+pub mod access;
 pub mod body;
 pub mod councils;
 pub mod fields;
@@ -23,6 +24,8 @@ use utoipa::OpenApi;
     ),
     paths(
         health::live, health::ready,
+        access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
+        access::list_audit_events,
         schools::list_schools, schools::create_school, schools::find_school, schools::update_school, schools::delete_school,
         people::list_people, people::create_person, people::find_person, people::update_person, people::delete_person,
         councils::list_councils, councils::create_council, councils::find_council_by_id, councils::update_council,
@@ -33,13 +36,16 @@ use utoipa::OpenApi;
     components(responses(
         problems::BadRequest, problems::NotFound, problems::Conflict, problems::PreconditionFailed,
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
-        problems::Unprocessable, problems::Unavailable,
+        problems::Unprocessable, problems::Unavailable, problems::Unauthorized, problems::Forbidden,
+        problems::TooManyRequests,
     )),
+    modifiers(&AccessDoc),
     tags(
         (name = "schools", description = "Schools of the district."),
         (name = "people", description = "People: council members, family members, staff. Contact details are never cached."),
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
+        (name = "access", description = "Tokens, roles and the audit trail. See docs/AUTH.md."),
         (name = "operations", description = "Health checks."),
     )
 )]
@@ -53,6 +59,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .service(web::resource("/openapi.json").route(web::get().to(openapi_document)))
+                .service(web::resource("/auth/token").route(web::post().to(access::issue_token)))
+                .service(web::resource("/me").route(web::get().to(access::me)))
+                .service(
+                    web::resource("/grants")
+                        .route(web::get().to(access::list_grants))
+                        .route(web::post().to(access::create_grant)),
+                )
+                .service(
+                    web::resource("/grants/{grant_id}")
+                        .route(web::delete().to(access::delete_grant)),
+                )
+                .service(
+                    web::resource("/audit-events").route(web::get().to(access::list_audit_events)),
+                )
                 .service(
                     web::scope("/councils")
                         .service(
@@ -137,4 +157,91 @@ async fn openapi_document() -> actix_web::HttpResponse {
         .content_type("application/json")
         .insert_header(("Cache-Control", "no-cache"))
         .body(body.as_str())
+}
+
+/// Who may call each operation, as `(method, path, who)`. [`AccessDoc`] writes it into the
+/// document; a test checks that every operation has an entry.
+pub const ACCESS: &[(&str, &str, &str)] = &[
+    ("get", "/health/live", "anyone"),
+    ("get", "/health/ready", "anyone"),
+    ("post", "/api/v1/auth/token", "anyone (with credentials)"),
+    ("get", "/api/v1/me", "any signed-in caller"),
+    ("get", "/api/v1/grants", "district_admin"),
+    ("post", "/api/v1/grants", "district_admin"),
+    ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
+    ("get", "/api/v1/audit-events", "district_admin"),
+    ("get", "/api/v1/schools", "anyone"),
+    ("post", "/api/v1/schools", "district_admin"),
+    ("get", "/api/v1/schools/{school_id}", "anyone"),
+    ("patch", "/api/v1/schools/{school_id}", "district_admin"),
+    ("delete", "/api/v1/schools/{school_id}", "district_admin"),
+    ("get", "/api/v1/people", "district_admin"),
+    ("post", "/api/v1/people", "district_admin, council_staff"),
+    ("get", "/api/v1/people/{person_id}", "district_admin; the person; council_staff of a council the person sits or sat on; fellow members of a council the person sits on (others get 404)"),
+    ("patch", "/api/v1/people/{person_id}", "district_admin; the person; council_staff of a council the person sits or sat on"),
+    ("delete", "/api/v1/people/{person_id}", "district_admin"),
+    ("get", "/api/v1/councils", "anyone"),
+    ("post", "/api/v1/councils", "district_admin"),
+    ("get", "/api/v1/councils/{council_id}", "anyone"),
+    ("patch", "/api/v1/councils/{council_id}", "district_admin, council_staff of this council"),
+    ("delete", "/api/v1/councils/{council_id}", "district_admin"),
+    ("get", "/api/v1/councils/{council_id}/composition", "anyone"),
+    ("get", "/api/v1/councils/{council_id}/rule-overrides", "anyone"),
+    ("get", "/api/v1/councils/{council_id}/seats", "anyone"),
+    ("post", "/api/v1/councils/{council_id}/seats", "district_admin, council_staff of this council"),
+    ("get", "/api/v1/seats/{seat_id}", "anyone"),
+    ("patch", "/api/v1/seats/{seat_id}", "district_admin, council_staff of the seat's council"),
+    ("delete", "/api/v1/seats/{seat_id}", "district_admin, council_staff of the seat's council"),
+    ("put", "/api/v1/seats/{seat_id}/holder", "district_admin, council_staff of the seat's council"),
+    ("delete", "/api/v1/seats/{seat_id}/holder", "district_admin, council_staff of the seat's council"),
+    ("get", "/api/v1/seats/{seat_id}/holdings", "anyone"),
+];
+
+/// Declares the bearer scheme and writes who may call each operation into its description and
+/// its `security` (public operations accept calls with or without a token).
+pub struct AccessDoc;
+
+impl utoipa::Modify for AccessDoc {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A token from POST /api/v1/auth/token, or from the district's identity provider (docs/AUTH.md)."))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("put", item.put.as_mut()),
+                ("patch", item.patch.as_mut()),
+                ("delete", item.delete.as_mut()),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let Some((_, _, who)) = ACCESS.iter().find(|(m, p, _)| *m == method && p == path)
+                else {
+                    continue;
+                };
+                let line = format!("**Who may call:** {who}.");
+                op.description = Some(match op.description.take() {
+                    Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
+                    _ => line,
+                });
+                let mut security = vec![SecurityRequirement::new("bearer", Vec::<String>::new())];
+                if who.starts_with("anyone") {
+                    security.insert(0, SecurityRequirement::default());
+                }
+                op.security = Some(security);
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ use super::preconditions::{
 };
 use super::schools::still_referenced;
 use crate::app::AppState;
+use crate::auth::{policy, require, Caller, SignedIn};
 use crate::db::{self, people::Person};
 use crate::error::ApiError;
 
@@ -127,9 +128,11 @@ pub struct PersonList {
         super::problems::ListErrors))]
 pub async fn list_people(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     params: web::Query<PersonListParams>,
 ) -> Result<HttpResponse, ApiError> {
+    require(policy::district_admin_only(&caller), "people", "")?;
     let params = params.into_inner();
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
     let filter = db::people::PersonFilter {
@@ -158,8 +161,10 @@ pub async fn list_people(
         super::problems::BodyErrors))]
 pub async fn create_person(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     body: JsonBody<CreatePerson>,
 ) -> Result<HttpResponse, ApiError> {
+    require(policy::create_person(&caller), "person", "")?;
     let body = body.into_inner();
     let now = db::now();
     let row = Person {
@@ -200,14 +205,16 @@ pub async fn create_person(
         super::problems::ReadErrors))]
 pub async fn find_person(
     state: web::Data<AppState>,
+    Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
-    let row = state
-        .db
-        .read(|conn| db::people::find(conn, &id).map_err(ApiError::from))?
-        .ok_or_else(|| ApiError::not_found("person", &id))?;
+    let row = state.db.read(|conn| {
+        let facts = person_facts(conn, &id)?;
+        require(policy::read_person(&caller, &id, &facts), "person", &id)?;
+        db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))
+    })?;
     let version = row.version;
     Ok(resource_response(
         &req,
@@ -226,6 +233,7 @@ pub async fn find_person(
         super::problems::ChangeErrors))]
 pub async fn update_person(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: JsonBody<UpdatePerson>,
@@ -236,6 +244,8 @@ pub async fn update_person(
     let row = state
         .db
         .write(move |conn| {
+            let facts = person_facts(conn, &id)?;
+            require(policy::update_person(&caller, &id, &facts), "person", &id)?;
             let mut row =
                 db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
             if_match.check(row.version)?;
@@ -269,6 +279,7 @@ pub async fn update_person(
         super::problems::DeleteErrors))]
 pub async fn delete_person(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -277,6 +288,8 @@ pub async fn delete_person(
     state
         .db
         .write(move |conn| {
+            let facts = person_facts(conn, &id)?;
+            require(policy::delete_person(&caller, &id, &facts), "person", &id)?;
             let row =
                 db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
             if_match.check(row.version)?;
@@ -289,4 +302,16 @@ pub async fn delete_person(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The seats a person holds or held, which decide who may see their record.
+fn person_facts(
+    conn: &mut crate::db::AnyConnection,
+    id: &str,
+) -> Result<policy::PersonFacts, ApiError> {
+    let (seated_now_on, seated_ever_on) = db::access::seat_councils(conn, id)?;
+    Ok(policy::PersonFacts {
+        seated_ever_on,
+        seated_now_on,
+    })
 }

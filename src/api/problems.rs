@@ -119,6 +119,38 @@ pub struct BadRequest(Problem);
 
 #[derive(ToResponse)]
 #[response(
+    description = "No bearer token, or one that does not verify (expired, wrong issuer or audience, bad signature, unknown key). `WWW-Authenticate: Bearer` is set.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:unauthorized", "title": "Unauthorized", "status": 401,
+        "detail": "the token has expired", "code": "unauthorized", "instance": "/api/v1/councils",
+        "request_id": "01936d4e-6000-7000-8000-000000000001"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct Unauthorized(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Signed in, but the caller's roles do not allow this (objects the caller may not see answer 404 instead).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:forbidden", "title": "Forbidden", "status": 403,
+        "detail": "your roles do not allow this on council 01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "code": "forbidden",
+        "instance": "/api/v1/councils/01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct Forbidden(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Too many failed sign-ins for this account or client; retry after `Retry-After` seconds.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:too-many-requests", "title": "Too Many Requests", "status": 429,
+        "detail": "too many attempts; retry after 900 seconds", "code": "too-many-requests", "instance": "/api/v1/auth/token"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TooManyRequests(Problem);
+
+#[derive(ToResponse)]
+#[response(
     description = "No such resource (also for malformed ids).",
     content_type = "application/problem+json",
     example = json!({"type": "urn:cogov:problem:not-found", "title": "Not Found", "status": 404,

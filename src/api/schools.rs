@@ -14,6 +14,7 @@ use super::preconditions::{
     created_response, resource_response, updated_response, IfMatch, CACHE_REVALIDATE,
 };
 use crate::app::AppState;
+use crate::auth::{policy, require, SignedIn};
 use crate::db::{self, schools::School};
 use crate::error::ApiError;
 
@@ -151,8 +152,10 @@ pub async fn list_schools(
         super::problems::BodyErrors))]
 pub async fn create_school(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     body: JsonBody<CreateSchool>,
 ) -> Result<HttpResponse, ApiError> {
+    require(policy::district_admin_only(&caller), "school", "")?;
     let body = body.into_inner();
     let now = db::now();
     let row = School {
@@ -232,10 +235,12 @@ pub async fn find_school(
         super::problems::ChangeErrors))]
 pub async fn update_school(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: JsonBody<UpdateSchool>,
 ) -> Result<HttpResponse, ApiError> {
+    require(policy::district_admin_only(&caller), "school", "")?;
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
     let body = body.into_inner();
@@ -274,9 +279,11 @@ pub async fn update_school(
         super::problems::DeleteErrors))]
 pub async fn delete_school(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    require(policy::district_admin_only(&caller), "school", "")?;
     let if_match = IfMatch::required(&req)?;
     let id = id.into_inner().to_string();
     state

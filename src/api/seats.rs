@@ -18,6 +18,7 @@ use super::preconditions::{
 };
 use super::schools::still_referenced;
 use crate::app::AppState;
+use crate::auth::{policy, require, SignedIn};
 use crate::db::{self, councils::RuleOverride, seats::Holding, seats::Seat, AnyConnection};
 use crate::domain::{composition, Constituency};
 use crate::error::{ApiError, FieldError};
@@ -363,10 +364,16 @@ pub async fn list_seats(
         super::problems::BodyErrors))]
 pub async fn create_seat(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     council_id: web::Path<Uuid>,
     params: web::Query<RuleOverrideParams>,
     body: JsonBody<CreateSeat>,
 ) -> Result<HttpResponse, ApiError> {
+    require(
+        policy::manage_council(&caller, &council_id.to_string()),
+        "council",
+        &council_id.to_string(),
+    )?;
     let council_id = council_id.into_inner().to_string();
     let body = body.into_inner();
     term_order(body.term_start, body.term_end)?;
@@ -443,6 +450,7 @@ pub async fn find_seat_by_id(
         super::problems::ChangeErrors))]
 pub async fn update_seat(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     params: web::Query<RuleOverrideParams>,
@@ -455,6 +463,11 @@ pub async fn update_seat(
         .db
         .write(move |conn| {
             let mut row = find_seat(conn, &id)?;
+            require(
+                policy::manage_council(&caller, &row.council_id),
+                "seat",
+                &id,
+            )?;
             if_match.check(row.version)?;
             if let Some(c) = body.constituency {
                 row.constituency = c.as_str().to_owned();
@@ -494,6 +507,7 @@ pub async fn update_seat(
         super::problems::DeleteErrors))]
 pub async fn delete_seat(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     params: web::Query<RuleOverrideParams>,
@@ -504,6 +518,11 @@ pub async fn delete_seat(
         .db
         .write(move |conn| {
             let row = find_seat(conn, &id)?;
+            require(
+                policy::manage_council(&caller, &row.council_id),
+                "seat",
+                &id,
+            )?;
             if_match.check(row.version)?;
             guard_composition(
                 conn,
@@ -537,6 +556,7 @@ pub async fn delete_seat(
         super::problems::ChangeErrors))]
 pub async fn assign_holder(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     params: web::Query<RuleOverrideParams>,
@@ -551,6 +571,11 @@ pub async fn assign_holder(
         .db
         .write(move |conn| {
             let mut row = find_seat(conn, &id)?;
+            require(
+                policy::manage_council(&caller, &row.council_id),
+                "seat",
+                &id,
+            )?;
             if_match.check(row.version)?;
             if db::people::find(conn, &person_id)?.is_none() {
                 return Err(ApiError::validation("person_id", "no person with this id"));
@@ -625,6 +650,7 @@ pub async fn assign_holder(
         super::problems::DeleteErrors))]
 pub async fn vacate_seat(
     state: web::Data<AppState>,
+    SignedIn(caller): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     params: web::Query<VacateParams>,
@@ -638,6 +664,11 @@ pub async fn vacate_seat(
         .db
         .write(move |conn| {
             let mut row = find_seat(conn, &id)?;
+            require(
+                policy::manage_council(&caller, &row.council_id),
+                "seat",
+                &id,
+            )?;
             if_match.check(row.version)?;
             let Some(mut current) = db::seats::holdings::current(conn, &id)? else {
                 return Err(ApiError::Conflict {

@@ -5,6 +5,7 @@
 //! and begins with `BEGIN IMMEDIATE`, so writers queue instead of failing with "database is locked";
 //! on PostgreSQL writes share the read pool.
 
+pub mod access;
 pub mod changes;
 pub mod councils;
 pub mod dialect;

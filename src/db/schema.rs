@@ -115,4 +115,69 @@ diesel::allow_tables_to_appear_in_same_query!(
     seat_holdings,
     rule_overrides,
     changes,
+    accounts,
+    api_clients,
+    grants,
+    audit_events,
 );
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        person_id -> Text,
+        username -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        external_subject -> Nullable<Text>,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        subject_kind -> Text,
+        subject_id -> Text,
+        role -> Text,
+        council_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        occurred_at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        roles -> Text,
+        action -> Text,
+        resource -> Text,
+        resource_id -> Nullable<Text>,
+        outcome -> Text,
+        status -> BigInt,
+        request_id -> Nullable<Text>,
+        client_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(accounts -> people (person_id));
+diesel::joinable!(grants -> councils (council_id));

@@ -52,14 +52,39 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.raw(method, path, "application/json", &body, None)
+    }
+
+    fn request_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.raw(method, path, "application/json", &body, Some(token))
+    }
+
+    fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        token: Option<&str>,
+    ) -> (u16, Value) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
             self.addr,
             body.len()
         )
@@ -89,19 +114,66 @@ impl Server {
     }
 }
 
+/// `cogov admin create-user` with the password on standard input.
+fn create_admin(url: &str, dir: &std::path::Path) {
+    let mut child = cogov()
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "Ada",
+            "--display-name",
+            "Ada Admin",
+            "--role",
+            "district_admin",
+        ])
+        .env("COGOV_DATABASE_URL", url)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery staple\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created person"));
+}
+
 #[test]
 fn data_survives_a_restart() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
+    create_admin(&db.url, dir.path());
     let server = Server::start(&db.url, dir.path());
-    let (status, council) = server.request(
+    // Writes need a token: sign in with the bootstrapped account (form-encoded, as OAuth clients do).
+    let (status, token) = server.raw(
         "POST",
-        "/api/v1/councils",
-        Some(json!({"kind": "assembly", "name": "Assembly"})),
+        "/api/v1/auth/token",
+        "application/x-www-form-urlencoded",
+        "grant_type=password&username=ada&password=correct+horse+battery+staple",
+        None,
     );
+    assert_eq!(status, 200, "{token}");
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let council_body = json!({"kind": "assembly", "name": "Assembly"});
+    let (status, _) = server.request("POST", "/api/v1/councils", Some(council_body.clone()));
+    assert_eq!(status, 401, "anonymous writes are refused");
+    let (status, council) =
+        server.request_as(&token, "POST", "/api/v1/councils", Some(council_body));
     assert_eq!(status, 201, "{council}");
     let cid = council["id"].as_str().unwrap().to_owned();
-    let (status, seat) = server.request(
+    let (status, seat) = server.request_as(
+        &token,
         "POST",
         &format!("/api/v1/councils/{cid}/seats"),
         Some(json!({"constituency": "families", "title": "Parent"})),
@@ -109,7 +181,11 @@ fn data_survives_a_restart() {
     assert_eq!(status, 201, "{seat}");
     server.stop();
 
+    // The signing secret was created on first start and is kept: the token still works.
+    assert!(dir.path().join("data/jwt-secret").is_file());
     let server = Server::start(&db.url, dir.path());
+    let (status, me) = server.request_as(&token, "GET", "/api/v1/me", None);
+    assert_eq!(status, 200, "{me}");
     let (status, read) = server.request("GET", &format!("/api/v1/councils/{cid}"), None);
     assert_eq!(status, 200);
     assert_eq!(read, council);
@@ -205,7 +281,7 @@ fn configuration_layers() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 1 migration"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 2 migration"));
     let again = cogov()
         .arg("migrate")
         .current_dir(dir.path())

@@ -90,11 +90,47 @@ impl Drop for TestDb {
 
 type Call = Rc<dyn Fn(Request) -> LocalBoxFuture<'static, ServiceResponse>>;
 
+/// The HS256 secret test apps sign their own tokens with.
+pub const TEST_SECRET: &str = "test secret of a standalone install, 32+ bytes";
+pub const ISSUER: &str = "https://idp.district.example";
+pub const AUDIENCE: &str = "cogov";
+
+pub fn key_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keys")
+        .join(name)
+}
+
+/// Token settings of the test apps: a standalone secret plus a district identity provider's
+/// RS256 key (kid `district-1`), as a real install connected to its district would have.
+pub fn token_config() -> cogov::auth::tokens::TokenConfig {
+    cogov::auth::tokens::TokenConfig {
+        secret: Some(TEST_SECRET.to_owned()),
+        public_key_pem: Some((
+            std::fs::read(key_path("district-rs256.pub")).unwrap(),
+            jsonwebtoken::Algorithm::RS256,
+            Some("district-1".to_owned()),
+        )),
+        jwks: None,
+        allowed_algorithms: vec![
+            jsonwebtoken::Algorithm::RS256,
+            jsonwebtoken::Algorithm::ES256,
+        ],
+        issuer: ISSUER.to_owned(),
+        audience: AUDIENCE.to_owned(),
+        leeway_secs: 5,
+        ttl_secs: 900,
+    }
+}
+
 /// The application under test. Fields drop in order: the service (and its pool) before the
 /// database.
 pub struct TestApp {
     call: Call,
     pub db: Db,
+    pub state: web::Data<AppState>,
+    /// A district admin's bearer token; the plain request helpers send it.
+    pub admin: String,
     pub test_db: TestDb,
 }
 
@@ -176,8 +212,12 @@ impl TestApp {
             .try_init();
         let test_db = TestDb::new();
         let db = test_db.open();
-        let state = web::Data::new(AppState { db: db.clone() });
-        let service = Rc::new(test::init_service(app::build(state)).await);
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            tokens: cogov::auth::tokens::Tokens::new(&token_config()).expect("token config"),
+            identity_claim: cogov::auth::IdentityClaim::Sub,
+        });
+        let service = Rc::new(test::init_service(app::build(state.clone())).await);
         let call: Call = Rc::new(move |req| {
             let service = service.clone();
             Box::pin(async move {
@@ -187,7 +227,73 @@ impl TestApp {
                 }
             })
         });
-        TestApp { call, db, test_db }
+        let mut app = TestApp {
+            call,
+            db,
+            state,
+            admin: String::new(),
+            test_db,
+        };
+        app.admin = app.user("Ada Admin", "district_admin", None).1;
+        app
+    }
+
+    /// Creates a person with an account and one role (no password: the test mints the token
+    /// directly) and returns their id and a bearer token.
+    pub fn user(&self, name: &str, role: &str, council: Option<&str>) -> (String, String) {
+        use cogov::db::access;
+        let now = cogov::db::now();
+        let person = cogov::db::people::Person {
+            id: uuid::Uuid::now_v7().to_string(),
+            display_name: name.to_owned(),
+            email: Some(format!(
+                "{}@example.org",
+                name.to_lowercase().replace(' ', ".")
+            )),
+            phone: None,
+            preferred_language: "en".to_owned(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let account = access::Account {
+            id: uuid::Uuid::now_v7().to_string(),
+            person_id: person.id.clone(),
+            username: None,
+            password_hash: None,
+            external_subject: Some(format!("ext-{}", person.id)),
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let grant = (role != "none").then(|| access::GrantRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            subject_kind: "person".to_owned(),
+            subject_id: person.id.clone(),
+            role: role.to_owned(),
+            council_id: council.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        });
+        self.db
+            .write_blocking(|conn| {
+                cogov::db::people::insert(conn, &person)?;
+                access::account::insert(conn, &account)?;
+                if let Some(g) = &grant {
+                    access::grant::insert(conn, g)?;
+                }
+                Ok::<_, cogov::error::ApiError>(())
+            })
+            .expect("create test user");
+        let token = self
+            .state
+            .tokens
+            .issue(&format!("person:{}", person.id))
+            .unwrap()
+            .0;
+        (person.id, token)
     }
 
     /// Runs a query directly against the test database.
@@ -200,6 +306,7 @@ impl TestApp {
             .expect("query")
     }
 
+    /// Sends the request exactly as built (no token unless the caller added one).
     pub async fn send(&self, req: test::TestRequest) -> Reply {
         let res = (self.call)(req.to_request()).await;
         let status = res.status();
@@ -212,17 +319,28 @@ impl TestApp {
         }
     }
 
+    /// Sends the request as the district admin.
+    pub async fn send_admin(&self, req: test::TestRequest) -> Reply {
+        self.send_as(&self.admin, req).await
+    }
+
+    /// Sends the request with this bearer token.
+    pub async fn send_as(&self, token: &str, req: test::TestRequest) -> Reply {
+        self.send(req.insert_header(("Authorization", format!("Bearer {token}"))))
+            .await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
-        self.send(test::TestRequest::get().uri(path)).await
+        self.send_admin(test::TestRequest::get().uri(path)).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(test::TestRequest::post().uri(path).set_json(body))
+        self.send_admin(test::TestRequest::post().uri(path).set_json(body))
             .await
     }
 
     pub async fn patch(&self, path: &str, etag: &str, body: Value) -> Reply {
-        self.send(
+        self.send_admin(
             test::TestRequest::patch()
                 .uri(path)
                 .insert_header(("If-Match", etag))
@@ -232,7 +350,7 @@ impl TestApp {
     }
 
     pub async fn put(&self, path: &str, etag: &str, body: Value) -> Reply {
-        self.send(
+        self.send_admin(
             test::TestRequest::put()
                 .uri(path)
                 .insert_header(("If-Match", etag))
@@ -242,7 +360,7 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str, etag: &str) -> Reply {
-        self.send(
+        self.send_admin(
             test::TestRequest::delete()
                 .uri(path)
                 .insert_header(("If-Match", etag)),

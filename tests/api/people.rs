@@ -82,7 +82,7 @@ async fn someone_who_held_a_seat_cannot_be_deleted() {
     assert_eq!(p["code"], "still-referenced");
 
     let stranger = app.person("Stranger").await;
-    app.send(TestRequest::delete().uri(&format!("/api/v1/people/{}", id(&stranger))))
+    app.send_admin(TestRequest::delete().uri(&format!("/api/v1/people/{}", id(&stranger))))
         .await
         .expect(428);
     app.delete(&format!("/api/v1/people/{}", id(&stranger)), "\"1\"")

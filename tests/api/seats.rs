@@ -184,7 +184,7 @@ async fn assigning_a_holder_keeps_history() {
     assert_eq!(items[1]["ended_on"], Value::Null);
 
     let vacated = app
-        .send(
+        .send_admin(
             actix_web::test::TestRequest::delete()
                 .uri(&format!("{holder}?ends_on=2026-10-01&reason=resigned"))
                 .insert_header(("If-Match", version_tag(&replaced))),
@@ -241,7 +241,7 @@ async fn vacating_can_break_a_rule_on_filled_seats() {
     let p = app.delete(&holder, "\"2\"").await.expect(409);
     assert_eq!(p["broken_rules"][0]["name"], "two students");
     let vacated = app
-        .send(
+        .send_admin(
             actix_web::test::TestRequest::delete()
                 .uri(&format!("{holder}?allow_rule_violation=true"))
                 .insert_header(("If-Match", "\"2\"")),

@@ -1,0 +1,281 @@
+//! Who may do what: pure functions over the caller's grants and the facts about the object. No
+//! I/O here; handlers gather the facts and ask. See docs/AUTH.md for the table this implements.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A role granted to a person or an API client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, everywhere.
+    DistrictAdmin,
+    /// Runs the councils it is granted for: their settings, seats and holders.
+    CouncilStaff,
+    /// A family member: sees their own records (and, later, their own service requests).
+    Family,
+    /// A member of a partner organization (later: the service requests referred to it).
+    Partner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::DistrictAdmin => "district_admin",
+            Role::CouncilStaff => "council_staff",
+            Role::Family => "family",
+            Role::Partner => "partner",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "district_admin" => Some(Role::DistrictAdmin),
+            "council_staff" => Some(Role::CouncilStaff),
+            "family" => Some(Role::Family),
+            "partner" => Some(Role::Partner),
+            _ => None,
+        }
+    }
+}
+
+/// One grant: a role, for one council when the role is per council.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    pub council_id: Option<String>,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    /// A person, by their cogov person id.
+    Person(String),
+    /// An API client, by its public `client_id`.
+    Client(String),
+}
+
+/// The caller with everything granted to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub actor: Actor,
+    pub grants: Vec<Grant>,
+    /// Councils where the caller currently holds a seat (the derived `council_member` role).
+    pub seated_on: Vec<String>,
+}
+
+impl Principal {
+    pub fn anonymous() -> Principal {
+        Principal {
+            actor: Actor::Anonymous,
+            grants: Vec::new(),
+            seated_on: Vec::new(),
+        }
+    }
+
+    pub fn is_authenticated(&self) -> bool {
+        self.actor != Actor::Anonymous
+    }
+
+    pub fn person_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::Person(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::DistrictAdmin)
+    }
+
+    /// District admin, or staff of this council.
+    pub fn staffs(&self, council_id: &str) -> bool {
+        self.is_admin()
+            || self.grants.iter().any(|g| {
+                g.role == Role::CouncilStaff && g.council_id.as_deref() == Some(council_id)
+            })
+    }
+
+    /// Role names for the audit log and `/me`, `council_member` included when derived.
+    pub fn role_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .grants
+            .iter()
+            .map(|g| match &g.council_id {
+                Some(c) => format!("{}:{c}", g.role.as_str()),
+                None => g.role.as_str().to_owned(),
+            })
+            .collect();
+        names.extend(self.seated_on.iter().map(|c| format!("council_member:{c}")));
+        names
+    }
+}
+
+/// What a rule decided. `Hidden` is answered as 404 so that ids cannot be probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Not signed in: 401.
+    SignIn,
+    /// Signed in, may see the object but not do this: 403.
+    Forbid,
+    /// May not even know the object exists: 404.
+    Hidden,
+}
+
+fn allow_if(p: &Principal, ok: bool) -> Decision {
+    match (ok, p.is_authenticated()) {
+        (true, _) => Decision::Allow,
+        (false, false) => Decision::SignIn,
+        (false, true) => Decision::Forbid,
+    }
+}
+
+/// Public records (schools, councils, seats and holders' names, composition, seat history, rule
+/// overrides) are readable by anyone.
+pub fn read_public() -> Decision {
+    Decision::Allow
+}
+
+/// Creating, changing or deleting schools, creating and deleting councils, managing grants,
+/// listing people, reading the audit log.
+pub fn district_admin_only(p: &Principal) -> Decision {
+    allow_if(p, p.is_admin())
+}
+
+/// Changing a council, its seats and who holds them.
+pub fn manage_council(p: &Principal, council_id: &str) -> Decision {
+    allow_if(p, p.staffs(council_id))
+}
+
+/// Adding a person to the directory (to seat them): district admins and council staff.
+pub fn create_person(p: &Principal) -> Decision {
+    allow_if(p, p.is_admin() || p.has(Role::CouncilStaff))
+}
+
+/// Facts about a person record that decide who may see it.
+#[derive(Debug, Default, Clone)]
+pub struct PersonFacts {
+    /// Councils where the person holds or has held a seat.
+    pub seated_ever_on: Vec<String>,
+    /// Councils where the person holds a seat now.
+    pub seated_now_on: Vec<String>,
+}
+
+/// Reading a person's record (it holds contact details): district admins, the person, staff of a
+/// council the person sits or sat on, and fellow members of a council the person sits on now.
+/// Anyone else is told the record does not exist.
+pub fn read_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decision {
+    let fellow_member = facts.seated_now_on.iter().any(|c| p.seated_on.contains(c));
+    let ok = p.is_admin()
+        || p.person_id() == Some(person_id)
+        || facts.seated_ever_on.iter().any(|c| p.staffs(c))
+        || fellow_member;
+    if ok {
+        Decision::Allow
+    } else if p.is_authenticated() {
+        Decision::Hidden
+    } else {
+        Decision::SignIn
+    }
+}
+
+/// Changing a person's record: district admins, the person, staff of a council they sit or sat on.
+pub fn update_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decision {
+    match read_person(p, person_id, facts) {
+        Decision::Allow => {
+            let ok = p.is_admin()
+                || p.person_id() == Some(person_id)
+                || facts.seated_ever_on.iter().any(|c| p.staffs(c));
+            allow_if(p, ok)
+        }
+        other => other,
+    }
+}
+
+/// Deleting a person: district admins only (others who may see the record get 403).
+pub fn delete_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decision {
+    match read_person(p, person_id, facts) {
+        Decision::Allow => allow_if(p, p.is_admin()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str, grants: &[(Role, Option<&str>)], seated_on: &[&str]) -> Principal {
+        Principal {
+            actor: Actor::Person(id.to_owned()),
+            grants: grants
+                .iter()
+                .map(|(role, council)| Grant {
+                    role: *role,
+                    council_id: council.map(str::to_owned),
+                })
+                .collect(),
+            seated_on: seated_on.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn staff_manage_only_their_councils() {
+        let staff = person("s", &[(Role::CouncilStaff, Some("A"))], &[]);
+        assert_eq!(manage_council(&staff, "A"), Decision::Allow);
+        assert_eq!(manage_council(&staff, "B"), Decision::Forbid);
+        assert_eq!(
+            manage_council(&Principal::anonymous(), "A"),
+            Decision::SignIn
+        );
+        let admin = person("a", &[(Role::DistrictAdmin, None)], &[]);
+        assert_eq!(manage_council(&admin, "B"), Decision::Allow);
+    }
+
+    #[test]
+    fn person_records_are_hidden_from_strangers() {
+        let facts = PersonFacts {
+            seated_ever_on: vec!["A".into()],
+            seated_now_on: vec!["A".into()],
+        };
+        let stranger = person("x", &[(Role::Family, None)], &[]);
+        assert_eq!(read_person(&stranger, "p", &facts), Decision::Hidden);
+        assert_eq!(
+            read_person(&Principal::anonymous(), "p", &facts),
+            Decision::SignIn
+        );
+        assert_eq!(
+            read_person(&person("p", &[], &[]), "p", &facts),
+            Decision::Allow
+        );
+        let fellow = person("m", &[], &["A"]);
+        assert_eq!(read_person(&fellow, "p", &facts), Decision::Allow);
+        assert_eq!(update_person(&fellow, "p", &facts), Decision::Forbid);
+        let other_staff = person("s", &[(Role::CouncilStaff, Some("B"))], &[]);
+        assert_eq!(read_person(&other_staff, "p", &facts), Decision::Hidden);
+        let staff = person("s", &[(Role::CouncilStaff, Some("A"))], &[]);
+        assert_eq!(update_person(&staff, "p", &facts), Decision::Allow);
+        assert_eq!(delete_person(&staff, "p", &facts), Decision::Forbid);
+    }
+
+    #[test]
+    fn former_members_are_not_fellows() {
+        let facts = PersonFacts {
+            seated_ever_on: vec!["A".into()],
+            seated_now_on: vec![],
+        };
+        let member = person("m", &[], &["A"]);
+        assert_eq!(read_person(&member, "p", &facts), Decision::Hidden);
+    }
+
+    #[test]
+    fn role_names_include_derived_membership() {
+        let p = person("p", &[(Role::CouncilStaff, Some("A"))], &["B"]);
+        assert_eq!(p.role_names(), ["council_staff:A", "council_member:B"]);
+    }
+}

@@ -1,0 +1,240 @@
+//! Bearer tokens: verification with algorithms and keys pinned by configuration (never taken from
+//! the token), and issuance for standalone installs (HS256).
+
+use std::collections::HashSet;
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use serde::{Deserialize, Serialize};
+
+/// Tokens longer than this are refused before any parsing.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Shortest HS256 secret accepted (RFC 7518 3.2: at least the hash size).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// What configures token handling (from the settings).
+#[derive(Debug, Clone, Default)]
+pub struct TokenConfig {
+    /// HS256 secret of a standalone install: signs the tokens cogov issues and verifies them.
+    pub secret: Option<String>,
+    /// One public key (PEM) of a district identity provider, with its algorithm.
+    pub public_key_pem: Option<(Vec<u8>, Algorithm, Option<String>)>,
+    /// A JWKS document of a district identity provider (keys chosen by `kid`).
+    pub jwks: Option<String>,
+    /// Algorithms accepted for the identity provider's keys.
+    pub allowed_algorithms: Vec<Algorithm>,
+    pub issuer: String,
+    pub audience: String,
+    pub leeway_secs: u64,
+    pub ttl_secs: u64,
+}
+
+struct PublicKey {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Verifies and issues tokens.
+pub struct Tokens {
+    hs256: Option<(EncodingKey, DecodingKey)>,
+    public: Vec<PublicKey>,
+    issuer: String,
+    audience: String,
+    leeway_secs: u64,
+    pub ttl_secs: u64,
+}
+
+/// The claims cogov reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Why a token was refused. Every variant is answered 401; the text goes to the log and to the
+/// `detail` of the problem.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the token is longer than {MAX_TOKEN_BYTES} bytes")]
+    TooLarge,
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the token's algorithm is not accepted here")]
+    Algorithm,
+    #[error("the token names a key this server does not know")]
+    UnknownKey,
+    #[error("the token's signature does not verify")]
+    Signature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was issued for another issuer or audience")]
+    WrongIssuerOrAudience,
+    #[error("the token lacks a required claim ({0})")]
+    MissingClaim(String),
+}
+
+impl Tokens {
+    pub fn new(config: &TokenConfig) -> Result<Tokens, String> {
+        let hs256 = match &config.secret {
+            Some(secret) if secret.len() < MIN_SECRET_BYTES => {
+                return Err(format!(
+                    "the JWT secret must be at least {MIN_SECRET_BYTES} bytes long"
+                ))
+            }
+            Some(secret) => Some((
+                EncodingKey::from_secret(secret.as_bytes()),
+                DecodingKey::from_secret(secret.as_bytes()),
+            )),
+            None => None,
+        };
+        let mut public = Vec::new();
+        if let Some((pem, algorithm, kid)) = &config.public_key_pem {
+            let key = match algorithm {
+                Algorithm::RS256
+                | Algorithm::RS384
+                | Algorithm::RS512
+                | Algorithm::PS256
+                | Algorithm::PS384
+                | Algorithm::PS512 => DecodingKey::from_rsa_pem(pem),
+                Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(pem),
+                Algorithm::EdDSA => DecodingKey::from_ed_pem(pem),
+                other => return Err(format!("{other:?} is not a public-key algorithm")),
+            }
+            .map_err(|e| format!("cannot read the public key: {e}"))?;
+            public.push(PublicKey {
+                kid: kid.clone(),
+                algorithm: *algorithm,
+                key,
+            });
+        }
+        if let Some(text) = &config.jwks {
+            let set: JwkSet =
+                serde_json::from_str(text).map_err(|e| format!("cannot read the JWKS: {e}"))?;
+            for jwk in &set.keys {
+                let Some(alg) = jwk
+                    .common
+                    .key_algorithm
+                    .and_then(|a| a.to_string().parse::<Algorithm>().ok())
+                else {
+                    return Err(format!(
+                        "JWKS key {:?} has no usable \"alg\"",
+                        jwk.common.key_id
+                    ));
+                };
+                if !config.allowed_algorithms.contains(&alg) {
+                    continue;
+                }
+                let key = DecodingKey::from_jwk(jwk)
+                    .map_err(|e| format!("cannot use JWKS key {:?}: {e}", jwk.common.key_id))?;
+                public.push(PublicKey {
+                    kid: jwk.common.key_id.clone(),
+                    algorithm: alg,
+                    key,
+                });
+            }
+        }
+        Ok(Tokens {
+            hs256,
+            public,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            leeway_secs: config.leeway_secs,
+            ttl_secs: config.ttl_secs,
+        })
+    }
+
+    /// Whether this install can issue tokens (it has an HS256 secret).
+    pub fn can_issue(&self) -> bool {
+        self.hs256.is_some()
+    }
+
+    /// Verifies a bearer token and returns its claims, and whether cogov itself issued it (HS256:
+    /// only then are `person:`/`client:` subjects trusted as cogov ids).
+    pub fn verify(&self, token: &str) -> Result<(Claims, bool), TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::TooLarge);
+        }
+        let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
+        let local = header.alg == Algorithm::HS256;
+        let key = if local {
+            &self.hs256.as_ref().ok_or(TokenError::Algorithm)?.1
+        } else {
+            let candidates: Vec<&PublicKey> = self
+                .public
+                .iter()
+                .filter(|k| k.algorithm == header.alg)
+                .collect();
+            if candidates.is_empty() {
+                return Err(TokenError::Algorithm);
+            }
+            let chosen = match &header.kid {
+                Some(kid) => candidates
+                    .iter()
+                    .find(|k| k.kid.as_deref() == Some(kid.as_str())),
+                None if candidates.len() == 1 => candidates.first(),
+                None => None,
+            };
+            &chosen.ok_or(TokenError::UnknownKey)?.key
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = self.leeway_secs;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.required_spec_claims = ["exp", "iss", "aud", "sub"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<HashSet<_>>();
+        decode::<Claims>(token, key, &validation)
+            .map(|data| (data.claims, local))
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => TokenError::Expired,
+                    ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+                    ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
+                        TokenError::WrongIssuerOrAudience
+                    }
+                    ErrorKind::MissingRequiredClaim(c) => TokenError::MissingClaim(c.clone()),
+                    ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
+                    ErrorKind::InvalidSignature => TokenError::Signature,
+                    _ => TokenError::Malformed,
+                }
+            })
+    }
+
+    /// Issues a short-lived HS256 token for `subject` (`person:<id>` or `client:<client_id>`).
+    pub fn issue(&self, subject: &str) -> Result<(String, u64), String> {
+        let (key, _) = self
+            .hs256
+            .as_ref()
+            .ok_or("this install has no JWT secret; it cannot issue tokens")?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: subject.to_owned(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + self.ttl_secs,
+            nbf: Some(now),
+            iat: Some(now),
+            email: None,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, key)
+            .map(|t| (t, self.ttl_secs))
+            .map_err(|e| format!("cannot sign the token: {e}"))
+    }
+}

@@ -1,0 +1,258 @@
+//! Accounts, API clients, grants, and the audit trail.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::changes::versioned_writes;
+use super::schema::{accounts, api_clients, audit_events, grants, seat_holdings, seats};
+use super::AnyConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = accounts, treat_none_as_null = true)]
+pub struct Account {
+    pub id: String,
+    pub person_id: String,
+    /// Lower-cased sign-in name (standalone installs).
+    pub username: Option<String>,
+    pub password_hash: Option<String>,
+    /// The `sub` a district identity provider puts in its tokens for this person.
+    pub external_subject: Option<String>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+pub mod account {
+    use super::*;
+    versioned_writes!(accounts, Account, "account");
+
+    pub fn by_username(conn: &mut AnyConnection, username: &str) -> QueryResult<Option<Account>> {
+        accounts::table
+            .filter(accounts::username.eq(username))
+            .select(Account::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().next())
+    }
+
+    pub fn by_person(conn: &mut AnyConnection, person_id: &str) -> QueryResult<Option<Account>> {
+        accounts::table
+            .filter(accounts::person_id.eq(person_id))
+            .select(Account::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().next())
+    }
+
+    pub fn by_external_subject(
+        conn: &mut AnyConnection,
+        subject: &str,
+    ) -> QueryResult<Option<Account>> {
+        accounts::table
+            .filter(accounts::external_subject.eq(subject))
+            .select(Account::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().next())
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = api_clients, treat_none_as_null = true)]
+pub struct ApiClient {
+    pub id: String,
+    /// The public identifier a script sends as `client_id`.
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+pub mod client {
+    use super::*;
+    versioned_writes!(api_clients, ApiClient, "api_client");
+
+    pub fn by_client_id(
+        conn: &mut AnyConnection,
+        client_id: &str,
+    ) -> QueryResult<Option<ApiClient>> {
+        api_clients::table
+            .filter(api_clients::client_id.eq(client_id))
+            .select(ApiClient::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().next())
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = grants, treat_none_as_null = true)]
+pub struct GrantRow {
+    pub id: String,
+    /// `person` or `client`.
+    pub subject_kind: String,
+    /// A person id, or an API client's `client_id`.
+    pub subject_id: String,
+    pub role: String,
+    pub council_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+pub mod grant {
+    use super::*;
+    versioned_writes!(grants, GrantRow, "grant");
+
+    pub fn of_subject(
+        conn: &mut AnyConnection,
+        kind: &str,
+        subject_id: &str,
+    ) -> QueryResult<Vec<GrantRow>> {
+        grants::table
+            .filter(grants::subject_kind.eq(kind))
+            .filter(grants::subject_id.eq(subject_id))
+            .select(GrantRow::as_select())
+            .load(conn)
+    }
+
+    #[derive(Debug, Default)]
+    pub struct GrantFilter {
+        pub subject_id: Option<String>,
+        pub council_id: Option<String>,
+        pub role: Option<String>,
+    }
+
+    pub fn list(
+        conn: &mut AnyConnection,
+        filter: &GrantFilter,
+        after: Option<&str>,
+        fetch: i64,
+    ) -> QueryResult<Vec<GrantRow>> {
+        let mut query = grants::table.select(GrantRow::as_select()).into_boxed();
+        if let Some(s) = &filter.subject_id {
+            query = query.filter(grants::subject_id.eq(s.clone()));
+        }
+        if let Some(c) = &filter.council_id {
+            query = query.filter(grants::council_id.eq(c.clone()));
+        }
+        if let Some(r) = &filter.role {
+            query = query.filter(grants::role.eq(r.clone()));
+        }
+        if let Some(after) = after {
+            query = query.filter(grants::id.gt(after.to_owned()));
+        }
+        query.order(grants::id.asc()).limit(fetch).load(conn)
+    }
+}
+
+/// Councils where a person holds a seat now, and where they ever held one.
+pub fn seat_councils(
+    conn: &mut AnyConnection,
+    person_id: &str,
+) -> QueryResult<(Vec<String>, Vec<String>)> {
+    let now: Vec<String> = seats::table
+        .filter(seats::holder_id.eq(person_id))
+        .select(seats::council_id)
+        .load(conn)?;
+    let mut ever: Vec<String> = seat_holdings::table
+        .inner_join(seats::table)
+        .filter(seat_holdings::person_id.eq(person_id))
+        .select(seats::council_id)
+        .load(conn)?;
+    ever.sort();
+    ever.dedup();
+    Ok((now, ever))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: String,
+    pub occurred_at: NaiveDateTime,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub roles: String,
+    pub action: String,
+    pub resource: String,
+    pub resource_id: Option<String>,
+    pub outcome: String,
+    pub status: i64,
+    pub request_id: Option<String>,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub mod audit {
+    use super::*;
+
+    /// Appends one event. The trail is append-only: nothing in cogov updates or deletes it.
+    pub fn record(conn: &mut AnyConnection, event: &AuditEvent) -> QueryResult<()> {
+        diesel::insert_into(audit_events::table)
+            .values(event)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    #[derive(Debug, Default, Clone)]
+    pub struct AuditFilter {
+        pub actor_id: Option<String>,
+        pub resource: Option<String>,
+        pub resource_id: Option<String>,
+        pub action: Option<String>,
+        pub outcome: Option<String>,
+        pub since: Option<NaiveDateTime>,
+        pub until: Option<NaiveDateTime>,
+    }
+
+    pub fn list(
+        conn: &mut AnyConnection,
+        filter: &AuditFilter,
+        after: Option<&str>,
+        fetch: i64,
+    ) -> QueryResult<Vec<AuditEvent>> {
+        let mut query = audit_events::table
+            .select(AuditEvent::as_select())
+            .into_boxed();
+        if let Some(v) = &filter.actor_id {
+            query = query.filter(audit_events::actor_id.eq(v.clone()));
+        }
+        if let Some(v) = &filter.resource {
+            query = query.filter(audit_events::resource.eq(v.clone()));
+        }
+        if let Some(v) = &filter.resource_id {
+            query = query.filter(audit_events::resource_id.eq(v.clone()));
+        }
+        if let Some(v) = &filter.action {
+            query = query.filter(audit_events::action.eq(v.clone()));
+        }
+        if let Some(v) = &filter.outcome {
+            query = query.filter(audit_events::outcome.eq(v.clone()));
+        }
+        if let Some(v) = filter.since {
+            query = query.filter(audit_events::occurred_at.ge(v));
+        }
+        if let Some(v) = filter.until {
+            query = query.filter(audit_events::occurred_at.lt(v));
+        }
+        if let Some(after) = after {
+            query = query.filter(audit_events::id.gt(after.to_owned()));
+        }
+        query.order(audit_events::id.asc()).limit(fetch).load(conn)
+    }
+
+    /// Failed sign-in attempts for `key` (a username or client id) since `since`.
+    pub fn failures_since(
+        conn: &mut AnyConnection,
+        key: &str,
+        since: NaiveDateTime,
+    ) -> QueryResult<i64> {
+        audit_events::table
+            .filter(audit_events::action.eq("sign_in"))
+            .filter(audit_events::resource_id.eq(key))
+            .filter(audit_events::outcome.eq("denied"))
+            .filter(audit_events::occurred_at.ge(since))
+            .count()
+            .get_result(conn)
+    }
+}
