@@ -18,11 +18,12 @@ use crate::error::{problem_response, ApiError, Problem};
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Headers of the original error response that the problem response keeps.
-const KEPT_HEADERS: [HeaderName; 4] = [
+const KEPT_HEADERS: [HeaderName; 5] = [
     header::ETAG,
     header::RETRY_AFTER,
     header::ALLOW,
     header::LOCATION,
+    header::WWW_AUTHENTICATE,
 ];
 
 pub async fn finish_response<B: MessageBody + 'static>(

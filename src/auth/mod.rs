@@ -294,7 +294,13 @@ pub async fn authenticate<B: MessageBody + 'static>(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    let principal = match bearer(&req) {
+    // The token endpoint reads its own Authorization header (HTTP Basic client credentials).
+    let credentials = if req.path() == "/api/v1/auth/token" {
+        None
+    } else {
+        bearer(&req)
+    };
+    let principal = match credentials {
         None => Ok(Principal::anonymous()),
         Some(Err(e)) => Err(e),
         Some(Ok(token)) => resolve(&state, &token),

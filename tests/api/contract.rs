@@ -89,6 +89,16 @@ fn every_operation_documents_its_errors_with_examples() {
                 op["tags"].as_array().is_some_and(|t| !t.is_empty()),
                 "{where_}: no tag"
             );
+            assert!(
+                op["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("**Who may call:**")),
+                "{where_}: does not say who may call it"
+            );
+            assert!(
+                op["security"].as_array().is_some_and(|s| !s.is_empty()),
+                "{where_}: no security"
+            );
             let rs = op["responses"].as_object().unwrap();
             assert!(
                 rs.keys().any(|k| k.starts_with('2')),

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access;
 mod cli;
 mod contract;
 mod councils;

@@ -1,0 +1,750 @@
+//! Identity and access: token attacks, the authorization matrix, sign-in, grants, the audit trail.
+
+use actix_web::test::TestRequest;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+use crate::common::{assert_problem, id, key_path, TestApp, AUDIENCE, ISSUER, TEST_SECRET};
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn district_token(claims: Value, kid: Option<&str>) -> String {
+    let key =
+        EncodingKey::from_rsa_pem(&std::fs::read(key_path("district-rs256.key")).unwrap()).unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = kid.map(str::to_owned);
+    encode(&header, &claims, &key).unwrap()
+}
+
+fn b64(value: &Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+async fn me(app: &TestApp, token: &str) -> crate::common::Reply {
+    app.send(
+        TestRequest::get()
+            .uri("/api/v1/me")
+            .insert_header(("Authorization", format!("Bearer {token}"))),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_district_identity_provider_token_is_accepted() {
+    let app = TestApp::new().await;
+    let council = id(&app.council(json!({"kind": "assembly", "name": "A"})).await);
+    let (person, _) = app.user("Dee District", "council_staff", Some(&council));
+    let token = district_token(
+        json!({"sub": format!("ext-{person}"), "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 300}),
+        Some("district-1"),
+    );
+    let reply = me(&app, &token).await;
+    let body = reply.expect(200);
+    assert_eq!(body["person_id"], person);
+    assert!(body["roles"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("council_staff:"));
+}
+
+#[actix_web::test]
+async fn token_attacks_are_all_refused_with_401() {
+    let app = TestApp::new().await;
+    let (person, good) = app.user("Tess Target", "district_admin", None);
+    me(&app, &good).await.expect(200);
+    let sub = format!("ext-{person}");
+    let valid = json!({"sub": sub, "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 300});
+
+    let mut attacks: Vec<(&str, String)> = Vec::new();
+    attacks.push((
+        "alg none",
+        format!(
+            "{}.{}.",
+            b64(&json!({"alg": "none", "typ": "JWT"})),
+            b64(&valid)
+        ),
+    ));
+    // Key confusion: HS256 "signed" with the identity provider's public key.
+    let public_pem = std::fs::read(key_path("district-rs256.pub")).unwrap();
+    let mut hs = Header::new(Algorithm::HS256);
+    hs.kid = Some("district-1".to_owned());
+    attacks.push((
+        "HS256 with the RS public key",
+        encode(&hs, &valid, &EncodingKey::from_secret(&public_pem)).unwrap(),
+    ));
+    attacks.push((
+        "expired",
+        district_token(
+            json!({"sub": sub, "iss": ISSUER, "aud": AUDIENCE, "exp": now() - 600}),
+            Some("district-1"),
+        ),
+    ));
+    attacks.push((
+        "nbf in the future",
+        district_token(json!({"sub": sub, "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 900, "nbf": now() + 600}), Some("district-1")),
+    ));
+    attacks.push((
+        "wrong iss",
+        district_token(
+            json!({"sub": sub, "iss": "https://evil.example", "aud": AUDIENCE, "exp": now() + 300}),
+            Some("district-1"),
+        ),
+    ));
+    attacks.push((
+        "wrong aud",
+        district_token(
+            json!({"sub": sub, "iss": ISSUER, "aud": "someone-else", "exp": now() + 300}),
+            Some("district-1"),
+        ),
+    ));
+    attacks.push((
+        "missing exp",
+        district_token(
+            json!({"sub": sub, "iss": ISSUER, "aud": AUDIENCE}),
+            Some("district-1"),
+        ),
+    ));
+    let genuine = district_token(valid.clone(), Some("district-1"));
+    me(&app, &genuine).await.expect(200);
+    let parts: Vec<&str> = genuine.split('.').collect();
+    let mut tampered_claims = valid.clone();
+    tampered_claims["sub"] = json!("ext-someone-else");
+    attacks.push((
+        "tampered payload",
+        format!("{}.{}.{}", parts[0], b64(&tampered_claims), parts[2]),
+    ));
+    attacks.push((
+        "unknown kid",
+        district_token(valid.clone(), Some("district-2")),
+    ));
+    let es_key =
+        EncodingKey::from_ec_pem(&std::fs::read(key_path("district-es256.key")).unwrap()).unwrap();
+    let mut es = Header::new(Algorithm::ES256);
+    es.kid = Some("district-1".to_owned());
+    attacks.push((
+        "ES256 from a key nobody configured",
+        encode(&es, &valid, &es_key).unwrap(),
+    ));
+    // A token cogov signed, for a subject it does not know.
+    let forged_sub = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"sub": "person:01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 300}),
+        &EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .unwrap();
+    attacks.push(("unknown subject", forged_sub));
+    attacks.push(("garbage", "not.a.token".to_owned()));
+    attacks.push(("100 KiB", "a".repeat(100 * 1024)));
+
+    for (name, token) in attacks {
+        let reply = me(&app, &token).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            401,
+            "{name}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_problem(&reply, 401);
+        assert!(
+            reply
+                .header("www-authenticate")
+                .is_some_and(|h| h.starts_with("Bearer")),
+            "{name}"
+        );
+        // Also on a public endpoint: a bad token is never silently treated as anonymous.
+        let public = app
+            .send(
+                TestRequest::get()
+                    .uri("/api/v1/councils")
+                    .insert_header(("Authorization", format!("Bearer {token}"))),
+            )
+            .await;
+        assert_eq!(public.status.as_u16(), 401, "{name} on a public endpoint");
+    }
+    let reply = app
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/me")
+                .insert_header(("Authorization", "Basic YTpi")),
+        )
+        .await;
+    reply.expect(401);
+}
+
+/// Everyone the roles table names, and the objects they touch.
+struct World {
+    council_a: String,
+    council_b: String,
+    seat_b: String,
+    school: String,
+    member: String,
+    family: String,
+    tokens: Vec<(&'static str, Option<String>)>,
+}
+
+async fn world(app: &TestApp) -> World {
+    let school = id(&app.school("M1").await);
+    let council_a = id(&app.council(json!({"kind": "assembly", "name": "A"})).await);
+    let council_b = id(&app.council(json!({"kind": "assembly", "name": "B"})).await);
+    let seat_a = app.seat(&council_a, "families").await;
+    let seat_b = id(&app.seat(&council_b, "families").await);
+    let (_, staff) = app.user("Sam Staff", "council_staff", Some(&council_a));
+    let (member, member_token) = app.user("Mo Member", "none", None);
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&seat_a)),
+        "\"1\"",
+        json!({"person_id": member}),
+    )
+    .await
+    .expect(200);
+    let (family, family_token) = app.user("Fay Family", "family", None);
+    let (_, partner) = app.user("Pat Partner", "partner", None);
+    World {
+        council_a,
+        council_b,
+        seat_b,
+        school,
+        member,
+        family,
+        tokens: vec![
+            ("admin", Some(app.admin.clone())),
+            ("staff", Some(staff)),
+            ("member", Some(member_token)),
+            ("family", Some(family_token)),
+            ("partner", Some(partner)),
+            ("anonymous", None),
+        ],
+    }
+}
+
+#[actix_web::test]
+async fn authorization_matrix() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let a = &w.council_a;
+    let b = &w.council_b;
+    let seat_b = &w.seat_b;
+    let school = &w.school;
+    let member = &w.member;
+    let family = &w.family;
+    let new_council = json!({"kind": "assembly", "name": "N"});
+    let new_seat = json!({"constituency": "students", "title": "S"});
+    let rename = json!({"name": "Renamed"});
+    let person = json!({"display_name": "New Person"});
+    let phone = json!({"phone": "+1 213 555 0100"});
+    //                                                                admin staff member family partner anon
+    let cells: Vec<(&str, String, Option<Value>, [u16; 6])> = vec![
+        (
+            "GET",
+            "/api/v1/schools".into(),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/api/v1/schools/{school}"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/schools".into(),
+            Some(json!({"name": "S", "district_code": "NEW", "time_zone": "UTC"})),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/schools/{school}"),
+            Some(rename.clone()),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            "/api/v1/councils".into(),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/api/v1/councils/{a}"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/api/v1/councils/{a}/composition"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/api/v1/councils/{a}/seats"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/api/v1/councils/{a}/rule-overrides"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/councils".into(),
+            Some(new_council.clone()),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/councils/{a}"),
+            Some(rename.clone()),
+            [200, 200, 403, 403, 403, 401],
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/councils/{b}"),
+            Some(rename.clone()),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/api/v1/councils/{a}/seats"),
+            Some(new_seat.clone()),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/api/v1/councils/{b}/seats"),
+            Some(new_seat.clone()),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/seats/{seat_b}"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/api/v1/seats/{seat_b}/holdings"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/seats/{seat_b}"),
+            Some(json!({"title": "T"})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            "/api/v1/people".into(),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/api/v1/people".into(),
+            Some(person.clone()),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/people/{member}"),
+            None,
+            [200, 200, 200, 404, 404, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/people/{family}"),
+            None,
+            [200, 404, 404, 200, 404, 401],
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/people/{member}"),
+            Some(phone.clone()),
+            [200, 200, 200, 404, 404, 401],
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/people/{family}"),
+            Some(phone.clone()),
+            [200, 404, 404, 200, 404, 401],
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/people/{family}"),
+            None,
+            [0, 404, 404, 403, 404, 401],
+        ),
+        (
+            "GET",
+            "/api/v1/me".into(),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "GET",
+            "/api/v1/grants".into(),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            "/api/v1/audit-events".into(),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/schools/{school}"),
+            None,
+            [0, 403, 403, 403, 403, 401],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in &cells {
+        for (i, (role, token)) in w.tokens.iter().enumerate() {
+            if expected[i] == 0 {
+                continue; // not exercised for this role (it would remove the object)
+            }
+            let mut req = TestRequest::default()
+                .method(method.parse().unwrap())
+                .uri(path)
+                .insert_header(("If-Match", "*"));
+            if let Some(b) = body {
+                req = req.set_json(b);
+            }
+            if let Some(t) = token {
+                req = req.insert_header(("Authorization", format!("Bearer {t}")));
+            }
+            let reply = app.send(req).await;
+            let status = reply.status.as_u16();
+            if status != expected[i] {
+                failures.push(format!(
+                    "{method} {path} as {role}: {status}, expected {} ({})",
+                    expected[i],
+                    String::from_utf8_lossy(&reply.body)
+                ));
+            } else if status >= 400 {
+                assert_problem(&reply, status);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[actix_web::test]
+async fn the_audit_trail_records_protected_reads_and_all_writes() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let family_token = w.tokens[3].1.clone().unwrap();
+    let staff_token = w.tokens[1].1.clone().unwrap();
+    // A denied read of someone else's record, an allowed read of one's own, a write, a public read.
+    app.send_as(
+        &family_token,
+        TestRequest::get().uri(&format!("/api/v1/people/{}", w.member)),
+    )
+    .await
+    .expect(404);
+    app.send_as(
+        &family_token,
+        TestRequest::get().uri(&format!("/api/v1/people/{}", w.family)),
+    )
+    .await
+    .expect(200);
+    let seat = app
+        .send_as(
+            &staff_token,
+            TestRequest::post()
+                .uri(&format!("/api/v1/councils/{}/seats", w.council_a))
+                .set_json(json!({"constituency": "students", "title": "S"})),
+        )
+        .await
+        .expect(201);
+    app.send(TestRequest::get().uri("/api/v1/people"))
+        .await
+        .expect(401);
+    app.send(TestRequest::get().uri(&format!("/api/v1/councils/{}", w.council_a)))
+        .await
+        .expect(200);
+
+    let events = app.collect_pages("/api/v1/audit-events?limit=200").await;
+    let find = |action: &str, resource: &str, actor: Option<&str>, outcome: &str| {
+        events.iter().any(|e| {
+            e["action"] == action
+                && e["resource"] == resource
+                && e["outcome"] == outcome
+                && actor.is_none_or(|a| e["actor_id"] == a)
+        })
+    };
+    assert!(
+        find(
+            "read",
+            "/api/v1/people/{person_id}",
+            Some(&w.family),
+            "denied"
+        ),
+        "{events:#?}"
+    );
+    assert!(find(
+        "read",
+        "/api/v1/people/{person_id}",
+        Some(&w.family),
+        "allowed"
+    ));
+    assert!(find(
+        "create",
+        "/api/v1/councils/{council_id}/seats",
+        None,
+        "allowed"
+    ));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["resource_id"] == id(&seat) && e["status"] == 201),
+        "created ids are recorded"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e["action"] == "list" && e["actor_kind"] == "anonymous" && e["status"] == 401));
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["resource"] == "/api/v1/councils/{council_id}" && e["action"] == "read"),
+        "public reads are not audited"
+    );
+    let denied = events
+        .iter()
+        .find(|e| e["outcome"] == "denied" && e["actor_id"] == w.family.as_str())
+        .unwrap();
+    assert_eq!(denied["resource_id"], w.member.as_str());
+    assert!(denied["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+    assert!(denied["roles"].as_str().unwrap().contains("family"));
+
+    // Filters and the CSV export.
+    let mine = app
+        .get(&format!("/api/v1/audit-events?actor_id={}", w.family))
+        .await
+        .expect(200);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    let csv = app
+        .get(&format!(
+            "/api/v1/audit-events?actor_id={}&format=csv",
+            w.family
+        ))
+        .await;
+    assert_eq!(csv.status.as_u16(), 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = String::from_utf8(csv.body.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("id,occurred_at,actor_kind,actor_id,roles,action,resource"));
+    assert_eq!(lines.len(), 3, "{text}");
+    app.get("/api/v1/audit-events?format=xml").await.expect(422);
+    // No way to change it.
+    app.send_admin(TestRequest::delete().uri("/api/v1/audit-events"))
+        .await
+        .expect(405);
+}
+
+#[actix_web::test]
+async fn sign_in_with_a_password_and_with_client_credentials() {
+    let app = TestApp::new().await;
+    let council = id(&app.council(json!({"kind": "assembly", "name": "A"})).await);
+    cogov::api::access::bootstrap_user(
+        &app.db,
+        "Clerk",
+        "Cleo Clerk",
+        None,
+        "a long enough password",
+        "council_staff",
+        Some(council.clone()),
+    )
+    .unwrap();
+    let form = |body: &str| {
+        TestRequest::post()
+            .uri("/api/v1/auth/token")
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(body.to_owned())
+    };
+
+    let reply = app
+        .send(form(
+            "grant_type=password&username=clerk&password=a+long+enough+password",
+        ))
+        .await;
+    let token = reply.expect(200);
+    assert_eq!(token["token_type"], "Bearer");
+    assert_eq!(token["expires_in"], 900);
+    assert_eq!(reply.header("cache-control").as_deref(), Some("no-store"));
+    let access = token["access_token"].as_str().unwrap();
+    let patched = app
+        .send_as(
+            access,
+            TestRequest::patch()
+                .uri(&format!("/api/v1/councils/{council}"))
+                .insert_header(("If-Match", "*"))
+                .set_json(json!({"name": "By the clerk"})),
+        )
+        .await;
+    patched.expect(200);
+
+    // Wrong password and unknown account look the same.
+    let wrong = app
+        .send(form("grant_type=password&username=clerk&password=nope"))
+        .await
+        .expect(401);
+    let unknown = app
+        .send(form("grant_type=password&username=nobody&password=nope"))
+        .await
+        .expect(401);
+    assert_eq!(wrong["detail"], unknown["detail"]);
+
+    // Scripts: client credentials, in the body or as HTTP Basic.
+    let (client_id, secret) = cogov::api::access::bootstrap_client(
+        &app.db,
+        "reports",
+        "council_staff",
+        Some(council.clone()),
+    )
+    .unwrap();
+    let reply = app
+        .send(form(&format!(
+            "grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
+        )))
+        .await;
+    let script_token = reply.expect(200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let who = me(&app, &script_token).await.expect(200);
+    assert_eq!(who["actor"], "client");
+    assert_eq!(who["client_id"], client_id.as_str());
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
+    let reply = app
+        .send(
+            form("grant_type=client_credentials")
+                .insert_header(("Authorization", format!("Basic {basic}"))),
+        )
+        .await;
+    reply.expect(200);
+    let reply = app
+        .send(form(&format!(
+            "grant_type=client_credentials&client_id={client_id}&client_secret=wrong"
+        )))
+        .await;
+    reply.expect(401);
+    app.send(form("grant_type=implicit")).await.expect(422);
+    app.send(
+        TestRequest::post()
+            .uri("/api/v1/auth/token")
+            .set_payload("x"),
+    )
+    .await
+    .expect(415);
+    let json_body = app
+        .send(TestRequest::post().uri("/api/v1/auth/token").set_json(json!({"grant_type": "password", "username": "clerk", "password": "a long enough password"})))
+        .await;
+    json_body.expect(200);
+}
+
+#[actix_web::test]
+async fn repeated_failed_sign_ins_are_rate_limited() {
+    let app = TestApp::new().await;
+    cogov::api::access::bootstrap_user(
+        &app.db,
+        "target",
+        "T",
+        None,
+        "the right password!",
+        "family",
+        None,
+    )
+    .unwrap();
+    let attempt = |password: &str| {
+        TestRequest::post()
+            .uri("/api/v1/auth/token")
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(format!(
+                "grant_type=password&username=target&password={password}"
+            ))
+    };
+    for _ in 0..5 {
+        app.send(attempt("wrong")).await.expect(401);
+    }
+    let limited = app.send(attempt("the+right+password%21")).await;
+    let p = limited.expect(429);
+    assert_eq!(p["code"], "too-many-requests");
+    assert!(limited
+        .header("retry-after")
+        .is_some_and(|v| v.parse::<u64>().unwrap() > 0));
+    // Another account is not affected.
+    cogov::api::access::bootstrap_user(
+        &app.db,
+        "other",
+        "O",
+        None,
+        "another password!!",
+        "family",
+        None,
+    )
+    .unwrap();
+    app.send(
+        TestRequest::post()
+            .uri("/api/v1/auth/token")
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload("grant_type=password&username=other&password=another+password%21%21"),
+    )
+    .await
+    .expect(200);
+}
+
+#[actix_web::test]
+async fn grants_are_data_and_take_effect_at_once() {
+    let app = TestApp::new().await;
+    let council = id(&app.council(json!({"kind": "assembly", "name": "A"})).await);
+    let (person, token) = app.user("Gus Grantee", "none", None);
+    let patch = |t: &str| {
+        let t = t.to_owned();
+        TestRequest::patch()
+            .uri(&format!("/api/v1/councils/{council}"))
+            .insert_header(("If-Match", "*"))
+            .insert_header(("Authorization", format!("Bearer {t}")))
+            .set_json(json!({"description": "x"}))
+    };
+    app.send(patch(&token)).await.expect(403);
+    let p = app
+        .post(
+            "/api/v1/grants",
+            json!({"subject_kind": "person", "subject_id": person, "role": "council_staff"}),
+        )
+        .await
+        .expect(422);
+    assert_eq!(p["errors"][0]["field"], "council_id");
+    let grant = app
+        .post("/api/v1/grants", json!({"subject_kind": "person", "subject_id": person, "role": "council_staff", "council_id": council}))
+        .await
+        .expect(201);
+    app.post("/api/v1/grants", json!({"subject_kind": "person", "subject_id": person, "role": "council_staff", "council_id": council}))
+        .await
+        .expect(409);
+    app.send(patch(&token)).await.expect(200);
+    let listed = app
+        .get(&format!("/api/v1/grants?subject_id={person}"))
+        .await
+        .expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    app.delete(&format!("/api/v1/grants/{}", id(&grant)), "\"1\"")
+        .await
+        .expect(204);
+    app.send(patch(&token)).await.expect(403);
+}
