@@ -59,6 +59,15 @@ enum AdminCommand {
         #[arg(long)]
         council: Option<String>,
     },
+    /// Link a person to the `sub` their district identity provider puts in its tokens.
+    LinkIdentity {
+        /// The cogov person id.
+        #[arg(long)]
+        person: String,
+        /// The identity provider's subject for this person.
+        #[arg(long)]
+        subject: String,
+    },
     /// Create an API client (client-credentials) with a role; prints its id and secret once.
     CreateClient {
         #[arg(long)]
@@ -196,6 +205,10 @@ fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
             println!("created person {created} with account {username} and role {role}");
+        }
+        AdminCommand::LinkIdentity { person, subject } => {
+            cogov::api::access::link_identity(&db, &person, &subject).map_err(|e| e.to_string())?;
+            println!("tokens with sub {subject:?} now sign in person {person}");
         }
         AdminCommand::CreateClient {
             name,

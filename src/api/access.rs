@@ -822,3 +822,43 @@ pub fn bootstrap_client(
     })?;
     Ok((client_id, secret))
 }
+
+/// Records the identity provider's subject for a person (creating their account if needed), so
+/// that tokens with that `sub` sign them in.
+pub fn link_identity(db: &Db, person_id: &str, subject: &str) -> Result<(), ApiError> {
+    if subject.is_empty() || subject.len() > 255 {
+        return Err(ApiError::validation(
+            "subject",
+            "must be 1 to 255 characters",
+        ));
+    }
+    db.write_blocking(|conn| {
+        if db::people::find(conn, person_id)?.is_none() {
+            return Err(ApiError::not_found("person", person_id));
+        }
+        let now = db::now();
+        match access::account::by_person(conn, person_id)? {
+            Some(mut account) => {
+                account.external_subject = Some(subject.to_owned());
+                account.version += 1;
+                account.updated_at = now;
+                access::account::update(conn, &account)?;
+            }
+            None => access::account::insert(
+                conn,
+                &Account {
+                    id: Uuid::now_v7().to_string(),
+                    person_id: person_id.to_owned(),
+                    username: None,
+                    password_hash: None,
+                    external_subject: Some(subject.to_owned()),
+                    disabled: false,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                },
+            )?,
+        }
+        Ok(())
+    })
+}

@@ -748,3 +748,22 @@ async fn grants_are_data_and_take_effect_at_once() {
         .expect(204);
     app.send(patch(&token)).await.expect(403);
 }
+
+#[actix_web::test]
+async fn an_operator_links_a_person_to_their_identity_provider_subject() {
+    let app = TestApp::new().await;
+    let person = id(&app.person("Ines Idp").await);
+    let token = district_token(
+        json!({"sub": "00u1abcd@district", "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 300}),
+        Some("district-1"),
+    );
+    me(&app, &token).await.expect(401);
+    cogov::api::access::link_identity(&app.db, &person, "00u1abcd@district").unwrap();
+    let who = me(&app, &token).await.expect(200);
+    assert_eq!(who["person_id"], person.as_str());
+    assert_eq!(
+        who["roles"].as_array().unwrap().len(),
+        0,
+        "no grants yet: a signed-in caller with no roles"
+    );
+}
