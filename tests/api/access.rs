@@ -406,6 +406,15 @@ async fn authorization_matrix() {
             [0, 403, 403, 403, 403, 401],
         ),
     ];
+    let audit_rows = || {
+        app.query(|conn| {
+            use cogov::db::schema::audit_events::dsl::*;
+            use diesel::prelude::*;
+            audit_events.count().get_result::<i64>(conn)
+        })
+    };
+    let before = audit_rows();
+    let mut audited_requests = 0;
     let mut failures = Vec::new();
     for (method, path, body, expected) in &cells {
         for (i, (role, token)) in w.tokens.iter().enumerate() {
@@ -424,6 +433,17 @@ async fn authorization_matrix() {
             }
             let reply = app.send(req).await;
             let status = reply.status.as_u16();
+            let protected = [
+                "/api/v1/people",
+                "/api/v1/grants",
+                "/api/v1/audit-events",
+                "/api/v1/me",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p));
+            if *method != "GET" || protected {
+                audited_requests += 1;
+            }
             if status != expected[i] {
                 failures.push(format!(
                     "{method} {path} as {role}: {status}, expected {} ({})",
@@ -440,6 +460,8 @@ async fn authorization_matrix() {
         "authorization matrix:\n{}",
         failures.join("\n")
     );
+    // Every write and every protected read the matrix made is in the audit trail, denied ones too.
+    assert_eq!(audit_rows() - before, audited_requests);
 }
 
 #[actix_web::test]
@@ -766,4 +788,49 @@ async fn an_operator_links_a_person_to_their_identity_provider_subject() {
         0,
         "no grants yet: a signed-in caller with no roles"
     );
+}
+
+#[actix_web::test]
+async fn keys_from_a_jwks_document_are_chosen_by_kid() {
+    use cogov::auth::tokens::{TokenError, Tokens};
+    let private =
+        EncodingKey::from_rsa_pem(&std::fs::read(key_path("district-rs256.key")).unwrap()).unwrap();
+    let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&private, Algorithm::RS256).unwrap();
+    jwk.common.key_id = Some("rotating-2026".to_owned());
+    let jwks = json!({"keys": [jwk]}).to_string();
+    let mut config = crate::common::token_config();
+    config.public_key_pem = None;
+    config.jwks = Some(jwks);
+    let tokens = Tokens::new(&config).unwrap();
+    let claims = json!({"sub": "someone", "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60});
+    let (verified, local) = tokens
+        .verify(&district_token(claims.clone(), Some("rotating-2026")))
+        .unwrap();
+    assert_eq!(verified.sub, "someone");
+    assert!(
+        !local,
+        "a provider's token never counts as one cogov issued"
+    );
+    assert_eq!(
+        tokens
+            .verify(&district_token(claims, Some("district-1")))
+            .unwrap_err(),
+        TokenError::UnknownKey
+    );
+
+    // A JWKS key whose algorithm is not allowed is not used at all.
+    config.allowed_algorithms = vec![Algorithm::ES256];
+    let strict = Tokens::new(&config).unwrap();
+    let claims = json!({"sub": "someone", "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60});
+    assert_eq!(
+        strict
+            .verify(&district_token(claims, Some("rotating-2026")))
+            .unwrap_err(),
+        TokenError::Algorithm
+    );
+
+    // A standalone secret shorter than 32 bytes is refused.
+    let mut weak = crate::common::token_config();
+    weak.secret = Some("short".to_owned());
+    assert!(Tokens::new(&weak).is_err());
 }

@@ -269,6 +269,16 @@ fn configuration_layers() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("workers"));
 
+    // A standalone secret shorter than 32 bytes is refused at start.
+    let out = cogov()
+        .arg("migrate")
+        .env("COGOV_JWT_SECRET", "too short")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
+
     // The environment overrides the file.
     let out = cogov()
         .args(["--config", file.to_str().unwrap(), "migrate"])
