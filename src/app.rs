@@ -9,17 +9,9 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::api::{self, problems};
-use crate::auth::tokens::Tokens;
-use crate::auth::{self, IdentityClaim};
+use crate::auth;
 use crate::config::BODY_LIMIT_BYTES;
-use crate::db::Db;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub tokens: Tokens,
-    pub identity_claim: IdentityClaim,
-}
+pub use crate::state::AppState;
 
 /// The OpenAPI document as served and committed.
 pub fn openapi() -> utoipa::openapi::OpenApi {

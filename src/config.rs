@@ -19,8 +19,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::tokens::{TokenConfig, MIN_SECRET_BYTES};
-use crate::auth::IdentityClaim;
+use crate::auth::tokens::{IdentityClaim, TokenConfig, MIN_SECRET_BYTES};
 use crate::db::DbOptions;
 
 /// Largest request body accepted (256 KiB); larger bodies get 413.

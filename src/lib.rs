@@ -7,3 +7,4 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod state;

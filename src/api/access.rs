@@ -14,11 +14,11 @@ use validator::Validate;
 use super::body::JsonBody;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{created_response, IfMatch, CACHE_NONE};
-use crate::app::AppState;
 use crate::auth::{audit_event, policy, require, secrets, Principal, RequestFacts, Role, SignedIn};
 use crate::db::access::{self, Account, ApiClient, AuditEvent, GrantRow};
 use crate::db::{self, Db};
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 
 /// Failed sign-ins allowed per account or client within [`FAILURE_WINDOW_MINUTES`].
 const MAX_FAILURES: i64 = 5;

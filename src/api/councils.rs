@@ -16,7 +16,6 @@ use super::preconditions::{
     created_response, resource_response, updated_response, IfMatch, CACHE_REVALIDATE,
 };
 use super::schools::still_referenced;
-use crate::app::AppState;
 use crate::auth::{policy, require, SignedIn};
 use crate::db::{self, councils::Council, AnyConnection};
 use crate::domain::council::{
@@ -27,6 +26,7 @@ use crate::domain::{
     RuleOutcome,
 };
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 
 /// A council: the body that governs a community school (or, without a school, a district body).
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,10 +14,10 @@ use super::preconditions::{
     created_response, resource_response, updated_response, IfMatch, CACHE_NONE,
 };
 use super::schools::still_referenced;
-use crate::app::AppState;
 use crate::auth::{policy, require, Caller, SignedIn};
 use crate::db::{self, people::Person};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A person: a council member, a family member, a staff member.
 #[derive(Debug, Serialize, ToSchema)]

@@ -13,10 +13,10 @@ use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{
     created_response, resource_response, updated_response, IfMatch, CACHE_REVALIDATE,
 };
-use crate::app::AppState;
 use crate::auth::{policy, require, SignedIn};
 use crate::db::{self, schools::School};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A school. Its `district_code` is the district's own identifier for it and is unique.
 #[derive(Debug, Serialize, ToSchema)]

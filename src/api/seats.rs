@@ -17,11 +17,11 @@ use super::preconditions::{
     created_response, resource_response, updated_response, IfMatch, CACHE_REVALIDATE,
 };
 use super::schools::still_referenced;
-use crate::app::AppState;
 use crate::auth::{policy, require, SignedIn};
 use crate::db::{self, councils::RuleOverride, seats::Holding, seats::Seat, AnyConnection};
 use crate::domain::{composition, Constituency};
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 
 /// Who holds a seat now.
 #[derive(Debug, Serialize, ToSchema)]

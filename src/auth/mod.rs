@@ -14,20 +14,11 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use tracing_actix_web::RequestId;
 
-use crate::app::AppState;
 use crate::db::{self, access::AuditEvent, AnyConnection};
 use crate::error::ApiError;
+use crate::state::AppState;
 pub use policy::{Actor, Decision, Grant, Principal, Role};
-
-/// How a token from a district identity provider names the person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IdentityClaim {
-    /// `sub` matches an account's `external_subject`.
-    Sub,
-    /// `email` matches a person's email (case-insensitive).
-    Email,
-}
+pub use tokens::IdentityClaim;
 
 /// The caller of this request, as established by [`authenticate`].
 pub struct Caller(pub Principal);

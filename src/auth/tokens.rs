@@ -9,6 +9,16 @@ use jsonwebtoken::{
 };
 use serde::{Deserialize, Serialize};
 
+/// How a token from a district identity provider names the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityClaim {
+    /// `sub` matches an account's `external_subject`.
+    Sub,
+    /// `email` matches a person's email (case-insensitive).
+    Email,
+}
+
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Shortest HS256 secret accepted (RFC 7518 3.2: at least the hash size).
