@@ -5,7 +5,7 @@
 #
 # For each backend: starts a release build of cogov on a fresh database, seeds councils, and runs
 # wrk against: /health/live (the framework ceiling: same binary, same middleware), GET one council,
-# POST a council, and a page of 50 councils from the middle of the table at 10k and at 1M rows.
+# POST a council (as a signed-in district admin, so with the token check and the audit record), and a page of 50 councils from the middle of the table at 10k and at 1M rows.
 # For PostgreSQL it also runs `pgbench -S` (select-only) as the database's read ceiling, and pgbench
 # with bench/pgbench_write.sql (the two inserts a POST makes, committed durably) as its write ceiling.
 # Needs: wrk, python3, psql and pgbench; PostgreSQL on 127.0.0.1:5432 with trust auth.
@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 start_server() {
     COGOV_DATABASE_URL="$1" COGOV_WORKERS="$WORKERS" COGOV_LOG_FORMAT=json RUST_LOG=warn \
-        "$BIN" serve --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+        COGOV_JWT_SECRET_FILE="$WORK/jwt-secret" "$BIN" serve --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
         curl -sf "$BASE/health/ready" >/dev/null && return 0
@@ -99,9 +99,14 @@ run_backend() {
     start_server "$URL"
     stop_server  # migrated; now seed 10k rows directly
     seed 10000
+    echo "benchmark password" | COGOV_DATABASE_URL="$URL" "$BIN" admin create-user \
+        --username bench --display-name "Benchmark Admin" --role district_admin >/dev/null
     start_server "$URL"
+    COGOV_BENCH_TOKEN=$(curl -s -X POST "$BASE/api/v1/auth/token" -d grant_type=password -d username=bench \
+        --data-urlencode 'password=benchmark password' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    export COGOV_BENCH_TOKEN
     local id
-    id=$(curl -s -X POST "$BASE/api/v1/councils" -H 'content-type: application/json' \
+    id=$(curl -s -X POST "$BASE/api/v1/councils" -H 'content-type: application/json' -H "Authorization: Bearer $COGOV_BENCH_TOKEN" \
         -d '{"kind":"assembly","name":"Benchmark target"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
     measure "GET /health/live (ceiling)" "$BASE/health/live"
     measure "GET one council" "$BASE/api/v1/councils/$id"

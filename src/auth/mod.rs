@@ -20,6 +20,14 @@ use crate::state::AppState;
 pub use policy::{Actor, Decision, Grant, Principal, Role};
 pub use tokens::IdentityClaim;
 
+/// The principal [`authenticate`] established for this request (anonymous when none).
+fn principal_of(req: &HttpRequest) -> Principal {
+    req.extensions()
+        .get::<Principal>()
+        .cloned()
+        .unwrap_or_else(Principal::anonymous)
+}
+
 /// The caller of this request, as established by [`authenticate`].
 pub struct Caller(pub Principal);
 
@@ -28,12 +36,7 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let principal = req
-            .extensions()
-            .get::<Principal>()
-            .cloned()
-            .unwrap_or_else(Principal::anonymous);
-        ready(Ok(Caller(principal)))
+        ready(Ok(Caller(principal_of(req))))
     }
 }
 
@@ -46,11 +49,7 @@ impl FromRequest for SignedIn {
     type Future = Ready<Result<SignedIn, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let principal = req
-            .extensions()
-            .get::<Principal>()
-            .cloned()
-            .unwrap_or_else(Principal::anonymous);
+        let principal = principal_of(req);
         ready(if principal.is_authenticated() {
             Ok(SignedIn(principal))
         } else {
@@ -172,7 +171,7 @@ fn principal_for(conn: &mut AnyConnection, actor: Actor) -> Result<Principal, Ap
         })
         .collect();
     let seated_on = match &actor {
-        Actor::Person(id) => db::access::seat_councils(conn, id)?.0,
+        Actor::Person(id) => db::access::seated_now(conn, id)?,
         _ => Vec::new(),
     };
     Ok(Principal {

@@ -146,15 +146,20 @@ pub mod grant {
     }
 }
 
+/// Councils where a person holds a seat now.
+pub fn seated_now(conn: &mut AnyConnection, person_id: &str) -> QueryResult<Vec<String>> {
+    seats::table
+        .filter(seats::holder_id.eq(person_id))
+        .select(seats::council_id)
+        .load(conn)
+}
+
 /// Councils where a person holds a seat now, and where they ever held one.
 pub fn seat_councils(
     conn: &mut AnyConnection,
     person_id: &str,
 ) -> QueryResult<(Vec<String>, Vec<String>)> {
-    let now: Vec<String> = seats::table
-        .filter(seats::holder_id.eq(person_id))
-        .select(seats::council_id)
-        .load(conn)?;
+    let now = seated_now(conn, person_id)?;
     let mut ever: Vec<String> = seat_holdings::table
         .inner_join(seats::table)
         .filter(seat_holdings::person_id.eq(person_id))
