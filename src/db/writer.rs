@@ -149,7 +149,16 @@ fn run(pool: Pool, jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>) {
                 continue;
             }
         };
-        commit_batch(&mut conn, batch);
+        // A panic in one write must not stop every later write: the batch's waiting requests
+        // see their reply dropped (503), the connection goes back marked broken, and the writer
+        // carries on.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            commit_batch(&mut conn, batch)
+        }));
+        if outcome.is_err() {
+            tracing::error!("a write panicked; its batch was abandoned");
+            let _ = Tm::rollback_transaction(&mut conn);
+        }
     }
 }
 

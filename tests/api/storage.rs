@@ -183,3 +183,20 @@ async fn concurrent_writes_commit_independently() {
     assert_eq!(count("person"), 151);
     assert_eq!(count("school"), 1);
 }
+
+/// Regression: a write that panicked used to end the writer thread, and with it every later write.
+#[actix_web::test]
+async fn a_panicking_write_does_not_stop_the_writer() {
+    let app = TestApp::new().await;
+    let result: Result<(), cogov::error::ApiError> = app
+        .db
+        .write(|_| -> Result<(), cogov::error::ApiError> { panic!("a bug in one write") })
+        .await;
+    assert!(
+        matches!(result, Err(cogov::error::ApiError::Unavailable(_))),
+        "{result:?}"
+    );
+    app.post("/api/v1/people", json!({"display_name": "After the panic"}))
+        .await
+        .expect(201);
+}
