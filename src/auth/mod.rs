@@ -198,9 +198,8 @@ fn audited(method: &Method, path: &str) -> bool {
     ]
     .iter()
     .any(|prefix| {
-        path == *prefix
-            || path.starts_with(&format!("{prefix}/"))
-            || path.starts_with(&format!("{prefix}?"))
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })
 }
 
