@@ -401,27 +401,59 @@ fn check_grant(conn: &mut db::AnyConnection, body: &CreateGrant) -> Result<(), A
     }
 }
 
-fn new_grant(
-    kind: SubjectKind,
-    subject_id: String,
-    role: Role,
-    council_id: Option<String>,
-) -> GrantRow {
+/// Checks a grant request and stores it: the one way a role is granted (endpoint and bootstrap).
+fn grant_role(conn: &mut db::AnyConnection, body: &CreateGrant) -> Result<GrantRow, ApiError> {
+    check_grant(conn, body)?;
     let now = db::now();
-    GrantRow {
+    let row = GrantRow {
         id: Uuid::now_v7().to_string(),
-        subject_kind: match kind {
+        subject_kind: match body.subject_kind {
             SubjectKind::Person => "person",
             SubjectKind::Client => "client",
         }
         .to_owned(),
-        subject_id,
-        role: role.as_str().to_owned(),
-        council_id,
+        subject_id: body.subject_id.clone(),
+        role: body.role.as_str().to_owned(),
+        council_id: body.council_id.map(|c| c.to_string()),
         created_at: now,
         updated_at: now,
         version: 1,
-    }
+    };
+    access::grant::insert(conn, &row).map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict {
+            code: "duplicate", ..
+        } => ApiError::Conflict {
+            code: "duplicate",
+            detail: "this role is already granted".to_owned(),
+        },
+        other => other,
+    })?;
+    Ok(row)
+}
+
+/// A grant request from the command line's words.
+fn grant_request(
+    subject_kind: SubjectKind,
+    subject_id: String,
+    role: &str,
+    council: Option<String>,
+) -> Result<CreateGrant, ApiError> {
+    let role = Role::parse(role).ok_or_else(|| {
+        ApiError::validation(
+            "role",
+            "must be district_admin, council_staff, family or partner",
+        )
+    })?;
+    let council_id = council
+        .map(|c| Uuid::parse_str(&c))
+        .transpose()
+        .map_err(|_| ApiError::validation("council", "not a council id"))?;
+    Ok(CreateGrant {
+        subject_kind,
+        subject_id,
+        role,
+        council_id,
+    })
 }
 
 /// Grant a role
@@ -442,22 +474,7 @@ pub async fn create_grant(
     let row = state
         .db
         .write(move |conn| {
-            check_grant(conn, &body)?;
-            let row = new_grant(
-                body.subject_kind,
-                body.subject_id.clone(),
-                body.role,
-                body.council_id.map(|c| c.to_string()),
-            );
-            access::grant::insert(conn, &row).map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict {
-                    code: "duplicate", ..
-                } => ApiError::Conflict {
-                    code: "duplicate",
-                    detail: "this role is already granted".to_owned(),
-                },
-                other => other,
-            })?;
+            let row = grant_role(conn, &body)?;
             Ok::<_, ApiError>(row)
         })
         .await?;
@@ -701,12 +718,6 @@ pub fn bootstrap_user(
     role: &str,
     council: Option<String>,
 ) -> Result<String, ApiError> {
-    let role = Role::parse(role).ok_or_else(|| {
-        ApiError::validation(
-            "role",
-            "must be district_admin, council_staff, family or partner",
-        )
-    })?;
     if password.chars().count() < 12 {
         return Err(ApiError::validation(
             "password",
@@ -722,8 +733,10 @@ pub fn bootstrap_user(
     }
     let hash = secrets::hash(password).map_err(ApiError::Internal)?;
     let now = db::now();
+    let person_id = Uuid::now_v7().to_string();
+    let grant = grant_request(SubjectKind::Person, person_id.clone(), role, council)?;
     let person = db::people::Person {
-        id: Uuid::now_v7().to_string(),
+        id: person_id.clone(),
         display_name: display_name.to_owned(),
         email,
         phone: None,
@@ -743,29 +756,10 @@ pub fn bootstrap_user(
         updated_at: now,
         version: 1,
     };
-    let body = CreateGrant {
-        subject_kind: SubjectKind::Person,
-        subject_id: person.id.clone(),
-        role,
-        council_id: council
-            .map(|c| Uuid::parse_str(&c))
-            .transpose()
-            .map_err(|_| ApiError::validation("council", "not a council id"))?,
-    };
-    let person_id = person.id.clone();
     db.write_blocking(|conn| {
         db::people::insert(conn, &person)?;
         access::account::insert(conn, &account)?;
-        check_grant(conn, &body)?;
-        access::grant::insert(
-            conn,
-            &new_grant(
-                body.subject_kind,
-                body.subject_id.clone(),
-                body.role,
-                body.council_id.map(|c| c.to_string()),
-            ),
-        )?;
+        grant_role(conn, &grant)?;
         Ok::<_, ApiError>(())
     })?;
     Ok(person_id)
@@ -778,13 +772,8 @@ pub fn bootstrap_client(
     role: &str,
     council: Option<String>,
 ) -> Result<(String, String), ApiError> {
-    let role = Role::parse(role).ok_or_else(|| {
-        ApiError::validation(
-            "role",
-            "must be district_admin, council_staff, family or partner",
-        )
-    })?;
     let client_id = format!("cl_{}", secrets::random(12));
+    let grant = grant_request(SubjectKind::Client, client_id.clone(), role, council)?;
     let secret = secrets::random(32);
     let now = db::now();
     let client = ApiClient {
@@ -797,27 +786,9 @@ pub fn bootstrap_client(
         updated_at: now,
         version: 1,
     };
-    let body = CreateGrant {
-        subject_kind: SubjectKind::Client,
-        subject_id: client_id.clone(),
-        role,
-        council_id: council
-            .map(|c| Uuid::parse_str(&c))
-            .transpose()
-            .map_err(|_| ApiError::validation("council", "not a council id"))?,
-    };
     db.write_blocking(|conn| {
         access::client::insert(conn, &client)?;
-        check_grant(conn, &body)?;
-        access::grant::insert(
-            conn,
-            &new_grant(
-                body.subject_kind,
-                body.subject_id.clone(),
-                body.role,
-                body.council_id.map(|c| c.to_string()),
-            ),
-        )?;
+        grant_role(conn, &grant)?;
         Ok::<_, ApiError>(())
     })?;
     Ok((client_id, secret))

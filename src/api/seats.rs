@@ -298,6 +298,20 @@ fn guard_composition(
     Ok(())
 }
 
+/// The seat a change is about: it exists, the caller runs its council, and `If-Match` names its
+/// current version (checked in that order: 404, then 403, then 412).
+fn seat_for_change(
+    conn: &mut AnyConnection,
+    caller: &crate::auth::Principal,
+    id: &str,
+    if_match: &IfMatch,
+) -> Result<Seat, ApiError> {
+    let seat = find_seat(conn, id)?;
+    require(policy::manage_council(caller, &seat.council_id), "seat", id)?;
+    if_match.check(seat.version)?;
+    Ok(seat)
+}
+
 fn find_seat(conn: &mut AnyConnection, id: &str) -> Result<Seat, ApiError> {
     db::seats::find(conn, id)?.ok_or_else(|| ApiError::not_found("seat", id))
 }
@@ -462,13 +476,7 @@ pub async fn update_seat(
     let seat = state
         .db
         .write(move |conn| {
-            let mut row = find_seat(conn, &id)?;
-            require(
-                policy::manage_council(&caller, &row.council_id),
-                "seat",
-                &id,
-            )?;
-            if_match.check(row.version)?;
+            let mut row = seat_for_change(conn, &caller, &id, &if_match)?;
             if let Some(c) = body.constituency {
                 row.constituency = c.as_str().to_owned();
             }
@@ -517,13 +525,7 @@ pub async fn delete_seat(
     state
         .db
         .write(move |conn| {
-            let row = find_seat(conn, &id)?;
-            require(
-                policy::manage_council(&caller, &row.council_id),
-                "seat",
-                &id,
-            )?;
-            if_match.check(row.version)?;
+            let row = seat_for_change(conn, &caller, &id, &if_match)?;
             guard_composition(
                 conn,
                 &row.council_id,
@@ -570,13 +572,7 @@ pub async fn assign_holder(
     let seat = state
         .db
         .write(move |conn| {
-            let mut row = find_seat(conn, &id)?;
-            require(
-                policy::manage_council(&caller, &row.council_id),
-                "seat",
-                &id,
-            )?;
-            if_match.check(row.version)?;
+            let mut row = seat_for_change(conn, &caller, &id, &if_match)?;
             if db::people::find(conn, &person_id)?.is_none() {
                 return Err(ApiError::validation("person_id", "no person with this id"));
             }
@@ -663,13 +659,7 @@ pub async fn vacate_seat(
     let seat = state
         .db
         .write(move |conn| {
-            let mut row = find_seat(conn, &id)?;
-            require(
-                policy::manage_council(&caller, &row.council_id),
-                "seat",
-                &id,
-            )?;
-            if_match.check(row.version)?;
+            let mut row = seat_for_change(conn, &caller, &id, &if_match)?;
             let Some(mut current) = db::seats::holdings::current(conn, &id)? else {
                 return Err(ApiError::Conflict {
                     code: "seat-vacant",
