@@ -8,6 +8,7 @@
 //! | `workers` | `COGOV_WORKERS` | 4 |
 //! | `pool_size` | `COGOV_POOL_SIZE` | same as `workers` |
 //! | `sqlite_synchronous` | `COGOV_SQLITE_SYNCHRONOUS` | `normal` (`full` for power-loss durability) |
+//! | `postgres_write_batch` | `COGOV_POSTGRES_WRITE_BATCH` | `1` (writes per PostgreSQL transaction) |
 //! | `migrate_on_start` | `COGOV_MIGRATE_ON_START` | `true` |
 //! | `shutdown_timeout_secs` | `COGOV_SHUTDOWN_TIMEOUT_SECS` | 30 |
 //! | `log_format` | `COGOV_LOG_FORMAT` | `json` (`text` for reading by eye) |
@@ -41,12 +42,18 @@ pub enum LogFormat {
     Text,
 }
 
+/// Writes one PostgreSQL transaction takes by default: one. Row locks (a council's, while its
+/// seats change) are held until commit, so a batch of unrelated writes would hold each other's
+/// locks and could deadlock across writer threads; see docs/PERFORMANCE.md for the numbers.
+pub const DEFAULT_POSTGRES_WRITE_BATCH: usize = 1;
+
 const KEYS: &[&str] = &[
     "listen",
     "database_url",
     "workers",
     "pool_size",
     "sqlite_synchronous",
+    "postgres_write_batch",
     "migrate_on_start",
     "shutdown_timeout_secs",
     "log_format",
@@ -72,6 +79,9 @@ pub struct Settings {
     pub workers: usize,
     pub pool_size: Option<u32>,
     pub sqlite_synchronous: SqliteSynchronous,
+    /// On PostgreSQL, how many waiting writes one transaction may take (1: a transaction per
+    /// write). See docs/PERFORMANCE.md for the measurement behind the default.
+    pub postgres_write_batch: usize,
     pub migrate_on_start: bool,
     pub shutdown_timeout_secs: u64,
     pub log_format: LogFormat,
@@ -104,6 +114,7 @@ impl Default for Settings {
             workers: 4,
             pool_size: None,
             sqlite_synchronous: SqliteSynchronous::Normal,
+            postgres_write_batch: DEFAULT_POSTGRES_WRITE_BATCH,
             migrate_on_start: true,
             shutdown_timeout_secs: 30,
             log_format: LogFormat::Json,
@@ -157,6 +168,9 @@ impl Settings {
         if self.pool_size == Some(0) {
             return Err("pool_size must be at least 1".to_owned());
         }
+        if !(1..=1024).contains(&self.postgres_write_batch) {
+            return Err("postgres_write_batch must be between 1 and 1024".to_owned());
+        }
         if let Some(secret) = &self.jwt_secret {
             if secret.len() < MIN_SECRET_BYTES {
                 return Err(format!(
@@ -178,6 +192,7 @@ impl Settings {
             url: self.database_url.clone(),
             pool_size: self.pool_size.unwrap_or(self.workers as u32),
             sqlite_synchronous_full: self.sqlite_synchronous == SqliteSynchronous::Full,
+            postgres_write_batch: self.postgres_write_batch,
             connect_timeout: Duration::from_secs(5),
         }
     }

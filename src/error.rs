@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::Unavailable;
+use crate::db::{StoreError, Unavailable};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -258,28 +258,27 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
+        ApiError::from(StoreError::from(err))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
         match err {
-            Error::NotFound => ApiError::NotFound("not found".to_owned()),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::Conflict {
+            StoreError::Stale(what) => ApiError::PreconditionFailed(format!(
+                "the {what} changed while this request was being handled; read it again and retry"
+            )),
+            StoreError::Duplicate(detail) => ApiError::Conflict {
                 code: "duplicate",
-                detail: format!("a record with the same unique value exists ({})", info.message()),
+                detail: format!("a record with the same unique value exists ({detail})"),
             },
-            // SQLite reports a refused delete as a plain constraint error (the extended code
-            // is lost by the time diesel reads it), so recognise its message too.
-            Error::DatabaseError(kind, info)
-                if matches!(kind, DatabaseErrorKind::ForeignKeyViolation)
-                    || info.message().starts_with("FOREIGN KEY constraint failed") =>
-            {
-                ApiError::Conflict {
+            StoreError::StillReferenced => ApiError::Conflict {
                 code: "still-referenced",
-                    detail: "other records refer to this one (or to a record that does not exist); remove those references first".to_owned(),
-                }
-            }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                ApiError::Unavailable(format!("database connection lost: {}", info.message()))
-            }
-            other => ApiError::Internal(format!("database error: {other}")),
+                detail: "other records refer to this one (or to a record that does not exist); remove those references first".to_owned(),
+            },
+            StoreError::Unavailable(u) => ApiError::from(u),
+            StoreError::Corrupt(what) => ApiError::Internal(format!("corrupt row: {what}")),
+            StoreError::Query(e) => ApiError::Internal(format!("database error: {e}")),
         }
     }
 }

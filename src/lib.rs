@@ -3,6 +3,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod domain;

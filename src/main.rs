@@ -8,6 +8,8 @@ use actix_web::{web, HttpServer};
 use clap::{Parser, Subcommand};
 use cogov::app::{self, AppState};
 use cogov::auth::tokens::Tokens;
+use cogov::auth::Principal;
+use cogov::commands::{access, Context, RequestFacts};
 use cogov::config::{LogFormat, Settings};
 use cogov::db::Db;
 
@@ -181,6 +183,8 @@ fn serve(settings: Settings) -> Result<(), String> {
 fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
     let db = open(settings)?;
     db.migrate().map_err(|e| e.to_string())?;
+    let database = db.target().redacted();
+    let system = actix_web::rt::System::new();
     match cmd {
         AdminCommand::CreateUser {
             username,
@@ -189,39 +193,84 @@ fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
             role,
             council,
         } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-            let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let created = cogov::api::access::bootstrap_user(
-                &db,
-                &username,
-                &display_name,
-                email,
-                &password,
-                &role,
-                council,
-            )
-            .map_err(|e| e.to_string())?;
-            println!("created person {created} with account {username} and role {role}");
+            let password = read_password(&username)?;
+            let ctx = cli_context("cli:admin create-user");
+            let created = system
+                .block_on(access::bootstrap_user(
+                    &ctx,
+                    &db,
+                    access::NewUser {
+                        username: &username,
+                        display_name: &display_name,
+                        email,
+                        password: &password,
+                        role: &role,
+                        council,
+                    },
+                ))
+                .map_err(cli_error)?;
+            println!(
+                "created person {created} with account {username} and role {role} in {database}"
+            );
         }
         AdminCommand::LinkIdentity { person, subject } => {
-            cogov::api::access::link_identity(&db, &person, &subject).map_err(|e| e.to_string())?;
-            println!("tokens with sub {subject:?} now sign in person {person}");
+            let ctx = cli_context("cli:admin link-identity");
+            system
+                .block_on(access::link_identity(&ctx, &db, &person, &subject))
+                .map_err(cli_error)?;
+            println!("tokens with sub {subject:?} now sign in person {person} (in {database})");
         }
         AdminCommand::CreateClient {
             name,
             role,
             council,
         } => {
-            let (client_id, secret) =
-                cogov::api::access::bootstrap_client(&db, &name, &role, council)
-                    .map_err(|e| e.to_string())?;
+            let ctx = cli_context("cli:admin create-client");
+            let (client_id, secret) = system
+                .block_on(access::bootstrap_client(&ctx, &db, &name, &role, council))
+                .map_err(cli_error)?;
             println!("client_id={client_id}");
             println!("client_secret={secret}");
-            eprintln!("store the secret now: it is not shown again");
+            eprintln!("created in {database}; store the secret now: it is not shown again");
         }
     }
     Ok(())
+}
+
+/// The command line acts with the database's own authority; its audit events name the command.
+fn cli_context(operation: &str) -> Context {
+    Context::new(Principal::anonymous(), RequestFacts::default(), operation)
+}
+
+/// An error as the person at the terminal should read it: the problem's detail and each field.
+fn cli_error(err: cogov::error::ApiError) -> String {
+    let problem = err.problem();
+    let mut text = problem.detail;
+    for field in problem.errors {
+        text.push_str(&format!("\n  {}: {}", field.field, field.message));
+    }
+    text
+}
+
+/// Reads a new password: prompted for without echo on a terminal, or one line of standard input
+/// when it is piped (scripts, tests).
+fn read_password(username: &str) -> Result<String, String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!(
+            "Password for {username} (at least 12 characters): "
+        ))
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+        let again = rpassword::prompt_password("Repeat the password: ")
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        if first != again {
+            return Err("the two passwords differ; nothing was created".to_owned());
+        }
+        return Ok(first);
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
 }

@@ -13,18 +13,17 @@ use validator::Validate;
 
 use super::body::JsonBody;
 use super::paging::{list_response, split_page, PageRequest};
-use super::preconditions::{created_response, IfMatch, CACHE_NONE};
-use crate::auth::{audit_event, policy, require, secrets, Principal, RequestFacts, Role, SignedIn};
-use crate::db::access::{self, Account, ApiClient, AuditEvent, GrantRow};
-use crate::db::{self, Db};
-use crate::error::{ApiError, FieldError};
+use super::preconditions::{created_response, CACHE_NONE};
+use crate::auth::{audit_event, secrets, Principal, RequestFacts, Role, SignedIn};
+use crate::commands;
+use crate::db;
+use crate::db::access::{self, AuditEvent, GrantRow};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Failed sign-ins allowed per account or client within [`FAILURE_WINDOW_MINUTES`].
 const MAX_FAILURES: i64 = 5;
 const FAILURE_WINDOW_MINUTES: i64 = 15;
-/// Most rows one CSV export holds.
-const CSV_MAX_ROWS: i64 = 100_000;
 
 /// A token request, OAuth 2.0 style: form-encoded (or JSON). `password` grants sign a person in;
 /// `client_credentials` grants sign a script in (the client may also authenticate with HTTP Basic).
@@ -235,7 +234,8 @@ pub struct Me {
         (status = 200, description = "The signed-in caller and their roles.", body = Me),
         (status = 401, response = super::problems::Unauthorized),
         super::problems::ReadErrors))]
-pub async fn me(SignedIn(caller): SignedIn) -> Result<HttpResponse, ApiError> {
+pub async fn me(SignedIn(ctx): SignedIn) -> Result<HttpResponse, ApiError> {
+    let caller = ctx.caller;
     let (actor, person_id, client_id) = match &caller.actor {
         crate::auth::Actor::Person(id) => ("person", Some(id.clone()), None),
         crate::auth::Actor::Client(id) => ("client", None, Some(id.clone())),
@@ -272,7 +272,7 @@ impl TryFrom<GrantRow> for GrantResponse {
     type Error = ApiError;
     fn try_from(g: GrantRow) -> Result<Self, ApiError> {
         Ok(GrantResponse {
-            id: Uuid::parse_str(&g.id).unwrap_or_default(),
+            id: db::stored_uuid("grant id", &g.id)?,
             role: Role::parse(&g.role)
                 .ok_or_else(|| ApiError::Internal(format!("stored role {:?} unknown", g.role)))?,
             subject_kind: g.subject_kind,
@@ -280,7 +280,8 @@ impl TryFrom<GrantRow> for GrantResponse {
             council_id: g
                 .council_id
                 .as_deref()
-                .and_then(|c| Uuid::parse_str(c).ok()),
+                .map(|c| db::stored_uuid("council id", c))
+                .transpose()?,
             created_at: g.created_at.and_utc(),
             version: g.version,
         })
@@ -337,11 +338,10 @@ pub struct GrantList {
         super::problems::ListErrors))]
 pub async fn list_grants(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     params: web::Query<GrantListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "grants", "")?;
     let params = params.into_inner();
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
     let filter = access::grant::GrantFilter {
@@ -349,10 +349,13 @@ pub async fn list_grants(
         council_id: params.council_id.map(|c| c.to_string()),
         role: params.role.map(|r| r.as_str().to_owned()),
     };
-    let rows = state.db.read(|conn| {
-        access::grant::list(conn, &filter, page.after.as_deref(), page.fetch())
-            .map_err(ApiError::from)
-    })?;
+    let rows = commands::access::list_grants(
+        &ctx,
+        &state.db,
+        &filter,
+        page.after.as_deref(),
+        page.fetch(),
+    )?;
     let (rows, next) = split_page(rows, &page, |g| &g.id);
     let items = rows
         .into_iter()
@@ -366,96 +369,6 @@ pub async fn list_grants(
     Ok(res)
 }
 
-fn check_grant(conn: &mut db::AnyConnection, body: &CreateGrant) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    match (body.role, body.council_id) {
-        (Role::CouncilStaff, None) => errors.push(FieldError::new(
-            "council_id",
-            "council_staff needs the council",
-        )),
-        (Role::CouncilStaff, Some(c)) => {
-            if db::councils::find(conn, &c.to_string())?.is_none() {
-                errors.push(FieldError::new("council_id", "no council with this id"));
-            }
-        }
-        (_, Some(_)) => errors.push(FieldError::new(
-            "council_id",
-            "only council_staff is granted per council",
-        )),
-        (_, None) => {}
-    }
-    let exists = match body.subject_kind {
-        SubjectKind::Person => db::people::find(conn, &body.subject_id)?.is_some(),
-        SubjectKind::Client => access::client::by_client_id(conn, &body.subject_id)?.is_some(),
-    };
-    if !exists {
-        errors.push(FieldError::new(
-            "subject_id",
-            "no such person or API client",
-        ));
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
-/// Checks a grant request and stores it: the one way a role is granted (endpoint and bootstrap).
-fn grant_role(conn: &mut db::AnyConnection, body: &CreateGrant) -> Result<GrantRow, ApiError> {
-    check_grant(conn, body)?;
-    let now = db::now();
-    let row = GrantRow {
-        id: Uuid::now_v7().to_string(),
-        subject_kind: match body.subject_kind {
-            SubjectKind::Person => "person",
-            SubjectKind::Client => "client",
-        }
-        .to_owned(),
-        subject_id: body.subject_id.clone(),
-        role: body.role.as_str().to_owned(),
-        council_id: body.council_id.map(|c| c.to_string()),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
-    access::grant::insert(conn, &row).map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict {
-            code: "duplicate", ..
-        } => ApiError::Conflict {
-            code: "duplicate",
-            detail: "this role is already granted".to_owned(),
-        },
-        other => other,
-    })?;
-    Ok(row)
-}
-
-/// A grant request from the command line's words.
-fn grant_request(
-    subject_kind: SubjectKind,
-    subject_id: String,
-    role: &str,
-    council: Option<String>,
-) -> Result<CreateGrant, ApiError> {
-    let role = Role::parse(role).ok_or_else(|| {
-        ApiError::validation(
-            "role",
-            "must be district_admin, council_staff, family or partner",
-        )
-    })?;
-    let council_id = council
-        .map(|c| Uuid::parse_str(&c))
-        .transpose()
-        .map_err(|_| ApiError::validation("council", "not a council id"))?;
-    Ok(CreateGrant {
-        subject_kind,
-        subject_id,
-        role,
-        council_id,
-    })
-}
-
 /// Grant a role
 #[utoipa::path(post, path = "/api/v1/grants", tag = "access", security(("bearer" = [])), request_body = CreateGrant,
     responses(
@@ -466,18 +379,20 @@ fn grant_request(
         super::problems::BodyErrors))]
 pub async fn create_grant(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     body: JsonBody<CreateGrant>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "grants", "")?;
     let body = body.into_inner();
-    let row = state
-        .db
-        .write(move |conn| {
-            let row = grant_role(conn, &body)?;
-            Ok::<_, ApiError>(row)
-        })
-        .await?;
+    let grant = commands::access::NewGrant {
+        subject: match body.subject_kind {
+            SubjectKind::Person => commands::access::Subject::Person,
+            SubjectKind::Client => commands::access::Subject::Client,
+        },
+        subject_id: body.subject_id,
+        role: body.role,
+        council_id: body.council_id.map(|c| c.to_string()),
+    };
+    let row = commands::access::create_grant(&ctx, &state.db, grant).await?;
     let version = row.version;
     let location = format!("/api/v1/grants/{}", row.id);
     Ok(created_response(
@@ -499,23 +414,12 @@ pub async fn create_grant(
         super::problems::DeleteErrors))]
 pub async fn delete_grant(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "grants", "")?;
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
-    state
-        .db
-        .write(move |conn| {
-            let row =
-                access::grant::find(conn, &id)?.ok_or_else(|| ApiError::not_found("grant", &id))?;
-            if_match.check(row.version)?;
-            access::grant::delete(conn, &row)?;
-            Ok::<_, ApiError>(())
-        })
-        .await?;
+    let expected = super::preconditions::expected(&req)?;
+    commands::access::delete_grant(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -548,10 +452,12 @@ pub struct AuditEventResponse {
     pub user_agent: Option<String>,
 }
 
-impl From<AuditEvent> for AuditEventResponse {
-    fn from(e: AuditEvent) -> Self {
-        AuditEventResponse {
-            id: Uuid::parse_str(&e.id).unwrap_or_default(),
+impl TryFrom<AuditEvent> for AuditEventResponse {
+    type Error = ApiError;
+
+    fn try_from(e: AuditEvent) -> Result<Self, ApiError> {
+        Ok(AuditEventResponse {
+            id: db::stored_uuid("audit event id", &e.id)?,
             occurred_at: e.occurred_at.and_utc(),
             actor_kind: e.actor_kind,
             actor_id: e.actor_id,
@@ -564,7 +470,7 @@ impl From<AuditEvent> for AuditEventResponse {
             request_id: e.request_id,
             client_address: e.client_address,
             user_agent: e.user_agent,
-        }
+        })
     }
 }
 
@@ -610,11 +516,10 @@ pub struct AuditEventList {
         super::problems::ListErrors))]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     params: web::Query<AuditListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "audit events", "")?;
     let params = params.into_inner();
     let filter = access::audit::AuditFilter {
         actor_id: params.actor_id,
@@ -630,206 +535,45 @@ pub async fn list_audit_events(
         Some("csv") => {
             let db = state.db.clone();
             // An export can be large: build it on the blocking pool, not on a request worker.
-            let csv = web::block(move || audit_csv(&db, &filter))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))??;
-            return Ok(HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
+            let export =
+                web::block(move || commands::access::export_audit_events(&ctx, &db, &filter))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))??;
+            let mut res = HttpResponse::Ok();
+            res.content_type("text/csv; charset=utf-8")
                 .insert_header((header::CACHE_CONTROL, CACHE_NONE))
                 .insert_header((
                     header::CONTENT_DISPOSITION,
                     "attachment; filename=\"audit-events.csv\"",
-                ))
-                .body(csv));
+                ));
+            if export.truncated {
+                // The export stopped at its cap: say so, and how far it got.
+                res.insert_header((
+                    "Export-Truncated",
+                    commands::access::CSV_MAX_ROWS.to_string(),
+                ));
+            }
+            return Ok(res.body(export.csv));
         }
         Some(_) => return Err(ApiError::validation("format", "must be json or csv")),
     }
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
-    let rows = state.db.read(|conn| {
-        access::audit::list(conn, &filter, page.after.as_deref(), page.fetch())
-            .map_err(ApiError::from)
-    })?;
+    let rows = commands::access::list_audit_events(
+        &ctx,
+        &state.db,
+        &filter,
+        page.after.as_deref(),
+        page.fetch(),
+    )?;
     let (rows, next) = split_page(rows, &page, |e| &e.id);
-    let items: Vec<AuditEventResponse> = rows.into_iter().map(Into::into).collect();
+    let items = rows
+        .into_iter()
+        .map(AuditEventResponse::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut res = list_response(&req, &items, next);
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static(CACHE_NONE),
     );
     Ok(res)
-}
-
-fn audit_csv(db: &Db, filter: &access::audit::AuditFilter) -> Result<Vec<u8>, ApiError> {
-    let rows = db.read(|conn| {
-        access::audit::list(conn, filter, None, CSV_MAX_ROWS).map_err(ApiError::from)
-    })?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: csv::Error| ApiError::Internal(format!("cannot write CSV: {e}"));
-    out.write_record([
-        "id",
-        "occurred_at",
-        "actor_kind",
-        "actor_id",
-        "roles",
-        "action",
-        "resource",
-        "resource_id",
-        "outcome",
-        "status",
-        "request_id",
-        "client_address",
-        "user_agent",
-    ])
-    .map_err(csv_error)?;
-    for e in rows {
-        let occurred = e
-            .occurred_at
-            .and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let status = e.status.to_string();
-        out.write_record([
-            e.id.as_str(),
-            occurred.as_str(),
-            e.actor_kind.as_str(),
-            e.actor_id.as_deref().unwrap_or(""),
-            e.roles.as_str(),
-            e.action.as_str(),
-            e.resource.as_str(),
-            e.resource_id.as_deref().unwrap_or(""),
-            e.outcome.as_str(),
-            status.as_str(),
-            e.request_id.as_deref().unwrap_or(""),
-            e.client_address.as_deref().unwrap_or(""),
-            e.user_agent.as_deref().unwrap_or(""),
-        ])
-        .map_err(csv_error)?;
-    }
-    out.into_inner()
-        .map_err(|e| ApiError::Internal(format!("cannot write CSV: {e}")))
-}
-
-/// Creates a person with a sign-in account and one role (`cogov admin create-user`, tests).
-pub fn bootstrap_user(
-    db: &Db,
-    username: &str,
-    display_name: &str,
-    email: Option<String>,
-    password: &str,
-    role: &str,
-    council: Option<String>,
-) -> Result<String, ApiError> {
-    if password.chars().count() < 12 {
-        return Err(ApiError::validation(
-            "password",
-            "must be at least 12 characters",
-        ));
-    }
-    let username = username.trim().to_lowercase();
-    if username.is_empty() || username.len() > 100 {
-        return Err(ApiError::validation(
-            "username",
-            "must be 1 to 100 characters",
-        ));
-    }
-    let hash = secrets::hash(password).map_err(ApiError::Internal)?;
-    let now = db::now();
-    let person_id = Uuid::now_v7().to_string();
-    let grant = grant_request(SubjectKind::Person, person_id.clone(), role, council)?;
-    let person = db::people::Person {
-        id: person_id.clone(),
-        display_name: display_name.to_owned(),
-        email,
-        phone: None,
-        preferred_language: "en".to_owned(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
-    let account = Account {
-        id: Uuid::now_v7().to_string(),
-        person_id: person.id.clone(),
-        username: Some(username),
-        password_hash: Some(hash),
-        external_subject: None,
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
-    db.write_blocking(|conn| {
-        db::people::insert(conn, &person)?;
-        access::account::insert(conn, &account)?;
-        grant_role(conn, &grant)?;
-        Ok::<_, ApiError>(())
-    })?;
-    Ok(person_id)
-}
-
-/// Creates an API client with one role; returns its client id and secret (shown once).
-pub fn bootstrap_client(
-    db: &Db,
-    name: &str,
-    role: &str,
-    council: Option<String>,
-) -> Result<(String, String), ApiError> {
-    let client_id = format!("cl_{}", secrets::random(12));
-    let grant = grant_request(SubjectKind::Client, client_id.clone(), role, council)?;
-    let secret = secrets::random(32);
-    let now = db::now();
-    let client = ApiClient {
-        id: Uuid::now_v7().to_string(),
-        client_id: client_id.clone(),
-        name: name.to_owned(),
-        secret_hash: secrets::hash(&secret).map_err(ApiError::Internal)?,
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
-    db.write_blocking(|conn| {
-        access::client::insert(conn, &client)?;
-        grant_role(conn, &grant)?;
-        Ok::<_, ApiError>(())
-    })?;
-    Ok((client_id, secret))
-}
-
-/// Records the identity provider's subject for a person (creating their account if needed), so
-/// that tokens with that `sub` sign them in.
-pub fn link_identity(db: &Db, person_id: &str, subject: &str) -> Result<(), ApiError> {
-    if subject.is_empty() || subject.len() > 255 {
-        return Err(ApiError::validation(
-            "subject",
-            "must be 1 to 255 characters",
-        ));
-    }
-    db.write_blocking(|conn| {
-        if db::people::find(conn, person_id)?.is_none() {
-            return Err(ApiError::not_found("person", person_id));
-        }
-        let now = db::now();
-        match access::account::by_person(conn, person_id)? {
-            Some(mut account) => {
-                account.external_subject = Some(subject.to_owned());
-                account.version += 1;
-                account.updated_at = now;
-                access::account::update(conn, &account)?;
-            }
-            None => access::account::insert(
-                conn,
-                &Account {
-                    id: Uuid::now_v7().to_string(),
-                    person_id: person_id.to_owned(),
-                    username: None,
-                    password_hash: None,
-                    external_subject: Some(subject.to_owned()),
-                    disabled: false,
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                },
-            )?,
-        }
-        Ok(())
-    })
 }

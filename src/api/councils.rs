@@ -1,31 +1,24 @@
 //! `/api/v1/councils`, a council's composition, and its record of rule overrides.
 
-use std::collections::BTreeMap;
-
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use super::body::JsonBody;
-use super::fields::{self, patch, patch_nullable};
+use super::fields;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{
-    created_response, resource_response, updated_response, IfMatch, CACHE_REVALIDATE,
+    created_response, expected, resource_response, updated_response, CACHE_REVALIDATE,
 };
-use super::schools::still_referenced;
-use crate::auth::{policy, require, SignedIn};
-use crate::db::{self, councils::Council, AnyConnection};
-use crate::domain::council::{
-    quorum_required, DEFAULT_REGULAR_NOTICE_HOURS, DEFAULT_SPECIAL_NOTICE_HOURS,
-};
-use crate::domain::{
-    composition, terms, CompositionRule, Constituency, CouncilKind, QuorumBasis, Regime,
-    RuleOutcome,
-};
-use crate::error::{ApiError, FieldError};
+use crate::auth::SignedIn;
+use crate::commands::councils::{self, CouncilRecord};
+use crate::db;
+pub use crate::domain::report::{Composition, ConstituencyCount, Quorum, TermEnding};
+use crate::domain::{CompositionRule, CouncilKind, QuorumBasis, Regime, RuleOutcome};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A council: the body that governs a community school (or, without a school, a district body).
@@ -61,33 +54,29 @@ pub struct CouncilResponse {
     pub version: i64,
 }
 
-fn parse_rules(text: &str) -> Result<Vec<CompositionRule>, ApiError> {
-    serde_json::from_str(text)
-        .map_err(|e| ApiError::Internal(format!("stored composition rules unreadable: {e}")))
-}
-
-impl TryFrom<Council> for CouncilResponse {
+impl TryFrom<CouncilRecord> for CouncilResponse {
     type Error = ApiError;
 
-    fn try_from(c: Council) -> Result<Self, ApiError> {
-        let corrupt = |what: &str, value: &str| {
-            ApiError::Internal(format!("stored council {what} {value:?} unknown"))
-        };
+    fn try_from(c: CouncilRecord) -> Result<Self, ApiError> {
+        let row = c.row;
         Ok(CouncilResponse {
-            id: Uuid::parse_str(&c.id).unwrap_or_default(),
-            school_id: c.school_id.as_deref().and_then(|s| Uuid::parse_str(s).ok()),
-            kind: CouncilKind::parse(&c.kind).ok_or_else(|| corrupt("kind", &c.kind))?,
-            regime: Regime::parse(&c.regime).ok_or_else(|| corrupt("regime", &c.regime))?,
-            name: c.name,
-            description: c.description,
-            quorum_basis: QuorumBasis::parse(&c.quorum_basis)
-                .ok_or_else(|| corrupt("quorum_basis", &c.quorum_basis))?,
-            regular_notice_hours: c.regular_notice_hours,
-            special_notice_hours: c.special_notice_hours,
-            composition_rules: parse_rules(&c.composition_rules)?,
-            created_at: c.created_at.and_utc(),
-            updated_at: c.updated_at.and_utc(),
-            version: c.version,
+            id: db::stored_uuid("council id", &row.id)?,
+            school_id: row
+                .school_id
+                .as_deref()
+                .map(|s| db::stored_uuid("school id", s))
+                .transpose()?,
+            kind: c.kind,
+            regime: c.regime,
+            name: row.name,
+            description: row.description,
+            quorum_basis: c.quorum_basis,
+            regular_notice_hours: row.regular_notice_hours,
+            special_notice_hours: row.special_notice_hours,
+            composition_rules: c.rules,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            version: row.version,
         })
     }
 }
@@ -102,7 +91,6 @@ fn rules_ok(rules: &[CompositionRule]) -> Result<(), ValidationError> {
 }
 
 const MAX_RULES: usize = 50;
-const MAX_NOTICE_HOURS: i64 = 720;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -151,74 +139,33 @@ pub struct UpdateCouncil {
     #[serde(default, deserialize_with = "fields::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub school_id: Option<Option<Uuid>>,
-    pub kind: Option<CouncilKind>,
-    pub regime: Option<Regime>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[schema(value_type = CouncilKind, required = false)]
+    pub kind: Option<Option<CouncilKind>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[schema(value_type = Regime, required = false)]
+    pub regime: Option<Option<Regime>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::name"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
+    pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::text"))]
     #[schema(value_type = Option<String>, max_length = 4000)]
     pub description: Option<Option<String>>,
-    pub quorum_basis: Option<QuorumBasis>,
-    #[schema(minimum = 0, maximum = 720)]
-    pub regular_notice_hours: Option<i64>,
-    #[schema(minimum = 0, maximum = 720)]
-    pub special_notice_hours: Option<i64>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[schema(value_type = QuorumBasis, required = false)]
+    pub quorum_basis: Option<Option<QuorumBasis>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[schema(value_type = i64, required = false, minimum = 0, maximum = 720)]
+    pub regular_notice_hours: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[schema(value_type = i64, required = false, minimum = 0, maximum = 720)]
+    pub special_notice_hours: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(nested, custom(function = "rules_ok"))]
-    #[schema(max_items = 50)]
-    pub composition_rules: Option<Vec<CompositionRule>>,
-}
-
-/// Rules that need more than one field: notice floors set by open-meeting law.
-fn check_notice(regime: Regime, regular: i64, special: i64) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    let legal = matches!(regime, Regime::Brown | Regime::Greene);
-    for (field, value, floor) in [
-        (
-            "regular_notice_hours",
-            regular,
-            DEFAULT_REGULAR_NOTICE_HOURS,
-        ),
-        (
-            "special_notice_hours",
-            special,
-            DEFAULT_SPECIAL_NOTICE_HOURS,
-        ),
-    ] {
-        if !(0..=MAX_NOTICE_HOURS).contains(&value) {
-            errors.push(FieldError::new(
-                field,
-                format!("must be between 0 and {MAX_NOTICE_HOURS}"),
-            ));
-        } else if legal && value < floor {
-            errors.push(FieldError::new(
-                field,
-                format!(
-                    "must be at least {floor} hours for a council under the {} Act",
-                    if regime == Regime::Brown {
-                        "Brown"
-                    } else {
-                        "Greene"
-                    }
-                ),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
-fn school_exists(conn: &mut AnyConnection, school_id: &Option<String>) -> Result<(), ApiError> {
-    if let Some(id) = school_id {
-        if db::schools::find(conn, id)?.is_none() {
-            return Err(ApiError::validation("school_id", "no school with this id"));
-        }
-    }
-    Ok(())
+    #[schema(value_type = Vec<CompositionRule>, required = false, max_items = 50)]
+    pub composition_rules: Option<Option<Vec<CompositionRule>>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -264,11 +211,8 @@ pub async fn list_councils(
         kind: params.kind.map(|k| k.as_str().to_owned()),
         name_contains: params.q,
     };
-    let rows = state.db.read(|conn| {
-        db::councils::list(conn, &filter, page.after.as_deref(), page.fetch())
-            .map_err(ApiError::from)
-    })?;
-    let (rows, next) = split_page(rows, &page, |c| &c.id);
+    let rows = councils::list(&state.db, &filter, page.after.as_deref(), page.fetch())?;
+    let (rows, next) = split_page(rows, &page, |c| &c.row.id);
     let items = rows
         .into_iter()
         .map(CouncilResponse::try_from)
@@ -284,60 +228,30 @@ pub async fn list_councils(
         super::problems::BodyErrors))]
 pub async fn create_council(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     body: JsonBody<CreateCouncil>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "council", "")?;
     let body = body.into_inner();
-    let regime = body.regime.unwrap_or_else(|| body.kind.default_regime());
-    let regular = body
-        .regular_notice_hours
-        .unwrap_or(DEFAULT_REGULAR_NOTICE_HOURS);
-    let special = body
-        .special_notice_hours
-        .unwrap_or(DEFAULT_SPECIAL_NOTICE_HOURS);
-    check_notice(regime, regular, special)?;
-    let now = db::now();
-    let row = Council {
-        id: Uuid::now_v7().to_string(),
+    let input = councils::NewCouncil {
         school_id: body.school_id.map(|u| u.to_string()),
-        kind: body.kind.as_str().to_owned(),
-        regime: regime.as_str().to_owned(),
+        kind: body.kind,
+        regime: body.regime,
         name: body.name,
         description: body.description,
-        quorum_basis: body
-            .quorum_basis
-            .unwrap_or(QuorumBasis::FilledVotingSeats)
-            .as_str()
-            .to_owned(),
-        regular_notice_hours: regular,
-        special_notice_hours: special,
-        composition_rules: serde_json::to_string(&body.composition_rules)
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-        created_at: now,
-        updated_at: now,
-        version: 1,
+        quorum_basis: body.quorum_basis,
+        regular_notice_hours: body.regular_notice_hours,
+        special_notice_hours: body.special_notice_hours,
+        composition_rules: body.composition_rules,
     };
-    let row = state
-        .db
-        .write(move |conn| {
-            school_exists(conn, &row.school_id)?;
-            db::councils::insert(conn, &row)?;
-            Ok::<_, ApiError>(row)
-        })
-        .await?;
-    let version = row.version;
-    let location = format!("/api/v1/councils/{}", row.id);
+    let council = councils::create(&ctx, &state.db, input).await?;
+    let version = council.row.version;
+    let location = format!("/api/v1/councils/{}", council.row.id);
     Ok(created_response(
         location,
-        &CouncilResponse::try_from(row)?,
+        &CouncilResponse::try_from(council)?,
         version,
         CACHE_REVALIDATE,
     ))
-}
-
-fn find_council(conn: &mut AnyConnection, id: &str) -> Result<Council, ApiError> {
-    db::councils::find(conn, id)?.ok_or_else(|| ApiError::not_found("council", id))
 }
 
 /// Get a council
@@ -353,12 +267,11 @@ pub async fn find_council_by_id(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().to_string();
-    let row = state.db.read(|conn| find_council(conn, &id))?;
-    let version = row.version;
+    let council = councils::find(&state.db, &id.into_inner().to_string())?;
+    let version = council.row.version;
     Ok(resource_response(
         &req,
-        &CouncilResponse::try_from(row)?,
+        &CouncilResponse::try_from(council)?,
         version,
         CACHE_REVALIDATE,
     ))
@@ -373,56 +286,35 @@ pub async fn find_council_by_id(
         super::problems::ChangeErrors))]
 pub async fn update_council(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: JsonBody<UpdateCouncil>,
 ) -> Result<HttpResponse, ApiError> {
-    require(
-        policy::manage_council(&caller, &id.to_string()),
-        "council",
-        &id.to_string(),
-    )?;
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
+    let expected = expected(&req)?;
     let body = body.into_inner();
-    let row = state
-        .db
-        .write(move |conn| {
-            let mut row = find_council(conn, &id)?;
-            if_match.check(row.version)?;
-            if let Some(school) = &body.school_id {
-                row.school_id = school.map(|u| u.to_string());
-                school_exists(conn, &row.school_id)?;
-            }
-            if let Some(kind) = body.kind {
-                row.kind = kind.as_str().to_owned();
-            }
-            if let Some(regime) = body.regime {
-                row.regime = regime.as_str().to_owned();
-            }
-            patch(&mut row.name, &body.name);
-            patch_nullable(&mut row.description, &body.description);
-            if let Some(basis) = body.quorum_basis {
-                row.quorum_basis = basis.as_str().to_owned();
-            }
-            patch(&mut row.regular_notice_hours, &body.regular_notice_hours);
-            patch(&mut row.special_notice_hours, &body.special_notice_hours);
-            let regime = Regime::parse(&row.regime).unwrap_or(Regime::Brown);
-            check_notice(regime, row.regular_notice_hours, row.special_notice_hours)?;
-            if let Some(rules) = &body.composition_rules {
-                row.composition_rules =
-                    serde_json::to_string(rules).map_err(|e| ApiError::Internal(e.to_string()))?;
-            }
-            row.version += 1;
-            row.updated_at = db::now();
-            db::councils::update(conn, &row)?;
-            Ok::<_, ApiError>(row)
-        })
-        .await?;
-    let version = row.version;
+    let changes = councils::CouncilChanges {
+        school_id: body.school_id.map(|s| s.map(|u| u.to_string())),
+        kind: body.kind,
+        regime: body.regime,
+        name: body.name,
+        description: body.description,
+        quorum_basis: body.quorum_basis,
+        regular_notice_hours: body.regular_notice_hours,
+        special_notice_hours: body.special_notice_hours,
+        composition_rules: body.composition_rules,
+    };
+    let council = councils::update(
+        &ctx,
+        &state.db,
+        id.into_inner().to_string(),
+        expected,
+        changes,
+    )
+    .await?;
+    let version = council.row.version;
     Ok(updated_response(
-        &CouncilResponse::try_from(row)?,
+        &CouncilResponse::try_from(council)?,
         version,
         CACHE_REVALIDATE,
     ))
@@ -439,108 +331,13 @@ pub async fn update_council(
         super::problems::DeleteErrors))]
 pub async fn delete_council(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "council", "")?;
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
-    state
-        .db
-        .write(move |conn| {
-            let row = find_council(conn, &id)?;
-            if_match.check(row.version)?;
-            db::councils::delete(conn, &row).map_err(|e| {
-                still_referenced(
-                    e,
-                    "the council still has seats or recorded rule overrides; its record is kept",
-                )
-            })
-        })
-        .await?;
+    let expected = expected(&req)?;
+    councils::delete(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Seats of one constituency.
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct ConstituencyCount {
-    pub constituency: Option<Constituency>,
-    /// Every seat, voting and advisory.
-    pub seats: u32,
-    pub voting_seats: u32,
-    pub filled: u32,
-    pub vacant: u32,
-}
-
-/// A seat whose term ends within 60 days.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TermEnding {
-    pub seat_id: Uuid,
-    pub title: String,
-    pub constituency: Constituency,
-    pub term_end: NaiveDate,
-    pub days_left: i64,
-    /// Current holder's name, if the seat is filled.
-    pub holder_name: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Quorum {
-    pub basis: QuorumBasis,
-    /// Members needed: a majority of the counted voting seats.
-    pub required: u32,
-}
-
-/// Who sits on a council and whether its composition rules hold.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "council_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "as_of": "2026-11-25",
-    "by_constituency": [
-        {"constituency": "teachers", "seats": 3, "voting_seats": 3, "filled": 3, "vacant": 0},
-        {"constituency": "families", "seats": 3, "voting_seats": 3, "filled": 2, "vacant": 1},
-        {"constituency": "students", "seats": 2, "voting_seats": 2, "filled": 1, "vacant": 1}],
-    "totals": {"constituency": null, "seats": 8, "voting_seats": 8, "filled": 6, "vacant": 2},
-    "terms_ending_soon": [{"seat_id": "01936d4e-8000-7000-8000-00000000b001", "title": "Student representative",
-        "constituency": "students", "term_end": "2027-01-15", "days_left": 51, "holder_name": "Ana Ruiz"}],
-    "rules": [{"index": 0, "name": "community parity", "passed": true,
-        "explanation": "families + students + community_organizations = 5 ≥ district + administrators + teachers + classified_staff = 3 (voting seats; required ≥)"}],
-    "all_rules_pass": true,
-    "quorum": {"basis": "filled_voting_seats", "required": 4}
-}))]
-pub struct Composition {
-    pub council_id: Uuid,
-    /// The date (UTC) the report was computed for.
-    pub as_of: NaiveDate,
-    /// One entry per constituency that has seats, in the order of the constituency list.
-    pub by_constituency: Vec<ConstituencyCount>,
-    /// All seats together (`constituency` is null).
-    pub totals: ConstituencyCount,
-    pub terms_ending_soon: Vec<TermEnding>,
-    pub rules: Vec<RuleOutcome>,
-    pub all_rules_pass: bool,
-    pub quorum: Quorum,
-}
-
-/// The composition facts of a set of seats, for rule checks.
-pub fn seat_facts(seats: &[db::seats::Seat]) -> Result<Vec<composition::SeatFacts>, ApiError> {
-    seats
-        .iter()
-        .map(|s| {
-            Ok(composition::SeatFacts {
-                constituency: Constituency::parse(&s.constituency).ok_or_else(|| {
-                    ApiError::Internal(format!("stored constituency {:?} unknown", s.constituency))
-                })?,
-                voting: s.voting,
-                filled: s.holder_id.is_some(),
-            })
-        })
-        .collect()
-}
-
-/// The rules of a council, as stored.
-pub fn council_rules(council: &Council) -> Result<Vec<CompositionRule>, ApiError> {
-    parse_rules(&council.composition_rules)
 }
 
 /// Council composition
@@ -556,80 +353,7 @@ pub async fn council_composition(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().to_string();
-    let (council, seats, holders) = state.db.read(|conn| {
-        let council = find_council(conn, &id)?;
-        let seats = db::seats::all_of_council(conn, &id)?;
-        let holder_ids: Vec<String> = seats.iter().filter_map(|s| s.holder_id.clone()).collect();
-        let holders = db::people::by_ids(conn, &holder_ids)?;
-        Ok::<_, ApiError>((council, seats, holders))
-    })?;
-    let today = Utc::now().date_naive();
-    let rules = council_rules(&council)?;
-    let facts = seat_facts(&seats)?;
-
-    let mut groups: BTreeMap<Constituency, ConstituencyCount> = BTreeMap::new();
-    let mut totals = ConstituencyCount::default();
-    for f in &facts {
-        let entry = groups
-            .entry(f.constituency)
-            .or_insert_with(|| ConstituencyCount {
-                constituency: Some(f.constituency),
-                ..Default::default()
-            });
-        for c in [&mut *entry, &mut totals] {
-            c.seats += 1;
-            c.voting_seats += u32::from(f.voting);
-            c.filled += u32::from(f.filled);
-            c.vacant += u32::from(!f.filled);
-        }
-    }
-    let names: BTreeMap<&str, &str> = holders
-        .iter()
-        .map(|p| (p.id.as_str(), p.display_name.as_str()))
-        .collect();
-    let mut ending: Vec<TermEnding> = seats
-        .iter()
-        .zip(&facts)
-        .filter_map(|(s, f)| {
-            let end = s.term_end?;
-            let days_left = terms::days_until_end(end, today, terms::ENDING_SOON_DAYS)?;
-            Some(TermEnding {
-                seat_id: Uuid::parse_str(&s.id).unwrap_or_default(),
-                title: s.title.clone(),
-                constituency: f.constituency,
-                term_end: end,
-                days_left,
-                holder_name: s
-                    .holder_id
-                    .as_deref()
-                    .and_then(|h| names.get(h))
-                    .map(|n| n.to_string()),
-            })
-        })
-        .collect();
-    ending.sort_by_key(|t| (t.days_left, t.seat_id));
-
-    let outcomes = composition::evaluate(&rules, &facts);
-    let basis = QuorumBasis::parse(&council.quorum_basis).unwrap_or(QuorumBasis::FilledVotingSeats);
-    let filled_voting = facts.iter().filter(|f| f.voting && f.filled).count() as u32;
-    let report = Composition {
-        council_id: Uuid::parse_str(&council.id).unwrap_or_default(),
-        as_of: today,
-        by_constituency: groups.into_values().collect(),
-        totals,
-        terms_ending_soon: ending,
-        all_rules_pass: outcomes.iter().all(|o| o.passed),
-        rules: outcomes,
-        quorum: Quorum {
-            basis,
-            required: quorum_required(
-                basis,
-                filled_voting,
-                facts.iter().filter(|f| f.voting).count() as u32,
-            ),
-        },
-    };
+    let report = councils::composition(&state.db, &id.into_inner().to_string())?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", CACHE_REVALIDATE))
         .json(report))
@@ -683,26 +407,23 @@ pub async fn list_rule_overrides(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
-    let rows = state.db.read(|conn| {
-        find_council(conn, &id)?;
-        Ok::<_, ApiError>(db::councils::list_overrides(
-            conn,
-            &id,
-            page.after.as_deref(),
-            page.fetch(),
-        )?)
-    })?;
+    let rows = councils::list_overrides(&state.db, &id, page.after.as_deref(), page.fetch())?;
     let (rows, next) = split_page(rows, &page, |r| &r.id);
     let items = rows
         .into_iter()
         .map(|r| {
             Ok(RuleOverrideResponse {
-                id: Uuid::parse_str(&r.id).unwrap_or_default(),
-                council_id: Uuid::parse_str(&r.council_id).unwrap_or_default(),
-                seat_id: r.seat_id.as_deref().and_then(|s| Uuid::parse_str(s).ok()),
+                id: db::stored_uuid("rule override id", &r.id)?,
+                council_id: db::stored_uuid("council id", &r.council_id)?,
+                seat_id: r
+                    .seat_id
+                    .as_deref()
+                    .map(|s| db::stored_uuid("seat id", s))
+                    .transpose()?,
                 change: r.change,
-                broken_rules: serde_json::from_str(&r.broken_rules)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                broken_rules: serde_json::from_str(&r.broken_rules).map_err(|e| {
+                    ApiError::Internal(format!("stored broken rules unreadable: {e}"))
+                })?,
                 created_at: r.created_at.and_utc(),
             })
         })

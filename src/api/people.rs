@@ -8,13 +8,13 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::body::JsonBody;
-use super::fields::{self, patch, patch_nullable};
+use super::fields;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{
-    created_response, resource_response, updated_response, IfMatch, CACHE_NONE,
+    created_response, expected, resource_response, updated_response, CACHE_NONE,
 };
-use super::schools::still_referenced;
-use crate::auth::{policy, require, Caller, SignedIn};
+use crate::auth::{Caller, SignedIn};
+use crate::commands::people;
 use crate::db::{self, people::Person};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -39,10 +39,12 @@ pub struct PersonResponse {
     pub version: i64,
 }
 
-impl From<Person> for PersonResponse {
-    fn from(p: Person) -> Self {
-        PersonResponse {
-            id: Uuid::parse_str(&p.id).unwrap_or_default(),
+impl TryFrom<Person> for PersonResponse {
+    type Error = ApiError;
+
+    fn try_from(p: Person) -> Result<Self, ApiError> {
+        Ok(PersonResponse {
+            id: db::stored_uuid("person id", &p.id)?,
             display_name: p.display_name,
             email: p.email,
             phone: p.phone,
@@ -50,7 +52,7 @@ impl From<Person> for PersonResponse {
             created_at: p.created_at.and_utc(),
             updated_at: p.updated_at.and_utc(),
             version: p.version,
-        }
+        })
     }
 }
 
@@ -82,9 +84,10 @@ pub struct CreatePerson {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"phone": null, "preferred_language": "es"}))]
 pub struct UpdatePerson {
+    #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::name"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub display_name: Option<String>,
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
+    pub display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::email"))]
     #[schema(value_type = Option<String>)]
@@ -93,8 +96,10 @@ pub struct UpdatePerson {
     #[validate(custom(function = "fields::phone"))]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::language"))]
-    pub preferred_language: Option<String>,
+    #[schema(value_type = String, required = false)]
+    pub preferred_language: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -128,11 +133,10 @@ pub struct PersonList {
         super::problems::ListErrors))]
 pub async fn list_people(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     params: web::Query<PersonListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "people", "")?;
     let params = params.into_inner();
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
     let filter = db::people::PersonFilter {
@@ -140,11 +144,18 @@ pub async fn list_people(
         email: params.email,
         preferred_language: params.preferred_language,
     };
-    let rows = state.db.read(|conn| {
-        db::people::list(conn, &filter, page.after.as_deref(), page.fetch()).map_err(ApiError::from)
-    })?;
+    let rows = people::list(
+        &ctx,
+        &state.db,
+        &filter,
+        page.after.as_deref(),
+        page.fetch(),
+    )?;
     let (rows, next) = split_page(rows, &page, |p| &p.id);
-    let items: Vec<PersonResponse> = rows.into_iter().map(Into::into).collect();
+    let items = rows
+        .into_iter()
+        .map(PersonResponse::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut res = list_response(&req, &items, next);
     res.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
@@ -161,35 +172,22 @@ pub async fn list_people(
         super::problems::BodyErrors))]
 pub async fn create_person(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     body: JsonBody<CreatePerson>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::create_person(&caller), "person", "")?;
     let body = body.into_inner();
-    let now = db::now();
-    let row = Person {
-        id: Uuid::now_v7().to_string(),
+    let input = people::NewPerson {
         display_name: body.display_name,
         email: body.email,
         phone: body.phone,
         preferred_language: body.preferred_language,
-        created_at: now,
-        updated_at: now,
-        version: 1,
     };
-    let row = state
-        .db
-        .write(move |conn| {
-            db::people::insert(conn, &row)
-                .map(|_| row)
-                .map_err(ApiError::from)
-        })
-        .await?;
+    let row = people::create(&ctx, &state.db, input).await?;
     let version = row.version;
     let location = format!("/api/v1/people/{}", row.id);
     Ok(created_response(
         location,
-        &PersonResponse::from(row),
+        &PersonResponse::try_from(row)?,
         version,
         CACHE_NONE,
     ))
@@ -205,20 +203,15 @@ pub async fn create_person(
         super::problems::ReadErrors))]
 pub async fn find_person(
     state: web::Data<AppState>,
-    Caller(caller): Caller,
+    Caller(ctx): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().to_string();
-    let row = state.db.read(|conn| {
-        let facts = person_facts(conn, &id)?;
-        require(policy::read_person(&caller, &id, &facts), "person", &id)?;
-        db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))
-    })?;
+    let row = people::find(&ctx, &state.db, &id.into_inner().to_string())?;
     let version = row.version;
     Ok(resource_response(
         &req,
-        &PersonResponse::from(row),
+        &PersonResponse::try_from(row)?,
         version,
         CACHE_NONE,
     ))
@@ -233,35 +226,30 @@ pub async fn find_person(
         super::problems::ChangeErrors))]
 pub async fn update_person(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: JsonBody<UpdatePerson>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
+    let expected = expected(&req)?;
     let body = body.into_inner();
-    let row = state
-        .db
-        .write(move |conn| {
-            let facts = person_facts(conn, &id)?;
-            require(policy::update_person(&caller, &id, &facts), "person", &id)?;
-            let mut row =
-                db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
-            if_match.check(row.version)?;
-            patch(&mut row.display_name, &body.display_name);
-            patch_nullable(&mut row.email, &body.email);
-            patch_nullable(&mut row.phone, &body.phone);
-            patch(&mut row.preferred_language, &body.preferred_language);
-            row.version += 1;
-            row.updated_at = db::now();
-            db::people::update(conn, &row)?;
-            Ok::<_, ApiError>(row)
-        })
-        .await?;
+    let changes = people::PersonChanges {
+        display_name: body.display_name,
+        email: body.email,
+        phone: body.phone,
+        preferred_language: body.preferred_language,
+    };
+    let row = people::update(
+        &ctx,
+        &state.db,
+        id.into_inner().to_string(),
+        expected,
+        changes,
+    )
+    .await?;
     let version = row.version;
     Ok(updated_response(
-        &PersonResponse::from(row),
+        &PersonResponse::try_from(row)?,
         version,
         CACHE_NONE,
     ))
@@ -279,39 +267,11 @@ pub async fn update_person(
         super::problems::DeleteErrors))]
 pub async fn delete_person(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
-    state
-        .db
-        .write(move |conn| {
-            let facts = person_facts(conn, &id)?;
-            require(policy::delete_person(&caller, &id, &facts), "person", &id)?;
-            let row =
-                db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
-            if_match.check(row.version)?;
-            db::people::delete(conn, &row).map_err(|e| {
-                still_referenced(
-                    e,
-                    "this person holds or has held a seat; seat history is kept",
-                )
-            })
-        })
-        .await?;
+    let expected = expected(&req)?;
+    people::delete(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// The seats a person holds or held, which decide who may see their record.
-fn person_facts(
-    conn: &mut crate::db::AnyConnection,
-    id: &str,
-) -> Result<policy::PersonFacts, ApiError> {
-    let (seated_now_on, seated_ever_on) = db::access::seat_councils(conn, id)?;
-    Ok(policy::PersonFacts {
-        seated_ever_on,
-        seated_now_on,
-    })
 }

@@ -126,6 +126,20 @@ pub const CACHE_REVALIDATE: &str = "no-cache";
 /// Cache policy for records tied to a person (contact details).
 pub const CACHE_NONE: &str = "no-store";
 
+impl From<IfMatch> for crate::commands::Expected {
+    fn from(value: IfMatch) -> Self {
+        match value {
+            IfMatch::Any => crate::commands::Expected::Any,
+            IfMatch::Versions(v) => crate::commands::Expected::Versions(v),
+        }
+    }
+}
+
+/// The versions a change may apply to, from the request's required `If-Match`.
+pub fn expected(req: &HttpRequest) -> Result<crate::commands::Expected, ApiError> {
+    IfMatch::required(req).map(Into::into)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

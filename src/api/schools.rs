@@ -8,12 +8,13 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::body::JsonBody;
-use super::fields::{self, patch, patch_nullable};
+use super::fields;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{
-    created_response, resource_response, updated_response, IfMatch, CACHE_REVALIDATE,
+    created_response, expected, resource_response, updated_response, CACHE_REVALIDATE,
 };
-use crate::auth::{policy, require, SignedIn};
+use crate::auth::SignedIn;
+use crate::commands::schools;
 use crate::db::{self, schools::School};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -39,10 +40,12 @@ pub struct SchoolResponse {
     pub version: i64,
 }
 
-impl From<School> for SchoolResponse {
-    fn from(s: School) -> Self {
-        SchoolResponse {
-            id: Uuid::parse_str(&s.id).unwrap_or_default(),
+impl TryFrom<School> for SchoolResponse {
+    type Error = ApiError;
+
+    fn try_from(s: School) -> Result<Self, ApiError> {
+        Ok(SchoolResponse {
+            id: db::stored_uuid("school id", &s.id)?,
             name: s.name,
             district_code: s.district_code,
             time_zone: s.time_zone,
@@ -50,7 +53,7 @@ impl From<School> for SchoolResponse {
             created_at: s.created_at.and_utc(),
             updated_at: s.updated_at.and_utc(),
             version: s.version,
-        }
+        })
     }
 }
 
@@ -78,14 +81,18 @@ pub struct CreateSchool {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Roosevelt Community High School", "address": null}))]
 pub struct UpdateSchool {
+    #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::name"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::code"))]
-    #[schema(min_length = 1, max_length = 64)]
-    pub district_code: Option<String>,
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 64)]
+    pub district_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::time_zone"))]
-    pub time_zone: Option<String>,
+    #[schema(value_type = String, required = false)]
+    pub time_zone: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::address"))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 500)]
@@ -134,12 +141,12 @@ pub async fn list_schools(
         district_code: params.district_code,
         name_contains: params.q,
     };
-    let rows = state.db.read(|conn| {
-        db::schools::list(conn, &filter, page.after.as_deref(), page.fetch())
-            .map_err(ApiError::from)
-    })?;
+    let rows = schools::list(&state.db, &filter, page.after.as_deref(), page.fetch())?;
     let (rows, next) = split_page(rows, &page, |s| &s.id);
-    let items: Vec<SchoolResponse> = rows.into_iter().map(Into::into).collect();
+    let items = rows
+        .into_iter()
+        .map(SchoolResponse::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(list_response(&req, &items, next))
 }
 
@@ -152,50 +159,24 @@ pub async fn list_schools(
         super::problems::BodyErrors))]
 pub async fn create_school(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     body: JsonBody<CreateSchool>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "school", "")?;
     let body = body.into_inner();
-    let now = db::now();
-    let row = School {
-        id: Uuid::now_v7().to_string(),
+    let input = schools::NewSchool {
         name: body.name,
         district_code: body.district_code,
         time_zone: body.time_zone,
         address: body.address,
-        created_at: now,
-        updated_at: now,
-        version: 1,
     };
-    let row = state
-        .db
-        .write(move |conn| {
-            db::schools::insert(conn, &row)
-                .map(|_| row)
-                .map_err(duplicate_code)
-        })
-        .await?;
-    let version = row.version;
-    let loc = location(&row.id);
+    let row = schools::create(&ctx, &state.db, input).await?;
+    let (version, loc) = (row.version, location(&row.id));
     Ok(created_response(
         loc,
-        &SchoolResponse::from(row),
+        &SchoolResponse::try_from(row)?,
         version,
         CACHE_REVALIDATE,
     ))
-}
-
-fn duplicate_code(err: diesel::result::Error) -> ApiError {
-    match ApiError::from(err) {
-        ApiError::Conflict {
-            code: "duplicate", ..
-        } => ApiError::Conflict {
-            code: "duplicate",
-            detail: "another school already has this district_code".to_owned(),
-        },
-        other => other,
-    }
 }
 
 /// Get a school
@@ -211,15 +192,11 @@ pub async fn find_school(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().to_string();
-    let row = state
-        .db
-        .read(|conn| db::schools::find(conn, &id).map_err(ApiError::from))?
-        .ok_or_else(|| ApiError::not_found("school", &id))?;
+    let row = schools::find(&state.db, &id.into_inner().to_string())?;
     let version = row.version;
     Ok(resource_response(
         &req,
-        &SchoolResponse::from(row),
+        &SchoolResponse::try_from(row)?,
         version,
         CACHE_REVALIDATE,
     ))
@@ -235,34 +212,30 @@ pub async fn find_school(
         super::problems::ChangeErrors))]
 pub async fn update_school(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: JsonBody<UpdateSchool>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "school", "")?;
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
+    let expected = expected(&req)?;
     let body = body.into_inner();
-    let row = state
-        .db
-        .write(move |conn| {
-            let mut row =
-                db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
-            if_match.check(row.version)?;
-            patch(&mut row.name, &body.name);
-            patch(&mut row.district_code, &body.district_code);
-            patch(&mut row.time_zone, &body.time_zone);
-            patch_nullable(&mut row.address, &body.address);
-            row.version += 1;
-            row.updated_at = db::now();
-            db::schools::update(conn, &row).map_err(duplicate_code)?;
-            Ok::<_, ApiError>(row)
-        })
-        .await?;
+    let changes = schools::SchoolChanges {
+        name: body.name,
+        district_code: body.district_code,
+        time_zone: body.time_zone,
+        address: body.address,
+    };
+    let row = schools::update(
+        &ctx,
+        &state.db,
+        id.into_inner().to_string(),
+        expected,
+        changes,
+    )
+    .await?;
     let version = row.version;
     Ok(updated_response(
-        &SchoolResponse::from(row),
+        &SchoolResponse::try_from(row)?,
         version,
         CACHE_REVALIDATE,
     ))
@@ -279,40 +252,11 @@ pub async fn update_school(
         super::problems::DeleteErrors))]
 pub async fn delete_school(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    require(policy::district_admin_only(&caller), "school", "")?;
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
-    state
-        .db
-        .write(move |conn| {
-            let row =
-                db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
-            if_match.check(row.version)?;
-            db::schools::delete(conn, &row).map_err(|e| {
-                still_referenced(
-                    e,
-                    "councils still belong to this school; delete or move them first",
-                )
-            })
-        })
-        .await?;
+    let expected = expected(&req)?;
+    schools::delete(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Maps a foreign-key refusal on delete to a 409 that says what still refers to the record.
-pub fn still_referenced(err: diesel::result::Error, detail: &str) -> ApiError {
-    match ApiError::from(err) {
-        ApiError::Conflict {
-            code: "still-referenced",
-            ..
-        } => ApiError::Conflict {
-            code: "still-referenced",
-            detail: detail.to_owned(),
-        },
-        other => other,
-    }
 }

@@ -3,25 +3,26 @@
 //! council's composition rules.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use super::body::JsonBody;
-use super::councils::{council_rules, seat_facts, PageParams};
-use super::fields::{self, patch, patch_nullable};
+use super::councils::PageParams;
+use super::fields;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{
-    created_response, resource_response, updated_response, IfMatch, CACHE_REVALIDATE,
+    created_response, expected, resource_response, updated_response, CACHE_REVALIDATE,
 };
-use super::schools::still_referenced;
-use crate::auth::{policy, require, SignedIn};
-use crate::db::{self, councils::RuleOverride, seats::Holding, seats::Seat, AnyConnection};
-use crate::domain::{composition, Constituency};
-use crate::error::{ApiError, FieldError};
+use crate::auth::SignedIn;
+use crate::commands::seats::{self, SeatRecord};
+use crate::db::{self, seats::Holding};
+use crate::domain::Constituency;
+use crate::error::ApiError;
 use crate::state::AppState;
+use chrono::Utc;
 
 /// Who holds a seat now.
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,57 +58,37 @@ pub struct SeatResponse {
     pub version: i64,
 }
 
-fn seat_response(seat: Seat, holder_name: Option<String>) -> Result<SeatResponse, ApiError> {
-    let constituency = Constituency::parse(&seat.constituency).ok_or_else(|| {
-        ApiError::Internal(format!(
-            "stored constituency {:?} unknown",
-            seat.constituency
-        ))
-    })?;
-    let holder = match (seat.holder_id.as_deref(), holder_name) {
-        (Some(id), Some(name)) => Some(SeatHolder {
-            person_id: Uuid::parse_str(id).unwrap_or_default(),
-            display_name: name,
-            since: seat.holder_since,
-        }),
-        _ => None,
-    };
-    Ok(SeatResponse {
-        id: Uuid::parse_str(&seat.id).unwrap_or_default(),
-        council_id: Uuid::parse_str(&seat.council_id).unwrap_or_default(),
-        constituency,
-        title: seat.title,
-        voting: seat.voting,
-        term_start: seat.term_start,
-        term_end: seat.term_end,
-        holder,
-        created_at: seat.created_at.and_utc(),
-        updated_at: seat.updated_at.and_utc(),
-        version: seat.version,
-    })
-}
+impl TryFrom<SeatRecord> for SeatResponse {
+    type Error = ApiError;
 
-/// Loads the holder's name and builds the response.
-fn seat_with_holder(conn: &mut AnyConnection, seat: Seat) -> Result<SeatResponse, ApiError> {
-    let name = match &seat.holder_id {
-        Some(id) => db::people::find(conn, id)?.map(|p| p.display_name),
-        None => None,
-    };
-    seat_response(seat, name)
+    fn try_from(r: SeatRecord) -> Result<Self, ApiError> {
+        let seat = r.seat;
+        let holder = match (seat.holder_id.as_deref(), r.holder_name) {
+            (Some(id), Some(name)) => Some(SeatHolder {
+                person_id: db::stored_uuid("person id", id)?,
+                display_name: name,
+                since: seat.holder_since,
+            }),
+            _ => None,
+        };
+        Ok(SeatResponse {
+            id: db::stored_uuid("seat id", &seat.id)?,
+            council_id: db::stored_uuid("council id", &seat.council_id)?,
+            constituency: r.constituency,
+            title: seat.title,
+            voting: seat.voting,
+            term_start: seat.term_start,
+            term_end: seat.term_end,
+            holder,
+            created_at: seat.created_at.and_utc(),
+            updated_at: seat.updated_at.and_utc(),
+            version: seat.version,
+        })
+    }
 }
 
 fn default_true() -> bool {
     true
-}
-
-fn term_order(start: Option<NaiveDate>, end: Option<NaiveDate>) -> Result<(), ApiError> {
-    match (start, end) {
-        (Some(s), Some(e)) if e < s => Err(ApiError::validation(
-            "term_end",
-            "must not be before term_start",
-        )),
-        _ => Ok(()),
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -133,11 +114,16 @@ pub struct CreateSeat {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Parent representative (English learners)", "term_end": "2028-06-30"}))]
 pub struct UpdateSeat {
-    pub constituency: Option<Constituency>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[schema(value_type = Constituency, required = false)]
+    pub constituency: Option<Option<Constituency>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::name"))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub title: Option<String>,
-    pub voting: Option<bool>,
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[schema(value_type = bool, required = false)]
+    pub voting: Option<Option<bool>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     pub term_start: Option<Option<NaiveDate>>,
@@ -223,16 +209,18 @@ pub struct HoldingResponse {
     pub end_reason: Option<String>,
 }
 
-impl From<Holding> for HoldingResponse {
-    fn from(h: Holding) -> Self {
-        HoldingResponse {
-            id: Uuid::parse_str(&h.id).unwrap_or_default(),
-            seat_id: Uuid::parse_str(&h.seat_id).unwrap_or_default(),
-            person_id: Uuid::parse_str(&h.person_id).unwrap_or_default(),
+impl TryFrom<Holding> for HoldingResponse {
+    type Error = ApiError;
+
+    fn try_from(h: Holding) -> Result<Self, ApiError> {
+        Ok(HoldingResponse {
+            id: db::stored_uuid("holding id", &h.id)?,
+            seat_id: db::stored_uuid("seat id", &h.seat_id)?,
+            person_id: db::stored_uuid("person id", &h.person_id)?,
             started_on: h.started_on,
             ended_on: h.ended_on,
             end_reason: h.end_reason,
-        }
+        })
     }
 }
 
@@ -240,80 +228,6 @@ impl From<Holding> for HoldingResponse {
 pub struct HoldingList {
     pub items: Vec<HoldingResponse>,
     pub next_cursor: Option<String>,
-}
-
-/// Refuses a change that would break composition rules that hold now, unless the caller allowed
-/// it; an allowed violation is recorded. `after` replaces (or, when `None`, removes) the seat
-/// with id `seat_id` in the council's current seats.
-fn guard_composition(
-    conn: &mut AnyConnection,
-    council_id: &str,
-    seat_id: &str,
-    after: Option<&Seat>,
-    change: &str,
-    allow: bool,
-) -> Result<(), ApiError> {
-    let council = db::councils::find(conn, council_id)?
-        .ok_or_else(|| ApiError::not_found("council", council_id))?;
-    let rules = council_rules(&council)?;
-    if rules.is_empty() {
-        return Ok(());
-    }
-    let before = db::seats::all_of_council(conn, council_id)?;
-    let mut next: Vec<Seat> = before.iter().filter(|s| s.id != seat_id).cloned().collect();
-    if let Some(seat) = after {
-        next.push(seat.clone());
-    }
-    let broken = composition::newly_broken(&rules, &seat_facts(&before)?, &seat_facts(&next)?);
-    if broken.is_empty() {
-        return Ok(());
-    }
-    if !allow {
-        let names: Vec<&str> = broken.iter().map(|b| b.name.as_str()).collect();
-        return Err(ApiError::RuleViolation {
-            detail: format!(
-                "this change would break {} composition rule{}: {}; pass allow_rule_violation=true to make it anyway (the override is recorded)",
-                broken.len(),
-                if broken.len() == 1 { "" } else { "s" },
-                names.join(", ")
-            ),
-            broken,
-        });
-    }
-    let now = db::now();
-    db::councils::record_override(
-        conn,
-        &RuleOverride {
-            id: Uuid::now_v7().to_string(),
-            council_id: council_id.to_owned(),
-            seat_id: Some(seat_id.to_owned()),
-            change: change.to_owned(),
-            broken_rules: serde_json::to_string(&broken)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        },
-    )?;
-    Ok(())
-}
-
-/// The seat a change is about: it exists, the caller runs its council, and `If-Match` names its
-/// current version (checked in that order: 404, then 403, then 412).
-fn seat_for_change(
-    conn: &mut AnyConnection,
-    caller: &crate::auth::Principal,
-    id: &str,
-    if_match: &IfMatch,
-) -> Result<Seat, ApiError> {
-    let seat = find_seat(conn, id)?;
-    require(policy::manage_council(caller, &seat.council_id), "seat", id)?;
-    if_match.check(seat.version)?;
-    Ok(seat)
-}
-
-fn find_seat(conn: &mut AnyConnection, id: &str) -> Result<Seat, ApiError> {
-    db::seats::find(conn, id)?.ok_or_else(|| ApiError::not_found("seat", id))
 }
 
 /// List a council's seats
@@ -337,32 +251,17 @@ pub async fn list_seats(
         vacant: params.vacant,
         holder_id: params.holder_id.map(|u| u.to_string()),
     };
-    let (rows, holders) = state.db.read(|conn| {
-        if db::councils::find(conn, &council_id)?.is_none() {
-            return Err(ApiError::not_found("council", &council_id));
-        }
-        let rows = db::seats::list(
-            conn,
-            &council_id,
-            &filter,
-            page.after.as_deref(),
-            page.fetch(),
-        )?;
-        let ids: Vec<String> = rows.iter().filter_map(|s| s.holder_id.clone()).collect();
-        let holders = db::people::by_ids(conn, &ids)?;
-        Ok((rows, holders))
-    })?;
-    let (rows, next) = split_page(rows, &page, |s| &s.id);
+    let rows = seats::list(
+        &state.db,
+        &council_id,
+        &filter,
+        page.after.as_deref(),
+        page.fetch(),
+    )?;
+    let (rows, next) = split_page(rows, &page, |s| &s.seat.id);
     let items = rows
         .into_iter()
-        .map(|s| {
-            let name = s
-                .holder_id
-                .as_deref()
-                .and_then(|h| holders.iter().find(|p| p.id == h))
-                .map(|p| p.display_name.clone());
-            seat_response(s, name)
-        })
+        .map(SeatResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(list_response(&req, &items, next))
 }
@@ -378,55 +277,32 @@ pub async fn list_seats(
         super::problems::BodyErrors))]
 pub async fn create_seat(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     council_id: web::Path<Uuid>,
     params: web::Query<RuleOverrideParams>,
     body: JsonBody<CreateSeat>,
 ) -> Result<HttpResponse, ApiError> {
-    require(
-        policy::manage_council(&caller, &council_id.to_string()),
-        "council",
-        &council_id.to_string(),
-    )?;
-    let council_id = council_id.into_inner().to_string();
     let body = body.into_inner();
-    term_order(body.term_start, body.term_end)?;
-    let now = db::now();
-    let row = Seat {
-        id: Uuid::now_v7().to_string(),
-        council_id: council_id.clone(),
-        constituency: body.constituency.as_str().to_owned(),
+    let input = seats::NewSeat {
+        constituency: body.constituency,
         title: body.title,
         voting: body.voting,
         term_start: body.term_start,
         term_end: body.term_end,
-        holder_id: None,
-        holder_since: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
     };
-    let allow = params.allow_rule_violation;
-    let row = state
-        .db
-        .write(move |conn| {
-            guard_composition(
-                conn,
-                &council_id,
-                &row.id,
-                Some(&row),
-                "seat.created",
-                allow,
-            )?;
-            db::seats::insert(conn, &row)?;
-            Ok::<_, ApiError>(row)
-        })
-        .await?;
-    let version = row.version;
-    let location = format!("/api/v1/seats/{}", row.id);
+    let seat = seats::create(
+        &ctx,
+        &state.db,
+        council_id.into_inner().to_string(),
+        input,
+        params.allow_rule_violation,
+    )
+    .await?;
+    let version = seat.seat.version;
+    let location = format!("/api/v1/seats/{}", seat.seat.id);
     Ok(created_response(
         location,
-        &seat_response(row, None)?,
+        &SeatResponse::try_from(seat)?,
         version,
         CACHE_REVALIDATE,
     ))
@@ -445,11 +321,7 @@ pub async fn find_seat_by_id(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().to_string();
-    let seat = state.db.read(|conn| {
-        let seat = find_seat(conn, &id)?;
-        seat_with_holder(conn, seat)
-    })?;
+    let seat = SeatResponse::try_from(seats::find(&state.db, &id.into_inner().to_string())?)?;
     let version = seat.version;
     Ok(resource_response(&req, &seat, version, CACHE_REVALIDATE))
 }
@@ -464,41 +336,31 @@ pub async fn find_seat_by_id(
         super::problems::ChangeErrors))]
 pub async fn update_seat(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     params: web::Query<RuleOverrideParams>,
     body: JsonBody<UpdateSeat>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
+    let expected = expected(&req)?;
     let body = body.into_inner();
-    let seat = state
-        .db
-        .write(move |conn| {
-            let mut row = seat_for_change(conn, &caller, &id, &if_match)?;
-            if let Some(c) = body.constituency {
-                row.constituency = c.as_str().to_owned();
-            }
-            patch(&mut row.title, &body.title);
-            patch(&mut row.voting, &body.voting);
-            patch_nullable(&mut row.term_start, &body.term_start);
-            patch_nullable(&mut row.term_end, &body.term_end);
-            term_order(row.term_start, row.term_end)?;
-            guard_composition(
-                conn,
-                &row.council_id.clone(),
-                &row.id,
-                Some(&row),
-                "seat.updated",
-                params.allow_rule_violation,
-            )?;
-            row.version += 1;
-            row.updated_at = db::now();
-            db::seats::update(conn, &row)?;
-            seat_with_holder(conn, row)
-        })
-        .await?;
+    let changes = seats::SeatChanges {
+        constituency: body.constituency,
+        title: body.title,
+        voting: body.voting,
+        term_start: body.term_start,
+        term_end: body.term_end,
+    };
+    let seat = seats::update(
+        &ctx,
+        &state.db,
+        id.into_inner().to_string(),
+        expected,
+        changes,
+        params.allow_rule_violation,
+    )
+    .await?;
+    let seat = SeatResponse::try_from(seat)?;
     let version = seat.version;
     Ok(updated_response(&seat, version, CACHE_REVALIDATE))
 }
@@ -515,33 +377,20 @@ pub async fn update_seat(
         super::problems::DeleteErrors))]
 pub async fn delete_seat(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     params: web::Query<RuleOverrideParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
-    state
-        .db
-        .write(move |conn| {
-            let row = seat_for_change(conn, &caller, &id, &if_match)?;
-            guard_composition(
-                conn,
-                &row.council_id,
-                &row.id,
-                None,
-                "seat.deleted",
-                params.allow_rule_violation,
-            )?;
-            db::seats::delete(conn, &row).map_err(|e| {
-                still_referenced(
-                    e,
-                    "this seat has been held; its history is kept (vacate it instead)",
-                )
-            })
-        })
-        .await?;
+    let expected = expected(&req)?;
+    seats::delete(
+        &ctx,
+        &state.db,
+        id.into_inner().to_string(),
+        expected,
+        params.allow_rule_violation,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -558,77 +407,25 @@ pub async fn delete_seat(
         super::problems::ChangeErrors))]
 pub async fn assign_holder(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     params: web::Query<RuleOverrideParams>,
     body: JsonBody<AssignHolder>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner().to_string();
+    let expected = expected(&req)?;
     let body = body.into_inner();
-    let person_id = body.person_id.to_string();
-    let starts_on = body.starts_on.unwrap_or_else(|| Utc::now().date_naive());
-    let seat = state
-        .db
-        .write(move |conn| {
-            let mut row = seat_for_change(conn, &caller, &id, &if_match)?;
-            if db::people::find(conn, &person_id)?.is_none() {
-                return Err(ApiError::validation("person_id", "no person with this id"));
-            }
-            if row.holder_id.as_deref() == Some(person_id.as_str()) {
-                return Err(ApiError::Conflict {
-                    code: "already-holder",
-                    detail: "this person already holds the seat".to_owned(),
-                });
-            }
-            let now = db::now();
-            if let Some(mut current) = db::seats::holdings::current(conn, &id)? {
-                if starts_on < current.started_on {
-                    return Err(ApiError::Validation(vec![FieldError::new(
-                        "starts_on",
-                        format!(
-                            "must not be before the current holding started ({})",
-                            current.started_on
-                        ),
-                    )]));
-                }
-                current.ended_on = Some(starts_on);
-                current.end_reason = Some("replaced".to_owned());
-                current.version += 1;
-                current.updated_at = now;
-                db::seats::holdings::update(conn, &current)?;
-            }
-            row.holder_id = Some(person_id.clone());
-            row.holder_since = Some(starts_on);
-            guard_composition(
-                conn,
-                &row.council_id.clone(),
-                &row.id,
-                Some(&row),
-                "seat.holder_assigned",
-                params.allow_rule_violation,
-            )?;
-            db::seats::holdings::insert(
-                conn,
-                &Holding {
-                    id: Uuid::now_v7().to_string(),
-                    seat_id: id.clone(),
-                    person_id: person_id.clone(),
-                    started_on: starts_on,
-                    ended_on: None,
-                    end_reason: None,
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                },
-            )?;
-            row.version += 1;
-            row.updated_at = now;
-            db::seats::update(conn, &row)?;
-            seat_with_holder(conn, row)
-        })
-        .await?;
+    let seat = seats::assign_holder(
+        &ctx,
+        &state.db,
+        id.into_inner().to_string(),
+        expected,
+        body.person_id.to_string(),
+        body.starts_on,
+        params.allow_rule_violation,
+    )
+    .await?;
+    let seat = SeatResponse::try_from(seat)?;
     let version = seat.version;
     Ok(updated_response(&seat, version, CACHE_REVALIDATE))
 }
@@ -646,62 +443,28 @@ pub async fn assign_holder(
         super::problems::DeleteErrors))]
 pub async fn vacate_seat(
     state: web::Data<AppState>,
-    SignedIn(caller): SignedIn,
+    SignedIn(ctx): SignedIn,
     req: HttpRequest,
     id: web::Path<Uuid>,
     params: web::Query<VacateParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::required(&req)?;
+    let expected = expected(&req)?;
     let params = params.into_inner();
     super::body::validate(&params)?;
-    let id = id.into_inner().to_string();
-    let ends_on = params.ends_on.unwrap_or_else(|| Utc::now().date_naive());
-    let seat = state
-        .db
-        .write(move |conn| {
-            let mut row = seat_for_change(conn, &caller, &id, &if_match)?;
-            let Some(mut current) = db::seats::holdings::current(conn, &id)? else {
-                return Err(ApiError::Conflict {
-                    code: "seat-vacant",
-                    detail: "the seat is already vacant".to_owned(),
-                });
-            };
-            if ends_on < current.started_on {
-                return Err(ApiError::validation(
-                    "ends_on",
-                    format!(
-                        "must not be before the holding started ({})",
-                        current.started_on
-                    ),
-                ));
-            }
-            row.holder_id = None;
-            row.holder_since = None;
-            guard_composition(
-                conn,
-                &row.council_id.clone(),
-                &row.id,
-                Some(&row),
-                "seat.holder_removed",
-                params.allow_rule_violation,
-            )?;
-            let now = db::now();
-            current.ended_on = Some(ends_on);
-            current.end_reason = Some(
-                params
-                    .reason
-                    .clone()
-                    .unwrap_or_else(|| "vacated".to_owned()),
-            );
-            current.version += 1;
-            current.updated_at = now;
-            db::seats::holdings::update(conn, &current)?;
-            row.version += 1;
-            row.updated_at = now;
-            db::seats::update(conn, &row)?;
-            seat_response(row, None)
-        })
-        .await?;
+    let input = seats::Vacate {
+        ends_on: params.ends_on,
+        reason: params.reason,
+    };
+    let seat = seats::vacate(
+        &ctx,
+        &state.db,
+        id.into_inner().to_string(),
+        expected,
+        input,
+        params.allow_rule_violation,
+    )
+    .await?;
+    let seat = SeatResponse::try_from(seat)?;
     let version = seat.version;
     Ok(updated_response(&seat, version, CACHE_REVALIDATE))
 }
@@ -720,18 +483,17 @@ pub async fn list_holdings(
     id: web::Path<Uuid>,
     params: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().to_string();
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
-    let rows = state.db.read(|conn| {
-        find_seat(conn, &id)?;
-        Ok::<_, ApiError>(db::seats::holdings::of_seat(
-            conn,
-            &id,
-            page.after.as_deref(),
-            page.fetch(),
-        )?)
-    })?;
+    let rows = seats::list_holdings(
+        &state.db,
+        &id.into_inner().to_string(),
+        page.after.as_deref(),
+        page.fetch(),
+    )?;
     let (rows, next) = split_page(rows, &page, |h| &h.id);
-    let items: Vec<HoldingResponse> = rows.into_iter().map(Into::into).collect();
+    let items = rows
+        .into_iter()
+        .map(HoldingResponse::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(list_response(&req, &items, next))
 }

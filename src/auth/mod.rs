@@ -6,6 +6,9 @@ pub mod secrets;
 pub mod tokens;
 
 use std::future::{ready, Ready};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -14,7 +17,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use tracing_actix_web::RequestId;
 
-use crate::db::{self, access::AuditEvent, AnyConnection};
+pub use crate::commands::{audit_event, require, Context, RequestFacts};
+use crate::db::{self, AnyConnection};
 use crate::error::ApiError;
 use crate::state::AppState;
 pub use policy::{Actor, Decision, Grant, Principal, Role};
@@ -28,30 +32,47 @@ fn principal_of(req: &HttpRequest) -> Principal {
         .unwrap_or_else(Principal::anonymous)
 }
 
-/// The caller of this request, as established by [`authenticate`].
-pub struct Caller(pub Principal);
+/// Shared between the middleware and the request's [`Context`]: set when a command committed
+/// the request's audit event together with its write.
+#[derive(Clone)]
+struct AuditMark(Arc<AtomicBool>);
+
+/// The command context of a request: the caller, the facts an audit event records, and the
+/// matched route as the operation's name (never the raw path text).
+fn context_of(req: &HttpRequest) -> Context {
+    let mark = req
+        .extensions()
+        .get::<AuditMark>()
+        .map(|m| m.0.clone())
+        .unwrap_or_default();
+    let operation = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    Context::with_mark(principal_of(req), RequestFacts::of(req), operation, mark)
+}
+
+/// The caller of this request, as established by [`authenticate`]; anonymous callers too.
+pub struct Caller(pub Context);
 
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Caller(principal_of(req))))
+        ready(Ok(Caller(context_of(req))))
     }
 }
 
 /// A caller that must be signed in: anonymous requests stop here with 401, before the body is
 /// read (every write needs a signed-in caller).
-pub struct SignedIn(pub Principal);
+pub struct SignedIn(pub Context);
 
 impl FromRequest for SignedIn {
     type Error = ApiError;
     type Future = Ready<Result<SignedIn, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let principal = principal_of(req);
-        ready(if principal.is_authenticated() {
-            Ok(SignedIn(principal))
+        let ctx = context_of(req);
+        ready(if ctx.caller.is_authenticated() {
+            Ok(SignedIn(ctx))
         } else {
             Err(ApiError::Unauthorized(
                 "this needs a bearer token (Authorization: Bearer <token>)".to_owned(),
@@ -60,17 +81,17 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// Turns a policy decision into the response a client sees.
-pub fn require(decision: Decision, what: &str, id: &str) -> Result<(), ApiError> {
-    match decision {
-        Decision::Allow => Ok(()),
-        Decision::SignIn => Err(ApiError::Unauthorized(
-            "this needs a bearer token (Authorization: Bearer <token>)".to_owned(),
-        )),
-        Decision::Forbid => Err(ApiError::Forbidden(format!(
-            "your roles do not allow this on {what} {id}"
-        ))),
-        Decision::Hidden => Err(ApiError::not_found(what, id)),
+impl RequestFacts {
+    pub fn of(req: &HttpRequest) -> RequestFacts {
+        RequestFacts {
+            request_id: req.extensions().get::<RequestId>().map(|id| id.to_string()),
+            client_address: req.peer_addr().map(|a| a.ip().to_string()),
+            user_agent: req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(200).collect()),
+        }
     }
 }
 
@@ -181,10 +202,13 @@ fn principal_for(conn: &mut AnyConnection, actor: Actor) -> Result<Principal, Ap
     })
 }
 
-/// Requests the audit trail records: every write, and every read of protected records (people,
-/// grants, the audit trail itself, `/me`). Sign-ins are recorded by the token endpoint itself.
-fn audited(method: &Method, path: &str) -> bool {
-    if !path.starts_with("/api/v1/") || path == "/api/v1/auth/token" {
+/// Requests the audit trail records, by method and **matched route template** (never the raw
+/// path, which may be spelt with percent-escapes): every write, and every read of protected
+/// records (people, grants, the audit trail itself, `/me`). Sign-ins are recorded by the token
+/// endpoint itself.
+fn audited(method: &Method, route: Option<&str>) -> bool {
+    let Some(route) = route else { return false };
+    if !route.starts_with("/api/v1/") || route == TOKEN_ROUTE {
         return false;
     }
     if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -198,66 +222,19 @@ fn audited(method: &Method, path: &str) -> bool {
     ]
     .iter()
     .any(|prefix| {
-        path.strip_prefix(prefix)
+        route
+            .strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })
 }
 
-/// What an audit event says about the caller and the request.
-pub struct RequestFacts {
-    pub request_id: Option<String>,
-    pub client_address: Option<String>,
-    pub user_agent: Option<String>,
-}
+const TOKEN_ROUTE: &str = "/api/v1/auth/token";
 
-impl RequestFacts {
-    pub fn of(req: &HttpRequest) -> RequestFacts {
-        RequestFacts {
-            request_id: req.extensions().get::<RequestId>().map(|id| id.to_string()),
-            client_address: req.peer_addr().map(|a| a.ip().to_string()),
-            user_agent: req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.chars().take(200).collect()),
-        }
-    }
-}
-
-/// Builds an audit event.
-pub fn audit_event(
-    principal: &Principal,
-    facts: &RequestFacts,
-    action: &str,
-    resource: &str,
-    resource_id: Option<String>,
-    status: u16,
-) -> AuditEvent {
-    let (actor_kind, actor_id) = match &principal.actor {
-        Actor::Anonymous => ("anonymous", None),
-        Actor::Person(id) => ("person", Some(id.clone())),
-        Actor::Client(id) => ("client", Some(id.clone())),
-    };
-    let outcome = match status {
-        0..=399 => "allowed",
-        401 | 403 | 404 | 429 => "denied",
-        _ => "failed",
-    };
-    AuditEvent {
-        id: uuid::Uuid::now_v7().to_string(),
-        occurred_at: db::now(),
-        actor_kind: actor_kind.to_owned(),
-        actor_id,
-        roles: principal.role_names().join(" "),
-        action: action.to_owned(),
-        resource: resource.to_owned(),
-        resource_id,
-        outcome: outcome.to_owned(),
-        status: i64::from(status),
-        request_id: facts.request_id.clone(),
-        client_address: facts.client_address.clone(),
-        user_agent: facts.user_agent.clone(),
-    }
+/// The route template a request will be routed to, found before routing: the path is decoded
+/// the way the router decodes it, so `/%61pi/v1/grants` is `/api/v1/grants` here too.
+fn route_before_routing(req: &ServiceRequest) -> Option<String> {
+    let url = actix_router::Url::new(req.uri().clone());
+    req.request().resource_map().match_pattern(url.path())
 }
 
 fn action_of(method: &Method, pattern: &str) -> &'static str {
@@ -270,9 +247,36 @@ fn action_of(method: &Method, pattern: &str) -> &'static str {
     }
 }
 
-/// Establishes the caller (401 for a bad token), runs the request, and records it in the audit
-/// trail when it is a write or a read of protected records. A protected read whose audit record
-/// cannot be written is not served (503): no disclosure goes unrecorded.
+/// Audit events of refused tokens one instance writes per second. A flood of bad tokens must
+/// not fill the write queue that real changes wait in; beyond this budget refusals are counted
+/// in the log instead, and the next recorded one says how many were skipped.
+const BAD_TOKEN_EVENTS_PER_SECOND: u32 = 50;
+
+static BAD_TOKEN_BUDGET: Mutex<Option<(Instant, u32, u64)>> = Mutex::new(None);
+
+/// Takes one unit of the bad-token audit budget; returns how many were skipped before it.
+fn take_bad_token_budget() -> Option<u64> {
+    let mut guard = BAD_TOKEN_BUDGET.lock().ok()?;
+    let now = Instant::now();
+    let (start, used, skipped) = guard.get_or_insert((now, 0, 0));
+    if now.duration_since(*start).as_secs() >= 1 {
+        *start = now;
+        *used = 0;
+    }
+    if *used < BAD_TOKEN_EVENTS_PER_SECOND {
+        *used += 1;
+        Some(std::mem::take(skipped))
+    } else {
+        *skipped += 1;
+        None
+    }
+}
+
+/// Establishes the caller (401 for a bad token), runs the request, and makes sure it is in the
+/// audit trail when it is a write or a read of protected records. A successful write's event was
+/// already committed with the write by its command; refusals, failures and protected reads are
+/// recorded here. A protected read whose audit record cannot be written is not served (503): no
+/// disclosure goes unrecorded.
 pub async fn authenticate<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
@@ -283,8 +287,9 @@ pub async fn authenticate<B: MessageBody + 'static>(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
+    let route = route_before_routing(&req);
     // The token endpoint reads its own Authorization header (HTTP Basic client credentials).
-    let credentials = if req.path() == "/api/v1/auth/token" {
+    let credentials = if route.as_deref() == Some(TOKEN_ROUTE) {
         None
     } else {
         bearer(&req)
@@ -294,60 +299,58 @@ pub async fn authenticate<B: MessageBody + 'static>(
         Some(Err(e)) => Err(e),
         Some(Ok(token)) => resolve(&state, &token),
     };
-    let audit = audited(req.method(), req.path());
     let principal = match principal {
         Ok(p) => p,
         Err(err) => {
             let (http_req, _) = req.into_parts();
-            if audit {
-                let facts = RequestFacts::of(&http_req);
-                let event = audit_event(
-                    &Principal::anonymous(),
-                    &facts,
-                    "authenticate",
-                    http_req.path(),
-                    None,
-                    401,
-                );
-                let _ = state
-                    .db
-                    .write(move |conn| {
-                        db::access::audit::record(conn, &event).map_err(ApiError::from)
-                    })
-                    .await;
+            if audited(http_req.method(), route.as_deref()) {
+                if let Some(skipped) = take_bad_token_budget() {
+                    if skipped > 0 {
+                        tracing::warn!(
+                            skipped,
+                            "refused tokens not written to the audit trail (over budget)"
+                        );
+                    }
+                    let event = audit_event(
+                        &Principal::anonymous(),
+                        &RequestFacts::of(&http_req),
+                        "authenticate",
+                        route.as_deref().unwrap_or_default(),
+                        None,
+                        401,
+                    );
+                    let _ = state
+                        .db
+                        .write(move |conn| {
+                            db::access::audit::record(conn, &event).map_err(ApiError::from)
+                        })
+                        .await;
+                }
             }
             let res = HttpResponse::from_error(err);
             return Ok(ServiceResponse::new(http_req, res).map_into_right_body());
         }
     };
+    let mark = AuditMark(Arc::new(AtomicBool::new(false)));
     req.extensions_mut().insert(principal.clone());
+    req.extensions_mut().insert(mark.clone());
     let method = req.method().clone();
     let res = next.call(req).await?;
-    if !audit {
+    let request = res.request();
+    let pattern = request.match_pattern();
+    if !audited(&method, pattern.as_deref()) || mark.0.load(Ordering::Acquire) {
         return Ok(res.map_into_left_body());
     }
-    let request = res.request();
-    let pattern = request
-        .match_pattern()
-        .unwrap_or_else(|| request.path().to_owned());
-    let created = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|l| l.rsplit('/').next())
-        .map(str::to_owned);
-    let resource_id = created.or_else(|| {
-        request
-            .match_info()
-            .iter()
-            .next()
-            .map(|(_, v)| v.to_owned())
-    });
-    let facts = RequestFacts::of(request);
+    let pattern = pattern.unwrap_or_default();
+    let resource_id = request
+        .match_info()
+        .iter()
+        .next()
+        .map(|(_, v)| v.to_owned());
     let status = res.status().as_u16();
     let event = audit_event(
         &principal,
-        &facts,
+        &RequestFacts::of(request),
         action_of(&method, &pattern),
         &pattern,
         resource_id,
@@ -359,7 +362,7 @@ pub async fn authenticate<B: MessageBody + 'static>(
         .await;
     match recorded {
         Ok(()) => Ok(res.map_into_left_body()),
-        Err(err) if method == Method::GET => {
+        Err(err) if method == Method::GET || method == Method::HEAD => {
             tracing::error!(error = %err, "audit record failed; the read is refused");
             let (http_req, _) = res.into_parts();
             let res = HttpResponse::from_error(ApiError::Unavailable(
@@ -368,7 +371,8 @@ pub async fn authenticate<B: MessageBody + 'static>(
             Ok(ServiceResponse::new(http_req, res).map_into_right_body())
         }
         Err(err) => {
-            tracing::error!(error = %err, "audit record of a write failed");
+            // The request changed nothing (a successful write records its event itself).
+            tracing::error!(error = %err, "audit record of a refused write failed");
             Ok(res.map_into_left_body())
         }
     }
@@ -380,14 +384,16 @@ mod tests {
 
     #[test]
     fn what_is_audited() {
-        assert!(audited(&Method::POST, "/api/v1/councils"));
-        assert!(audited(&Method::DELETE, "/api/v1/seats/x/holder"));
-        assert!(audited(&Method::GET, "/api/v1/people"));
-        assert!(audited(&Method::GET, "/api/v1/people/abc"));
-        assert!(audited(&Method::GET, "/api/v1/audit-events"));
-        assert!(!audited(&Method::GET, "/api/v1/councils/abc"));
-        assert!(!audited(&Method::GET, "/api/v1/peoplex"));
-        assert!(!audited(&Method::POST, "/api/v1/auth/token"));
-        assert!(!audited(&Method::GET, "/health/live"));
+        let a = |m: &Method, r: &str| audited(m, Some(r));
+        assert!(a(&Method::POST, "/api/v1/councils"));
+        assert!(a(&Method::DELETE, "/api/v1/seats/{seat_id}/holder"));
+        assert!(a(&Method::GET, "/api/v1/people"));
+        assert!(a(&Method::GET, "/api/v1/people/{person_id}"));
+        assert!(a(&Method::GET, "/api/v1/audit-events"));
+        assert!(!a(&Method::GET, "/api/v1/councils/{council_id}"));
+        assert!(!a(&Method::GET, "/api/v1/peoplex"));
+        assert!(!a(&Method::POST, "/api/v1/auth/token"));
+        assert!(!a(&Method::GET, "/health/live"));
+        assert!(!audited(&Method::POST, None));
     }
 }

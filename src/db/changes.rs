@@ -100,12 +100,21 @@ pub fn contains_pattern(text: &str) -> String {
     out
 }
 
-/// Writes a versioned row and its change entry: `insert`, `update` (by id, all columns) and
-/// `delete` (checks the version, leaves a tombstone). Each aggregate module invokes it once.
+/// Writes a versioned row and its change entry: `insert`, `update` and `delete`, each of which
+/// checks the version in the statement itself, and `find`. Each aggregate module invokes it once.
+///
+/// The version check is part of the SQL (`UPDATE … WHERE id = ? AND version = ?`), not only of
+/// the code before it: with several writers (PostgreSQL, several app instances) another
+/// transaction may change the row between our read and our write, and then zero rows match and
+/// the write fails with [`StoreError::Stale`](crate::db::StoreError::Stale) instead of silently
+/// overwriting the other change.
 macro_rules! versioned_writes {
     ($table:ident, $row:ty, $resource:literal) => {
         /// Inserts the row and records `created`.
-        pub fn insert(conn: &mut $crate::db::AnyConnection, row: &$row) -> diesel::QueryResult<()> {
+        pub fn insert(
+            conn: &mut $crate::db::AnyConnection,
+            row: &$row,
+        ) -> Result<(), $crate::db::StoreError> {
             diesel::insert_into($table::table)
                 .values(row)
                 .execute(conn)?;
@@ -116,17 +125,26 @@ macro_rules! versioned_writes {
                 $crate::db::changes::Action::Created,
                 row.version,
                 row.created_at,
-            )
+            )?;
+            Ok(())
         }
 
-        /// Saves every column of the row (its `version` and `updated_at` already advanced) and
-        /// records `updated`.
-        pub fn update(conn: &mut $crate::db::AnyConnection, row: &$row) -> diesel::QueryResult<()> {
-            let n = diesel::update($table::table.find(&row.id))
-                .set(row)
-                .execute(conn)?;
+        /// Saves every column of the row, whose `version` has already been advanced by one from
+        /// the version it was read at, and records `updated`. Fails with `Stale` when the stored
+        /// row is no longer at the version it was read at.
+        pub fn update(
+            conn: &mut $crate::db::AnyConnection,
+            row: &$row,
+        ) -> Result<(), $crate::db::StoreError> {
+            let n = diesel::update(
+                $table::table
+                    .find(&row.id)
+                    .filter($table::version.eq(row.version - 1)),
+            )
+            .set(row)
+            .execute(conn)?;
             if n == 0 {
-                return Err(diesel::result::Error::NotFound);
+                return Err($crate::db::StoreError::Stale($resource));
             }
             $crate::db::changes::record(
                 conn,
@@ -135,14 +153,24 @@ macro_rules! versioned_writes {
                 $crate::db::changes::Action::Updated,
                 row.version,
                 row.updated_at,
-            )
+            )?;
+            Ok(())
         }
 
-        /// Deletes the row and records a `deleted` tombstone.
-        pub fn delete(conn: &mut $crate::db::AnyConnection, row: &$row) -> diesel::QueryResult<()> {
-            let n = diesel::delete($table::table.find(&row.id)).execute(conn)?;
+        /// Deletes the row if it is still at the version it was read at, and records a
+        /// `deleted` tombstone.
+        pub fn delete(
+            conn: &mut $crate::db::AnyConnection,
+            row: &$row,
+        ) -> Result<(), $crate::db::StoreError> {
+            let n = diesel::delete(
+                $table::table
+                    .find(&row.id)
+                    .filter($table::version.eq(row.version)),
+            )
+            .execute(conn)?;
             if n == 0 {
-                return Err(diesel::result::Error::NotFound);
+                return Err($crate::db::StoreError::Stale($resource));
             }
             $crate::db::changes::record(
                 conn,
@@ -151,7 +179,8 @@ macro_rules! versioned_writes {
                 $crate::db::changes::Action::Deleted,
                 row.version + 1,
                 $crate::db::now(),
-            )
+            )?;
+            Ok(())
         }
 
         /// The row with this id, if any. (No `LIMIT 1`: through the connection enum a `LIMIT`

@@ -44,6 +44,47 @@ where
     }
 }
 
+/// True when the database refused a change because of a foreign key. PostgreSQL says so in the
+/// error kind; SQLite reports a plain constraint error whose extended code is lost by the time
+/// diesel reads it, so its message text is recognised here, the one place that knows backends.
+pub fn is_foreign_key_violation(
+    kind: &diesel::result::DatabaseErrorKind,
+    info: &dyn diesel::result::DatabaseErrorInformation,
+) -> bool {
+    matches!(kind, diesel::result::DatabaseErrorKind::ForeignKeyViolation)
+        || info.message().starts_with("FOREIGN KEY constraint failed")
+}
+
+/// Locks a row for the rest of the transaction, so that changes that must see each other's
+/// effects (seat changes checked against a council's composition rules) run one after the
+/// other. PostgreSQL takes a row lock (`FOR UPDATE`); SQLite's write transactions already run
+/// one at a time (`BEGIN IMMEDIATE`), so there is nothing to take.
+pub fn lock_row(conn: &mut AnyConnection, table: LockTable, id: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(()),
+        AnyConnection::Postgresql(_) => {
+            let sql = match table {
+                LockTable::Councils => "SELECT id FROM councils WHERE id = $1 FOR UPDATE",
+                LockTable::Grants => "SELECT id FROM grants WHERE role = $1 FOR UPDATE",
+            };
+            diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Text, _>(id)
+                .execute(conn)
+                .map(|_| ())
+        }
+    }
+}
+
+/// Tables whose rows [`lock_row`] may lock.
+#[derive(Debug, Clone, Copy)]
+pub enum LockTable {
+    /// By council id.
+    Councils,
+    /// Every grant of one role (by role name).
+    Grants,
+}
+
 /// Applies the pending migrations of the connection's backend.
 pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
     let applied = match conn {

@@ -161,6 +161,8 @@ pub struct DbOptions {
     pub url: String,
     pub pool_size: u32,
     pub sqlite_synchronous_full: bool,
+    /// On PostgreSQL, most writes one transaction takes (SQLite always batches).
+    pub postgres_write_batch: usize,
     pub connect_timeout: Duration,
 }
 
@@ -173,6 +175,58 @@ pub struct Db {
     target: Target,
 }
 
+/// A write or read refused by storage, classified so callers never look at backend messages.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A versioned write found another version than the one it was based on (`UPDATE … WHERE
+    /// version = ?` matched no row): someone else changed the record in between.
+    #[error("the {0} changed since it was read")]
+    Stale(&'static str),
+    /// A unique index refused the row.
+    #[error("a record with the same unique value exists ({0})")]
+    Duplicate(String),
+    /// A foreign key refused the change: other records still refer to this one, or it refers to
+    /// a record that does not exist.
+    #[error("other records refer to this one, or it refers to a record that does not exist")]
+    StillReferenced,
+    /// A stored value that cogov cannot read (an unknown enum text, an unparsable id).
+    #[error("stored {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    #[error("database error: {0}")]
+    Query(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Duplicate(info.message().to_owned())
+            }
+            Error::DatabaseError(kind, info)
+                if dialect::is_foreign_key_violation(&kind, &*info) =>
+            {
+                StoreError::StillReferenced
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(Unavailable::Lost(info.message().to_owned()))
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                StoreError::Unavailable(Unavailable::Lost(info.message().to_owned()))
+            }
+            other => StoreError::Query(other),
+        }
+    }
+}
+
+/// Parses an id read from a row; a stored id that is not a UUID is a corrupt row, never a nil id.
+pub fn stored_uuid(what: &str, text: &str) -> Result<uuid::Uuid, StoreError> {
+    uuid::Uuid::parse_str(text)
+        .map_err(|_| StoreError::Corrupt(format!("{what} {text:?} is not a UUID")))
+}
+
 /// Why the database cannot take a request now.
 #[derive(Debug, thiserror::Error)]
 pub enum Unavailable {
@@ -182,6 +236,10 @@ pub enum Unavailable {
     /// The writer's queue is full or the writer has stopped.
     #[error("database overloaded: {0}")]
     Overloaded(&'static str),
+    /// The connection broke, a commit failed, or the database chose this transaction as the
+    /// victim of a deadlock or serialization conflict: retrying may succeed.
+    #[error("the database did not complete the write: {0}")]
+    Lost(String),
 }
 
 impl Db {
@@ -237,12 +295,19 @@ impl Db {
                 (read, write)
             }
         };
-        // SQLite takes one writer at a time; PostgreSQL commits batches in parallel.
-        let writer_threads = match &target {
-            Target::Sqlite(_) => 1,
-            Target::Postgres(_) => options.pool_size.max(1) as usize,
+        // SQLite takes one writer at a time and gains most from shared commits; PostgreSQL
+        // commits on several threads in parallel.
+        let writer_options = match &target {
+            Target::Sqlite(_) => writer::WriterOptions {
+                threads: 1,
+                max_batch: writer::SQLITE_MAX_BATCH,
+            },
+            Target::Postgres(_) => writer::WriterOptions {
+                threads: options.pool_size.max(1) as usize,
+                max_batch: options.postgres_write_batch,
+            },
         };
-        let writer = writer::Writer::start(write.clone(), writer_threads);
+        let writer = writer::Writer::start(write.clone(), writer_options);
         Ok(Db {
             read,
             write,

@@ -19,8 +19,8 @@ use tokio::sync::oneshot;
 
 use super::{dialect, AnyConnection, Pool, Unavailable};
 
-/// Most writes committed together.
-const MAX_BATCH: usize = 128;
+/// Most writes committed together on SQLite (see docs/PERFORMANCE.md for PostgreSQL).
+pub const SQLITE_MAX_BATCH: usize = 128;
 /// Writes that may wait for the writer before new ones are refused with 503.
 const QUEUE_DEPTH: usize = 4096;
 
@@ -46,16 +46,28 @@ impl<F, T, E> Job for TypedJob<F, T, E>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
-    E: From<diesel::result::Error> + Send + 'static,
+    E: From<diesel::result::Error> + From<Unavailable> + Send + 'static,
 {
     fn run(self: Box<Self>, conn: &mut AnyConnection) -> Delivery {
         let TypedJob { work, reply } = *self;
-        let result = work(conn);
+        // A panic in this write fails this write alone: its savepoint is rolled back like any
+        // failed write's, and the rest of the batch commits.
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn))) {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!("a write panicked; it is undone and the batch goes on");
+                Err(E::from(diesel::result::Error::QueryBuilderError(
+                    "the write panicked".into(),
+                )))
+            }
+        };
         Delivery {
             ok: result.is_ok(),
             deliver: Box::new(move |commit_error| {
                 let outcome = match (commit_error, result) {
-                    (Some(err), Ok(_)) => Err(E::from(err)),
+                    // The write was fine but its transaction did not commit: nothing of it is
+                    // stored, and trying again may succeed (503 with Retry-After).
+                    (Some(err), Ok(_)) => Err(E::from(Unavailable::Lost(err.to_string()))),
                     (_, result) => result,
                 };
                 let _ = reply.send(outcome);
@@ -64,7 +76,9 @@ where
     }
 
     fn fail(self: Box<Self>, err: diesel::result::Error) {
-        let _ = self.reply.send(Err(E::from(err)));
+        let _ = self
+            .reply
+            .send(Err(E::from(Unavailable::Lost(err.to_string()))));
     }
 }
 
@@ -74,18 +88,26 @@ pub struct Writer {
     queue: SyncSender<Box<dyn Job>>,
 }
 
+/// How the writer runs: its threads, and how many waiting writes one transaction may take.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterOptions {
+    pub threads: usize,
+    pub max_batch: usize,
+}
+
 impl Writer {
     /// Starts `threads` writer threads on connections from `pool`. SQLite takes one writer at a
     /// time, so it gets one thread; PostgreSQL commits several batches in parallel, which hides
     /// the network round trips of each.
-    pub fn start(pool: Pool, threads: usize) -> Writer {
+    pub fn start(pool: Pool, options: WriterOptions) -> Writer {
         let (queue, jobs) = mpsc::sync_channel(QUEUE_DEPTH);
         let jobs = Arc::new(Mutex::new(jobs));
-        for n in 0..threads.max(1) {
+        let max_batch = options.max_batch.max(1);
+        for n in 0..options.threads.max(1) {
             let (pool, jobs) = (pool.clone(), jobs.clone());
             std::thread::Builder::new()
                 .name(format!("cogov-writer-{n}"))
-                .spawn(move || run(pool, jobs))
+                .spawn(move || run(pool, jobs, max_batch))
                 .expect("spawn a writer thread");
         }
         Writer { queue }
@@ -121,11 +143,11 @@ impl Writer {
 }
 
 /// Takes the next batch: waits for one write, then takes whatever else is already waiting.
-fn next_batch(jobs: &Mutex<Receiver<Box<dyn Job>>>) -> Option<Vec<Box<dyn Job>>> {
+fn next_batch(jobs: &Mutex<Receiver<Box<dyn Job>>>, max_batch: usize) -> Option<Vec<Box<dyn Job>>> {
     let jobs = jobs.lock().ok()?;
     let first = jobs.recv().ok()?;
     let mut batch = vec![first];
-    while batch.len() < MAX_BATCH {
+    while batch.len() < max_batch {
         match jobs.try_recv() {
             Ok(job) => batch.push(job),
             Err(_) => break,
@@ -134,8 +156,8 @@ fn next_batch(jobs: &Mutex<Receiver<Box<dyn Job>>>) -> Option<Vec<Box<dyn Job>>>
     Some(batch)
 }
 
-fn run(pool: Pool, jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>) {
-    while let Some(batch) = next_batch(&jobs) {
+fn run(pool: Pool, jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>, max_batch: usize) {
+    while let Some(batch) = next_batch(&jobs, max_batch) {
         let mut conn = match pool.get() {
             Ok(conn) => conn,
             Err(err) => {

@@ -129,6 +129,43 @@ pub const DEFAULT_REGULAR_NOTICE_HOURS: i64 = 72;
 /// Default hours of notice before a special meeting (Brown Act 54956).
 pub const DEFAULT_SPECIAL_NOTICE_HOURS: i64 = 24;
 
+/// Longest notice a council may require, in hours (30 days).
+pub const MAX_NOTICE_HOURS: i64 = 720;
+
+/// The notice periods a council may set, as `(field, problem)` pairs: within 0 to
+/// [`MAX_NOTICE_HOURS`], and not below the legal floors of the Brown and Greene Acts (72 hours
+/// for regular meetings, 24 for special ones). Voluntary bodies may go lower.
+pub fn notice_problems(regime: Regime, regular: i64, special: i64) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    let act = match regime {
+        Regime::Brown => Some("Brown"),
+        Regime::Greene => Some("Greene"),
+        Regime::Voluntary => None,
+    };
+    for (field, value, floor) in [
+        (
+            "regular_notice_hours",
+            regular,
+            DEFAULT_REGULAR_NOTICE_HOURS,
+        ),
+        (
+            "special_notice_hours",
+            special,
+            DEFAULT_SPECIAL_NOTICE_HOURS,
+        ),
+    ] {
+        if !(0..=MAX_NOTICE_HOURS).contains(&value) {
+            problems.push((field, format!("must be between 0 and {MAX_NOTICE_HOURS}")));
+        } else if let Some(act) = act.filter(|_| value < floor) {
+            problems.push((
+                field,
+                format!("must be at least {floor} hours for a council under the {act} Act"),
+            ));
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@ use actix_web::test::TestRequest;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::common::{assert_problem, id, key_path, TestApp, AUDIENCE, ISSUER, TEST_SECRET};
+use crate::common::{assert_problem, cli, id, key_path, TestApp, AUDIENCE, ISSUER, TEST_SECRET};
 
 fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
@@ -581,15 +581,19 @@ async fn the_audit_trail_records_protected_reads_and_all_writes() {
 async fn sign_in_with_a_password_and_with_client_credentials() {
     let app = TestApp::new().await;
     let council = id(&app.council(json!({"kind": "assembly", "name": "A"})).await);
-    cogov::api::access::bootstrap_user(
+    cogov::commands::access::bootstrap_user(
+        &cli(),
         &app.db,
-        "Clerk",
-        "Cleo Clerk",
-        None,
-        "a long enough password",
-        "council_staff",
-        Some(council.clone()),
+        cogov::commands::access::NewUser {
+            username: "Clerk",
+            display_name: "Cleo Clerk",
+            email: None,
+            password: "a long enough password",
+            role: "council_staff",
+            council: Some(council.clone()),
+        },
     )
+    .await
     .unwrap();
     let form = |body: &str| {
         TestRequest::post()
@@ -631,12 +635,14 @@ async fn sign_in_with_a_password_and_with_client_credentials() {
     assert_eq!(wrong["detail"], unknown["detail"]);
 
     // Scripts: client credentials, in the body or as HTTP Basic.
-    let (client_id, secret) = cogov::api::access::bootstrap_client(
+    let (client_id, secret) = cogov::commands::access::bootstrap_client(
+        &cli(),
         &app.db,
         "reports",
         "council_staff",
         Some(council.clone()),
     )
+    .await
     .unwrap();
     let reply = app
         .send(form(&format!(
@@ -682,15 +688,19 @@ async fn sign_in_with_a_password_and_with_client_credentials() {
 #[actix_web::test]
 async fn repeated_failed_sign_ins_are_rate_limited() {
     let app = TestApp::new().await;
-    cogov::api::access::bootstrap_user(
+    cogov::commands::access::bootstrap_user(
+        &cli(),
         &app.db,
-        "target",
-        "T",
-        None,
-        "the right password!",
-        "family",
-        None,
+        cogov::commands::access::NewUser {
+            username: "target",
+            display_name: "T",
+            email: None,
+            password: "the right password!",
+            role: "family",
+            council: None,
+        },
     )
+    .await
     .unwrap();
     let attempt = |password: &str| {
         TestRequest::post()
@@ -710,15 +720,19 @@ async fn repeated_failed_sign_ins_are_rate_limited() {
         .header("retry-after")
         .is_some_and(|v| v.parse::<u64>().unwrap() > 0));
     // Another account is not affected.
-    cogov::api::access::bootstrap_user(
+    cogov::commands::access::bootstrap_user(
+        &cli(),
         &app.db,
-        "other",
-        "O",
-        None,
-        "another password!!",
-        "family",
-        None,
+        cogov::commands::access::NewUser {
+            username: "other",
+            display_name: "O",
+            email: None,
+            password: "another password!!",
+            role: "family",
+            council: None,
+        },
     )
+    .await
     .unwrap();
     app.send(
         TestRequest::post()
@@ -780,7 +794,9 @@ async fn an_operator_links_a_person_to_their_identity_provider_subject() {
         Some("district-1"),
     );
     me(&app, &token).await.expect(401);
-    cogov::api::access::link_identity(&app.db, &person, "00u1abcd@district").unwrap();
+    cogov::commands::access::link_identity(&cli(), &app.db, &person, "00u1abcd@district")
+        .await
+        .unwrap();
     let who = me(&app, &token).await.expect(200);
     assert_eq!(who["person_id"], person.as_str());
     assert_eq!(

@@ -70,6 +70,7 @@ impl TestDb {
             url: self.url.clone(),
             pool_size: 2,
             sqlite_synchronous_full: false,
+            postgres_write_batch: cogov::config::DEFAULT_POSTGRES_WRITE_BATCH,
             connect_timeout: std::time::Duration::from_secs(10),
         })
         .expect("open test database");
@@ -436,4 +437,13 @@ pub fn id(v: &Value) -> String {
 
 pub fn version_tag(v: &Value) -> String {
     format!("\"{}\"", v["version"])
+}
+
+/// The context the command line gives commands (bootstrap in tests, as `cogov admin` does).
+pub fn cli() -> cogov::commands::Context {
+    cogov::commands::Context::new(
+        cogov::auth::Principal::anonymous(),
+        cogov::commands::RequestFacts::default(),
+        "cli:test",
+    )
 }

@@ -193,10 +193,61 @@ async fn a_panicking_write_does_not_stop_the_writer() {
         .write(|_| -> Result<(), cogov::error::ApiError> { panic!("a bug in one write") })
         .await;
     assert!(
-        matches!(result, Err(cogov::error::ApiError::Unavailable(_))),
-        "{result:?}"
+        matches!(result, Err(cogov::error::ApiError::Internal(_))),
+        "a panic is a fault of the server, answered as one: {result:?}"
     );
     app.post("/api/v1/people", json!({"display_name": "After the panic"}))
         .await
         .expect(201);
+}
+
+/// A panic in one write of a batch fails that write alone: the writes committed with it stand.
+#[actix_web::test]
+async fn a_panicking_write_fails_alone_in_its_batch() {
+    let app = TestApp::new().await;
+    let db = app.db.clone();
+    let writes = (0..60).map(|n| {
+        let db = db.clone();
+        async move {
+            db.write(move |conn| -> Result<(), cogov::error::ApiError> {
+                if n == 30 {
+                    panic!("a bug in one write");
+                }
+                let now = cogov::db::now();
+                cogov::db::people::insert(
+                    conn,
+                    &cogov::db::people::Person {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        display_name: format!("Batch {n}"),
+                        email: None,
+                        phone: None,
+                        preferred_language: "en".to_owned(),
+                        created_at: now,
+                        updated_at: now,
+                        version: 1,
+                    },
+                )?;
+                Ok(())
+            })
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(writes).await;
+    let failed: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_err())
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(failed, vec![30], "only the panicking write fails");
+    let stored = app.db.read(|conn| {
+        use cogov::db::schema::people::dsl::*;
+        use diesel::prelude::*;
+        people
+            .filter(display_name.like("Batch %"))
+            .count()
+            .get_result::<i64>(conn)
+            .map_err(cogov::error::ApiError::from)
+    });
+    assert_eq!(stored.unwrap(), 59);
 }

@@ -1,0 +1,137 @@
+//! People: council members, family members, staff. Their records hold contact details, so every
+//! read is authorized against the caller's relationship to the person.
+
+use super::schools::still_referenced;
+use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
+use crate::auth::policy;
+use crate::db::{self, people::Person, AnyConnection, Db};
+use crate::error::ApiError;
+
+pub struct NewPerson {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub preferred_language: String,
+}
+
+/// A JSON merge patch of a person.
+#[derive(Default)]
+pub struct PersonChanges {
+    pub display_name: Patch<String>,
+    pub email: Patch<String>,
+    pub phone: Patch<String>,
+    pub preferred_language: Patch<String>,
+}
+
+pub fn list(
+    ctx: &Context,
+    db: &Db,
+    filter: &db::people::PersonFilter,
+    after: Option<&str>,
+    fetch: i64,
+) -> Result<Vec<Person>, ApiError> {
+    require(policy::district_admin_only(&ctx.caller), "people", "")?;
+    db.read(|conn| Ok(db::people::list(conn, filter, after, fetch)?))
+}
+
+pub async fn create(ctx: &Context, db: &Db, input: NewPerson) -> Result<Person, ApiError> {
+    require(policy::create_person(&ctx.caller), "person", "")?;
+    let now = db::now();
+    let row = Person {
+        id: new_id(),
+        display_name: input.display_name,
+        email: input.email,
+        phone: input.phone,
+        preferred_language: input.preferred_language,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    ctx.write(db, "create", Some(row.id.clone()), 201, move |conn| {
+        db::people::insert(conn, &row)?;
+        Ok(row)
+    })
+    .await
+}
+
+pub fn find(ctx: &Context, db: &Db, id: &str) -> Result<Person, ApiError> {
+    db.read(|conn| {
+        let facts = person_facts(conn, id)?;
+        require(policy::read_person(&ctx.caller, id, &facts), "person", id)?;
+        db::people::find(conn, id)?.ok_or_else(|| ApiError::not_found("person", id))
+    })
+}
+
+pub async fn update(
+    ctx: &Context,
+    db: &Db,
+    id: String,
+    expected: Expected,
+    changes: PersonChanges,
+) -> Result<Person, ApiError> {
+    let caller = ctx.caller.clone();
+    ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
+        let facts = person_facts(conn, &id)?;
+        require(policy::update_person(&caller, &id, &facts), "person", &id)?;
+        let mut row =
+            db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
+        expected.check(row.version)?;
+        let (mut errors, mut changed) = (Vec::new(), false);
+        patch_required(
+            &mut row.display_name,
+            changes.display_name,
+            "display_name",
+            &mut errors,
+            &mut changed,
+        );
+        patch_optional(&mut row.email, changes.email, &mut changed);
+        patch_optional(&mut row.phone, changes.phone, &mut changed);
+        patch_required(
+            &mut row.preferred_language,
+            changes.preferred_language,
+            "preferred_language",
+            &mut errors,
+            &mut changed,
+        );
+        fields_ok(errors)?;
+        if !changed {
+            return Ok(row);
+        }
+        row.version += 1;
+        row.updated_at = db::now();
+        db::people::update(conn, &row)?;
+        Ok(row)
+    })
+    .await
+}
+
+pub async fn delete(
+    ctx: &Context,
+    db: &Db,
+    id: String,
+    expected: Expected,
+) -> Result<(), ApiError> {
+    let caller = ctx.caller.clone();
+    ctx.write(db, "delete", Some(id.clone()), 204, move |conn| {
+        let facts = person_facts(conn, &id)?;
+        require(policy::delete_person(&caller, &id, &facts), "person", &id)?;
+        let row = db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
+        expected.check(row.version)?;
+        db::people::delete(conn, &row).map_err(|e| {
+            still_referenced(
+                e,
+                "this person holds or has held a seat; seat history is kept",
+            )
+        })
+    })
+    .await
+}
+
+/// The seats a person holds or held, which decide who may see their record.
+fn person_facts(conn: &mut AnyConnection, id: &str) -> Result<policy::PersonFacts, ApiError> {
+    let (seated_now_on, seated_ever_on) = db::access::seat_councils(conn, id)?;
+    Ok(policy::PersonFacts {
+        seated_ever_on,
+        seated_now_on,
+    })
+}
