@@ -205,7 +205,57 @@ pub fn assert_problem(reply: &Reply, status: u16) {
     );
 }
 
+/// An application service over `state`, as `cogov serve` builds one per worker.
+async fn service(state: web::Data<AppState>) -> Call {
+    let service = Rc::new(test::init_service(app::build(state)).await);
+    Rc::new(move |req| {
+        let service = service.clone();
+        Box::pin(async move {
+            match service.call(req).await {
+                Ok(res) => res.map_into_boxed_body(),
+                Err(err) => panic!("service returned an error instead of a response: {err}"),
+            }
+        })
+    })
+}
+
+/// A second application instance on the same database, with its own pools and writer, as a
+/// second `cogov serve` process behind a load balancer would be.
+pub struct Instance {
+    call: Call,
+    admin: String,
+}
+
+impl Instance {
+    pub async fn send_admin(&self, req: test::TestRequest) -> Reply {
+        let req = req.insert_header(("Authorization", format!("Bearer {}", self.admin)));
+        let res = (self.call)(req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = test::read_body(res).await.to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
 impl TestApp {
+    /// Another app instance on this test's database.
+    pub async fn second_instance(&self) -> Instance {
+        let db = self.test_db.open();
+        let state = web::Data::new(AppState {
+            db,
+            tokens: cogov::auth::tokens::Tokens::new(&token_config()).expect("token config"),
+            identity_claim: cogov::auth::IdentityClaim::Sub,
+        });
+        Instance {
+            call: service(state).await,
+            admin: self.admin.clone(),
+        }
+    }
+
     pub async fn new() -> TestApp {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
@@ -218,16 +268,7 @@ impl TestApp {
             tokens: cogov::auth::tokens::Tokens::new(&token_config()).expect("token config"),
             identity_claim: cogov::auth::IdentityClaim::Sub,
         });
-        let service = Rc::new(test::init_service(app::build(state.clone())).await);
-        let call: Call = Rc::new(move |req| {
-            let service = service.clone();
-            Box::pin(async move {
-                match service.call(req).await {
-                    Ok(res) => res.map_into_boxed_body(),
-                    Err(err) => panic!("service returned an error instead of a response: {err}"),
-                }
-            })
-        });
+        let call = service(state.clone()).await;
         let mut app = TestApp {
             call,
             db,

@@ -8,6 +8,7 @@ mod cli;
 mod contract;
 mod councils;
 mod http;
+mod integrity;
 mod people;
 mod schools;
 mod seats;
