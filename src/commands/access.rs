@@ -319,6 +319,8 @@ pub async fn bootstrap_user(ctx: &Context, db: &Db, user: NewUser<'_>) -> Result
         created_at: now,
         updated_at: now,
         version: 1,
+        created_by: Some(ctx.operation.clone()),
+        contact_erased_at: None,
     };
     let account = Account {
         id: new_id(),
