@@ -161,6 +161,20 @@ pub async fn delete_grant(
     .await
 }
 
+/// The seats the caller holds now (none for API clients).
+pub fn my_seats(ctx: &Context, db: &Db) -> Result<Vec<super::people::SeatHeld>, ApiError> {
+    let Some(person_id) = ctx.caller.person_id() else {
+        return Ok(Vec::new());
+    };
+    db.read(|conn| super::people::seats_of(conn, person_id))
+        .map(|seats| {
+            seats
+                .into_iter()
+                .filter(|s| s.holding.ended_on.is_none())
+                .collect()
+        })
+}
+
 pub fn list_audit_events(
     ctx: &Context,
     db: &Db,

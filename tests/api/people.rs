@@ -217,3 +217,30 @@ async fn contact_details_can_be_erased_while_the_seat_record_stays() {
     assert_eq!(seats["items"][0]["council_name"], "A");
     assert_eq!(seats["items"][0]["current"], true);
 }
+
+#[actix_web::test]
+async fn me_lists_my_roles_and_seats() {
+    let app = TestApp::new().await;
+    let council = app
+        .council(json!({"kind": "assembly", "name": "Mine"}))
+        .await;
+    let seat = app.seat(&id(&council), "families").await;
+    let (person, token) = app.user("Mia Member", "none", None);
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&seat)),
+        &version_tag(&seat),
+        json!({"person_id": person}),
+    )
+    .await
+    .expect(200);
+    let me = app
+        .send_as(&token, TestRequest::get().uri("/api/v1/me"))
+        .await
+        .expect(200);
+    assert_eq!(
+        me["roles"],
+        json!([{"role": "council_member", "council_id": id(&council)}])
+    );
+    assert_eq!(me["seats"][0]["seat_id"], id(&seat).as_str());
+    assert_eq!(me["seats"][0]["council_name"], "Mine");
+}
