@@ -55,6 +55,28 @@ pub fn is_foreign_key_violation(
         || info.message().starts_with("FOREIGN KEY constraint failed")
 }
 
+/// True when an error says the database could not complete the statement for reasons a retry
+/// may fix: the connection was lost (server restart, network cut, idle timeout), or
+/// PostgreSQL chose this transaction as a deadlock or serialization victim. libpq reports these
+/// as errors of unknown kind, so their texts are recognised here.
+pub fn is_transient(info: &dyn diesel::result::DatabaseErrorInformation) -> bool {
+    let message = info.message();
+    [
+        "server closed the connection",
+        "terminating connection",
+        "connection to server",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "deadlock detected",
+        "could not serialize access",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+}
+
 /// Locks a row for the rest of the transaction, so that changes that must see each other's
 /// effects (seat changes checked against a council's composition rules) run one after the
 /// other. PostgreSQL takes a row lock (`FOR UPDATE`); SQLite's write transactions already run

@@ -216,6 +216,9 @@ impl From<diesel::result::Error> for StoreError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
                 StoreError::Unavailable(Unavailable::Lost(info.message().to_owned()))
             }
+            Error::DatabaseError(_, info) if dialect::is_transient(&*info) => {
+                StoreError::Unavailable(Unavailable::Lost(info.message().to_owned()))
+            }
             other => StoreError::Query(other),
         }
     }

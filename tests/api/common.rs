@@ -40,7 +40,10 @@ impl TestDb {
                     .expect("create test schema");
                 let sep = if url.contains('?') { '&' } else { '?' };
                 TestDb {
-                    url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
+                    // The application name lets a test find (and cut) its own connections.
+                    url: format!(
+                        "{url}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
+                    ),
                     cleanup: Cleanup::Postgres {
                         admin_url: url,
                         schema,
@@ -63,6 +66,29 @@ impl TestDb {
 
     pub fn is_postgres(&self) -> bool {
         matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+
+    /// Cuts every PostgreSQL connection this test's app holds, as a database restart or a
+    /// network failure would. Returns how many were cut (0 on SQLite).
+    pub fn cut_connections(&self) -> usize {
+        let Cleanup::Postgres { admin_url, schema } = &self.cleanup else {
+            return 0;
+        };
+        #[derive(diesel::QueryableByName)]
+        struct Cut {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            #[allow(dead_code)]
+            cut: bool,
+        }
+        let mut admin = diesel::PgConnection::establish(admin_url).expect("admin connection");
+        use diesel::RunQueryDsl;
+        let rows: Vec<Cut> = diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE application_name = $1",
+        )
+        .bind::<diesel::sql_types::Text, _>(schema)
+        .load(&mut admin)
+        .expect("terminate backends");
+        rows.len()
     }
 
     pub fn open(&self) -> Db {

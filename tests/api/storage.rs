@@ -253,3 +253,41 @@ async fn a_panicking_write_fails_alone_in_its_batch() {
     });
     assert_eq!(stored.unwrap(), 59);
 }
+
+/// Regression: after the database cut its connections, a write answered 500. A client must see
+/// 503 (try again) and the service must recover on its own.
+#[actix_web::test]
+async fn cut_database_connections_are_unavailable_not_internal_errors() {
+    let app = TestApp::new().await;
+    if !app.test_db.is_postgres() {
+        return; // SQLite is a file in this process: it has no connections to cut
+    }
+    app.post(
+        "/api/v1/councils",
+        json!({"kind": "assembly", "name": "Before"}),
+    )
+    .await
+    .expect(201);
+    assert!(app.test_db.cut_connections() > 0);
+    let mut recovered = false;
+    for attempt in 0..10 {
+        let reply = app
+            .post(
+                "/api/v1/councils",
+                json!({"kind": "assembly", "name": format!("After {attempt}")}),
+            )
+            .await;
+        match reply.status.as_u16() {
+            201 => {
+                recovered = true;
+                break;
+            }
+            503 => assert!(reply.header("retry-after").is_some()),
+            other => panic!(
+                "a cut connection answered {other}: {}",
+                String::from_utf8_lossy(&reply.body)
+            ),
+        }
+    }
+    assert!(recovered, "writes work again once connections are replaced");
+}
