@@ -8,6 +8,7 @@ mod cli;
 mod contract;
 mod councils;
 mod http;
+mod hygiene;
 mod people;
 mod schools;
 mod seats;
