@@ -10,10 +10,10 @@
 
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr, Response};
 
-use super::ACCESS;
+use super::{fields, ACCESS};
 
 /// Headers declared under `components/headers`, by name.
 const HEADERS: &[(&str, &str)] = &[
@@ -36,6 +36,44 @@ const HEADERS: &[(&str, &str)] = &[
         "`Bearer realm=\"cogov\", error=\"invalid_token\"` (RFC 6750).",
     ),
 ];
+
+/// Patterns the server checks with these very regular expressions (see `fields.rs`), by
+/// schema and property. (`#[schema(pattern = ...)]` takes only literals, so they are set here
+/// from the constants the validators use.)
+const PATTERNS: &[(&str, &str, &str)] = &[
+    ("CreatePerson", "email", fields::EMAIL_PATTERN),
+    ("CreatePerson", "phone", fields::PHONE_PATTERN),
+    (
+        "CreatePerson",
+        "preferred_language",
+        fields::LANGUAGE_PATTERN,
+    ),
+    ("UpdatePerson", "email", fields::EMAIL_PATTERN),
+    ("UpdatePerson", "phone", fields::PHONE_PATTERN),
+    (
+        "UpdatePerson",
+        "preferred_language",
+        fields::LANGUAGE_PATTERN,
+    ),
+];
+
+/// Sets `f` on the schema of a property of a component schema (of every variant, for one-of
+/// schemas).
+fn with_property(schema: &mut RefOr<Schema>, property: &str, f: &dyn Fn(&mut Object)) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            if let Some(RefOr::T(Schema::Object(p))) = object.properties.get_mut(property) {
+                f(p);
+            }
+        }
+        RefOr::T(Schema::OneOf(one_of)) => {
+            for item in one_of.items.iter_mut() {
+                with_property(item, property, f);
+            }
+        }
+        _ => {}
+    }
+}
 
 fn header_ref(name: &str) -> RefOr<Header> {
     RefOr::Ref(Ref::new(format!("#/components/headers/{name}")))
@@ -150,6 +188,18 @@ impl utoipa::Modify for ContractDoc {
             components
                 .headers
                 .insert((*name).to_owned(), RefOr::T(header));
+        }
+        for (schema, property, pattern) in PATTERNS {
+            if let Some(s) = components.schemas.get_mut(*schema) {
+                with_property(s, property, &|p| p.pattern = Some((*pattern).to_owned()));
+            }
+        }
+        // Composition rules are a domain type; their names are checked as other names are.
+        if let Some(s) = components.schemas.get_mut("CompositionRule") {
+            with_property(s, "name", &|p| {
+                p.min_length = Some(1);
+                p.max_length = Some(fields::NAME_MAX);
+            });
         }
         for (name, response) in components.responses.iter_mut() {
             let RefOr::T(response) = response else {

@@ -16,6 +16,9 @@ use crate::error::{ApiError, FieldError};
 /// The longest value a query parameter may have, in characters.
 pub const QUERY_VALUE_MAX: usize = 200;
 
+/// The longest value a form field may have, in characters.
+pub const FORM_VALUE_MAX: usize = 1024;
+
 /// Body fields holding long text, where tab, CR and LF are allowed.
 pub const MULTILINE_FIELDS: &[&str] = &["description", "address"];
 
@@ -128,7 +131,7 @@ pub async fn refuse_bad_input<B: MessageBody + 'static>(
             }
             body.extend_from_slice(&chunk);
         }
-        errors = check_pairs(&body, None);
+        errors = check_pairs(&body, Some(FORM_VALUE_MAX));
         let (_, mut replay) = actix_http::h1::Payload::create(true);
         replay.unread_data(body.freeze());
         req.set_payload(replay.into());

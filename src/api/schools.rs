@@ -67,6 +67,7 @@ pub struct CreateSchool {
     pub district_code: String,
     /// IANA time zone, e.g. `America/Los_Angeles`.
     #[validate(custom(function = "fields::time_zone"))]
+    #[schema(min_length = 1, max_length = 64)]
     pub time_zone: String,
     #[validate(custom(function = "fields::address"))]
     #[schema(min_length = 1, max_length = 500)]
@@ -85,6 +86,7 @@ pub struct UpdateSchool {
     #[schema(min_length = 1, max_length = 64)]
     pub district_code: Option<String>,
     #[validate(custom(function = "fields::time_zone"))]
+    #[schema(min_length = 1, max_length = 64)]
     pub time_zone: Option<String>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::address"))]

@@ -421,3 +421,175 @@ async fn declared_headers_are_sent() {
     reply.expect(401);
     assert!(reply.header("www-authenticate").is_some());
 }
+
+/// Every string a client sends in a body or a query string has a documented maximum length.
+#[test]
+fn every_request_string_is_bounded() {
+    fn check(
+        doc: &Value,
+        schema: &Value,
+        at: &str,
+        seen: &mut Vec<String>,
+        missing: &mut Vec<String>,
+    ) {
+        if let Some(r) = schema["$ref"].as_str() {
+            if seen.iter().any(|s| s == r) {
+                return;
+            }
+            seen.push(r.to_owned());
+            check(
+                doc,
+                doc.pointer(r.trim_start_matches('#')).unwrap(),
+                r,
+                seen,
+                missing,
+            );
+            return;
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            for m in schema[key].as_array().into_iter().flatten() {
+                check(doc, m, at, seen, missing);
+            }
+        }
+        let is_string = schema["type"] == "string"
+            || schema["type"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("string")));
+        let bounded_by_form = schema["enum"].is_array()
+            || matches!(
+                schema["format"].as_str(),
+                Some("uuid" | "date" | "date-time")
+            );
+        if is_string && !bounded_by_form && !schema["maxLength"].is_u64() {
+            missing.push(at.to_owned());
+        }
+        for (name, p) in schema["properties"].as_object().into_iter().flatten() {
+            check(doc, p, &format!("{at}.{name}"), seen, missing);
+        }
+        if schema["items"].is_object() {
+            check(doc, &schema["items"], &format!("{at}[]"), seen, missing);
+        }
+    }
+    let doc = document();
+    let mut missing = Vec::new();
+    for (method, path, op) in operations(&doc) {
+        for (_, content) in op["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            check(
+                &doc,
+                &content["schema"],
+                &format!("{method} {path} body"),
+                &mut Vec::new(),
+                &mut missing,
+            );
+        }
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            if p["in"] == "query" {
+                let at = format!("{method} {path} ?{}", p["name"]);
+                check(&doc, &p["schema"], &at, &mut Vec::new(), &mut missing);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "strings without maxLength: {missing:#?}"
+    );
+}
+
+/// The patterns the document publishes are the checks the server runs: values that match are
+/// accepted, values that do not are 422 naming the field.
+#[actix_web::test]
+async fn documented_patterns_are_the_enforced_ones() {
+    let app = TestApp::new().await;
+    let doc = document();
+    let props = &doc["components"]["schemas"]["CreatePerson"]["properties"];
+    let candidates: &[(&str, &[&str])] = &[
+        (
+            "email",
+            &[
+                "maria.lopez@example.org",
+                "a+b@sub.k12.ca.us",
+                "a@localhost",
+                "no-at-sign",
+                "a b@example.org",
+                "é@example.org",
+                "x@-bad.example.org",
+                "x@example.org.",
+            ],
+        ),
+        (
+            "phone",
+            &[
+                "+1 (213) 555-0100",
+                "555",
+                "12",
+                "1+2",
+                "call me",
+                "++1 213",
+                "1234567890123456789012",
+            ],
+        ),
+        (
+            "preferred_language",
+            &[
+                "en",
+                "es-MX",
+                "zh-Hant-TW",
+                "en_US",
+                "e",
+                "en--US",
+                "12",
+                "english-",
+            ],
+        ),
+    ];
+    let mut checked = 0;
+    for (field, values) in candidates {
+        let pattern = props[field]["pattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("CreatePerson.{field} has no pattern"));
+        let max = props[field]["maxLength"].as_u64().unwrap() as usize;
+        let re = regex::Regex::new(pattern).unwrap();
+        for value in *values {
+            let documented_ok = re.is_match(value) && value.chars().count() <= max;
+            let reply = app
+                .post(
+                    "/api/v1/people",
+                    json!({"display_name": "P", *field: value}),
+                )
+                .await;
+            if documented_ok {
+                reply.expect(201);
+            } else {
+                let p = reply.expect(422);
+                assert_eq!(p["errors"][0]["field"], *field, "{value}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20);
+    // The enums that replace free strings.
+    let format = doc["paths"]["/api/v1/audit-events"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "format")
+        .unwrap()
+        .clone();
+    assert_eq!(format["schema"]["enum"], json!(["json", "csv"]));
+    for (value, status) in [("json", 200), ("csv", 200), ("xml", 422)] {
+        let reply = app
+            .get(&format!("/api/v1/audit-events?format={value}"))
+            .await;
+        assert_eq!(reply.status.as_u16(), status, "format={value}");
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["GrantType"]["enum"],
+        json!(["password", "client_credentials"])
+    );
+    assert_eq!(doc["servers"][0]["url"], "/");
+    assert!(doc["info"]["contact"]["name"].is_string());
+}
