@@ -305,7 +305,8 @@ error_set!(
         ("428", "PreconditionRequired"), ("503", "Unavailable")
 );
 error_set!(
-    /// Deleting with `If-Match`.
-    DeleteErrors: ("404", "NotFound"), ("409", "Conflict"), ("412", "PreconditionFailed"),
+    /// Deleting with `If-Match` (400 for an `If-Match` that is not a list of quoted ETags, 422
+    /// for bad query parameters).
+    DeleteErrors: ("400", "BadRequest"), ("404", "NotFound"), ("422", "Unprocessable"), ("409", "Conflict"), ("412", "PreconditionFailed"),
         ("428", "PreconditionRequired"), ("503", "Unavailable")
 );
