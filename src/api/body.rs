@@ -132,6 +132,10 @@ fn parse_fields<T: DeserializeOwned>(
         return Err(ApiError::validation("body", "must be a JSON object"));
     }
     let schema = schema_name::<T>();
+    let sent: Vec<String> = value
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     loop {
         let err = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(parsed) => return Ok((Some(parsed), errors)),
@@ -155,7 +159,18 @@ fn parse_fields<T: DeserializeOwned>(
             let text = super::messages::field_message(&schema, &field, &message);
             errors.push(FieldError::new(field.clone(), text));
         }
-        if !removable || errors.len() >= MAX_FIELD_ERRORS || !remove_top_level(&mut value, &path) {
+        if !removable {
+            if !field.contains('.') {
+                // serde names the first missing field only; the document names them all.
+                for required in super::messages::required_fields(&schema) {
+                    if !sent.contains(&required) && !errors.iter().any(|e| e.field == required) {
+                        errors.push(FieldError::new(required, "is required"));
+                    }
+                }
+            }
+            return Ok((None, errors));
+        }
+        if errors.len() >= MAX_FIELD_ERRORS || !remove_top_level(&mut value, &path) {
             return Ok((None, errors));
         }
     }

@@ -129,6 +129,18 @@ fn resolve_static(schema: &Value) -> &Value {
     }
 }
 
+/// The required properties of a component schema.
+pub fn required_fields(schema_name: &str) -> Vec<String> {
+    document()["components"]["schemas"][schema_name]["required"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The message for one field of a body that did not deserialise.
 pub fn field_message(schema_name: &str, field: &str, serde_message: &str) -> String {
     if serde_message.starts_with("unknown field") {

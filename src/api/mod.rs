@@ -1,10 +1,12 @@
 //! The HTTP API: routes, request/response types, and the OpenAPI document built from them.
 
 pub mod access;
+pub mod access_log;
 pub mod body;
 pub mod contract;
 pub mod councils;
 pub mod fields;
+pub mod head;
 pub mod health;
 pub mod hygiene;
 pub mod messages;

@@ -9,6 +9,7 @@ mod contract;
 mod councils;
 mod http;
 mod hygiene;
+mod newcomers;
 mod people;
 mod schools;
 mod seats;
