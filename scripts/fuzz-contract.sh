@@ -7,7 +7,8 @@
 #   scripts/fuzz-contract.sh                    # uses target/debug/cogov (built if missing)
 #   COGOV_BIN=target/release/cogov FUZZ_EXAMPLES=50 scripts/fuzz-contract.sh
 #
-# SQLite in a temporary directory; nothing outside it is touched. Reports (JUnit, and a pytest
+# SQLite in a temporary directory (or the empty database FUZZ_DATABASE_URL names); nothing
+# else is touched. Reports (JUnit, and a pytest
 # file reproducing each failure) are written to $FUZZ_REPORT_DIR (default target/fuzz-report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,8 @@ trap cleanup EXIT
 
 port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-export COGOV_DATABASE_URL="sqlite://$work/cogov.db"
+# FUZZ_DATABASE_URL runs it against another database (e.g. an empty PostgreSQL database).
+export COGOV_DATABASE_URL="${FUZZ_DATABASE_URL:-sqlite://$work/cogov.db}"
 export COGOV_JWT_SECRET_FILE="$work/jwt-secret"
 export COGOV_LISTEN="127.0.0.1:$port"
 export COGOV_LOG_FORMAT=text
@@ -77,7 +79,7 @@ mkdir -p "$REPORT_DIR"
 # failed sign-ins; tested in tests/api/access.rs) for the admin run.
 common=(
     --url "$base"
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
     --max-examples "$EXAMPLES"
     --seed "$SEED"
     --phases "${FUZZ_PHASES:-examples,coverage,fuzzing}"
