@@ -127,7 +127,7 @@ async fn unknown_routes_and_methods_are_problems() {
         .send_admin(TestRequest::put().uri("/api/v1/schools"))
         .await;
     assert_eq!(reply.expect(405)["code"], "method-not-allowed");
-    assert_eq!(reply.header("allow").as_deref(), Some("GET, POST"));
+    assert_eq!(reply.header("allow").as_deref(), Some("GET, HEAD, POST"));
     let reply = app
         .send_admin(TestRequest::post().uri("/health/live"))
         .await;
