@@ -205,10 +205,16 @@ pub fn query_errors(method: &str, route: &str, query: &str) -> Vec<FieldError> {
         .map(|ps| ps.iter().filter(|p| p["in"] == "query").collect())
         .unwrap_or_default();
     let mut errors = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if errors.iter().any(|e: &FieldError| e.field == name) {
             continue;
         }
+        if seen.iter().any(|s| *s == name) {
+            errors.push(FieldError::new(name.into_owned(), "must be given once"));
+            continue;
+        }
+        seen.push(name.clone().into_owned());
         let Some(param) = params.iter().find(|p| p["name"] == name.as_ref()) else {
             let known: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
             let message = if known.is_empty() {
@@ -301,5 +307,7 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "kind", "colour"]);
         assert_eq!(errors[0].message, "must be a whole number from 1 to 200");
+        let errors = query_errors("get", "/api/v1/councils", "q=a&q=b");
+        assert_eq!(errors, vec![FieldError::new("q", "must be given once")]);
     }
 }
