@@ -84,6 +84,7 @@ common=(
     --seed "$SEED"
     --phases "${FUZZ_PHASES:-examples,coverage,fuzzing}"
     --generation-allow-x00 true
+    --generation-database none
     --suppress-health-check all
     --request-timeout 10
     --workers 2
