@@ -46,6 +46,9 @@ pub fn build(
         })))
         .default_service(web::to(problems::no_such_route))
         .wrap(from_fn(auth::authenticate))
+        .wrap(from_fn(api::hygiene::refuse_bad_input))
         .wrap(from_fn(problems::finish_response))
-        .wrap(TracingLogger::default())
+        .wrap(from_fn(api::head::answer_head))
+        .wrap(from_fn(api::access_log::log_request))
+        .wrap(TracingLogger::<api::access_log::RequestSpan>::new())
 }

@@ -31,13 +31,37 @@ const FAILURE_WINDOW_MINUTES: i64 = 15;
 #[schema(example = json!({"grant_type": "client_credentials", "client_id": "cl_reports", "client_secret": "s3cr3t..."}))]
 pub struct TokenRequest {
     /// `password` or `client_credentials`.
+    #[schema(value_type = GrantType)]
     pub grant_type: String,
+    #[schema(max_length = 1024)]
     pub username: Option<String>,
+    #[schema(max_length = 1024)]
     pub password: Option<String>,
+    #[schema(max_length = 1024)]
     pub client_id: Option<String>,
+    #[schema(max_length = 1024)]
     pub client_secret: Option<String>,
     /// Accepted and ignored: access is decided by grants, not scopes.
+    #[schema(max_length = 1024)]
     pub scope: Option<String>,
+}
+
+/// The OAuth 2.0 grant types the token endpoint accepts.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub enum GrantType {
+    Password,
+    ClientCredentials,
+}
+
+/// What `GET /api/v1/audit-events` returns.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub enum AuditFormat {
+    Json,
+    Csv,
 }
 
 /// A short-lived bearer token.
@@ -546,6 +570,7 @@ pub struct AuditListParams {
     /// Events before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
     /// `json` (default, paged) or `csv` (every matching event, up to 100,000, as one file).
+    #[param(value_type = Option<AuditFormat>, inline)]
     pub format: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
@@ -566,8 +591,8 @@ pub struct AuditEventList {
 /// `format=csv` exports every matching event as CSV.
 #[utoipa::path(get, path = "/api/v1/audit-events", tag = "access", security(("bearer" = [])), params(AuditListParams),
     responses(
-        (status = 200, description = "A page of events, oldest first (or a CSV file with `format=csv`).", body = AuditEventList,
-            content_type = "application/json"),
+        (status = 200, description = "A page of events, oldest first (or a CSV file with `format=csv`).",
+            content((AuditEventList = "application/json"), (String = "text/csv"))),
         (status = 401, response = super::problems::Unauthorized),
         (status = 403, response = super::problems::Forbidden),
         super::problems::ListErrors))]

@@ -50,9 +50,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
                     }
                 }
             })?;
-            let value: T = parse(&bytes)?;
-            validate(&value)?;
-            Ok(JsonBody(value))
+            Ok(JsonBody(parse_valid(&bytes)?))
         })
     }
 }
@@ -74,57 +72,123 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Parses JSON, naming the field at fault when the shape is wrong.
+/// Parses JSON, naming every field at fault when the shape is wrong.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let (value, errors) = parse_fields::<T>(bytes)?;
+    match value {
+        Some(value) if errors.is_empty() => Ok(value),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+/// Parses JSON and validates it, reporting every bad field: wrongly typed fields and fields that
+/// break a rule together.
+pub fn parse_valid<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let (value, mut errors) = parse_fields::<T>(bytes)?;
+    if let Some(value) = &value {
+        if let Err(ApiError::Validation(more)) = validate(value) {
+            for e in more {
+                if !errors.iter().any(|known| known.field == e.field) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    match value {
+        Some(value) if errors.is_empty() => Ok(value),
+        _ => {
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+/// The most type errors reported for one body.
+const MAX_FIELD_ERRORS: usize = 50;
+
+/// Reads the body as JSON (400 when it is not), refuses control characters, then deserialises
+/// it, taking each wrongly typed field out and trying again so that every one is reported. The
+/// value is returned when what is left deserialises.
+fn parse_fields<T: DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<(Option<T>, Vec<FieldError>), ApiError> {
     if bytes.is_empty() {
         return Err(ApiError::BadRequest {
             code: "malformed-json",
             detail: "the request body is empty; send a JSON object".to_owned(),
         });
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|err| ApiError::BadRequest {
+            code: "malformed-json",
+            detail: format!("the request body is not valid JSON: {err}"),
+        })?;
+    let mut errors = Vec::new();
+    super::hygiene::check_json(&value, "", &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if !value.is_object() {
+        return Err(ApiError::validation("body", "must be a JSON object"));
+    }
+    let schema = schema_name::<T>();
+    let sent: Vec<String> = value
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    loop {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(parsed) => return Ok((Some(parsed), errors)),
+            Err(err) => err,
+        };
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        use serde_json::error::Category;
-        match inner.classify() {
-            Category::Data => {
-                let message = strip_position(&inner.to_string());
-                let field = match backticked(&message) {
-                    // The path of an unknown field already ends with it; a missing field's
-                    // path is its parent.
-                    Some(name)
-                        if message.starts_with("unknown field")
-                            || message.starts_with("missing field") =>
-                    {
-                        if path == "." || path.is_empty() {
-                            name.to_owned()
-                        } else if path == name || path.ends_with(&format!(".{name}")) {
-                            path
-                        } else {
-                            format!("{path}.{name}")
-                        }
-                    }
-                    _ => path,
-                };
-                let message = if message.starts_with("unknown field") {
-                    "unknown field: not part of this resource (check the spelling)".to_owned()
+        let message = strip_position(&err.into_inner().to_string());
+        let (field, removable) = match backticked(&message) {
+            // The path of an unknown field already ends with it; a missing field's path is
+            // its parent.
+            Some(name) if message.starts_with("missing field") => {
+                if path == "." || path.is_empty() {
+                    (name.to_owned(), false)
                 } else {
-                    message
-                };
-                ApiError::Validation(vec![FieldError::new(field, message)])
+                    (format!("{path}.{name}"), false)
+                }
             }
-            _ => ApiError::BadRequest {
-                code: "malformed-json",
-                detail: format!("the request body is not valid JSON: {inner}"),
-            },
+            _ => (path.clone(), true),
+        };
+        if !errors.iter().any(|e: &FieldError| e.field == field) {
+            let text = super::messages::field_message(&schema, &field, &message);
+            errors.push(FieldError::new(field.clone(), text));
         }
-    })?;
-    de.end().map_err(|err| ApiError::BadRequest {
-        code: "malformed-json",
-        detail: format!("the request body is not valid JSON: {err}"),
-    })?;
-    Ok(value)
+        if !removable {
+            if !field.contains('.') {
+                // serde names the first missing field only; the document names them all.
+                for required in super::messages::required_fields(&schema) {
+                    if !sent.contains(&required) && !errors.iter().any(|e| e.field == required) {
+                        errors.push(FieldError::new(required, "is required"));
+                    }
+                }
+            }
+            return Ok((None, errors));
+        }
+        if errors.len() >= MAX_FIELD_ERRORS || !remove_top_level(&mut value, &path) {
+            return Ok((None, errors));
+        }
+    }
+}
+
+/// The name the document gives `T`'s schema (the type's own name).
+fn schema_name<T>() -> String {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base).to_owned()
+}
+
+/// Takes the top-level member a path starts in out of the body; false if there is none.
+fn remove_top_level(value: &mut serde_json::Value, path: &str) -> bool {
+    let top = path.split(['.', '[']).next().unwrap_or("");
+    value
+        .as_object_mut()
+        .is_some_and(|map| map.remove(top).is_some())
 }
 
 fn strip_position(message: &str) -> String {

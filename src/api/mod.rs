@@ -1,10 +1,15 @@
 //! The HTTP API: routes, request/response types, and the OpenAPI document built from them.
 
 pub mod access;
+pub mod access_log;
 pub mod body;
+pub mod contract;
 pub mod councils;
 pub mod fields;
+pub mod head;
 pub mod health;
+pub mod hygiene;
+pub mod messages;
 pub mod paging;
 pub mod people;
 pub mod preconditions;
@@ -13,6 +18,7 @@ pub mod schools;
 pub mod seats;
 
 use actix_web::web;
+use contract::ContractDoc;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -20,8 +26,10 @@ use utoipa::OpenApi;
     info(
         title = "cogov API",
         description = "The open REST API community schools use to govern themselves together: councils, stakeholder seats and their terms, meetings, votes and minutes, and wraparound service requests.\n\nConventions (errors, pagination, ETags) are in docs/API.md.",
-        license(name = "Apache-2.0", identifier = "Apache-2.0")
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "cogov maintainers: questions and bug reports go to the project's issue tracker (README.md)")
     ),
+    servers((url = "/", description = "The server this document was fetched from (every path starts at its root).")),
     paths(
         health::live, health::ready,
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
@@ -35,13 +43,14 @@ use utoipa::OpenApi;
         seats::list_seats, seats::create_seat, seats::find_seat_by_id, seats::update_seat, seats::delete_seat,
         seats::assign_holder, seats::vacate_seat, seats::list_holdings,
     ),
-    components(responses(
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
+    responses(
         problems::BadRequest, problems::NotFound, problems::Conflict, problems::PreconditionFailed,
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
         problems::Unprocessable, problems::Unavailable, problems::Unauthorized, problems::Forbidden,
         problems::TooManyRequests,
     )),
-    modifiers(&AccessDoc),
+    modifiers(&AccessDoc, &ContractDoc),
     tags(
         (name = "schools", description = "Schools of the district."),
         (name = "people", description = "People: council members, family members, staff. Contact details are never cached."),

@@ -72,13 +72,15 @@ pub struct CreatePerson {
     #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     #[validate(custom(function = "fields::email"))]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     #[validate(custom(function = "fields::phone"))]
+    #[schema(max_length = 32)]
     pub phone: Option<String>,
     /// BCP 47 tag; defaults to `en`.
     #[serde(default = "default_language")]
     #[validate(custom(function = "fields::language"))]
-    #[schema(default = "en")]
+    #[schema(default = "en", max_length = 35)]
     pub preferred_language: String,
 }
 
@@ -93,15 +95,15 @@ pub struct UpdatePerson {
     pub display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::email"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 254)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::phone"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 32)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::language"))]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, max_length = 35)]
     pub preferred_language: Option<Option<String>>,
 }
 

@@ -16,6 +16,8 @@ pub fn etag(version: i64) -> String {
 pub enum IfMatch {
     Any,
     Versions(Vec<i64>),
+    /// Only weak tags were sent: they never match (RFC 9110 §13.1.1 strong comparison).
+    Weak(Vec<String>),
 }
 
 impl IfMatch {
@@ -34,9 +36,11 @@ impl IfMatch {
             return Ok(IfMatch::Any);
         }
         let mut versions = Vec::new();
+        let mut weak = Vec::new();
         for tag in text.split(',').map(str::trim) {
             // Weak tags never match under If-Match's strong comparison (RFC 9110 13.1.1).
             if tag.starts_with("W/") {
+                weak.push(tag.to_owned());
                 continue;
             }
             let inner = tag
@@ -51,6 +55,9 @@ impl IfMatch {
                 versions.push(v);
             }
         }
+        if versions.is_empty() && !weak.is_empty() {
+            return Ok(IfMatch::Weak(weak));
+        }
         Ok(IfMatch::Versions(versions))
     }
 
@@ -60,6 +67,12 @@ impl IfMatch {
             IfMatch::Versions(v) if v.contains(&current) => Ok(()),
             IfMatch::Versions(_) => Err(ApiError::PreconditionFailed(format!(
                 "the resource has changed since you read it (current ETag {}); read it again and retry",
+                etag(current)
+            ))),
+            IfMatch::Weak(tags) => Err(ApiError::PreconditionFailed(format!(
+                "weak ETags such as {} cannot be used in If-Match (RFC 9110 compares If-Match \
+                 strongly); send the strong ETag this API returns, e.g. {}",
+                tags[0],
                 etag(current)
             ))),
         }
@@ -131,6 +144,7 @@ impl From<IfMatch> for crate::commands::Expected {
         match value {
             IfMatch::Any => crate::commands::Expected::Any,
             IfMatch::Versions(v) => crate::commands::Expected::Versions(v),
+            IfMatch::Weak(tags) => crate::commands::Expected::Weak(tags),
         }
     }
 }

@@ -93,10 +93,24 @@ pub async fn no_such_route() -> Result<HttpResponse, ApiError> {
     ))
 }
 
-pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+/// A query string the typed extractor refused: 422 naming every bad parameter in the API's own
+/// words (checked against the operation's documented parameters), or 400 when the query string
+/// cannot be read at all.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    req: &HttpRequest,
+) -> actix_web::Error {
+    let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let method = req.method().as_str().to_ascii_lowercase();
+    let errors = super::messages::query_errors(&method, &route, req.query_string());
+    if !errors.is_empty() {
+        return ApiError::Validation(errors).into();
+    }
+    tracing::debug!(error = %err, "query string refused");
     ApiError::BadRequest {
         code: "bad-query",
-        detail: format!("invalid query string: {err}"),
+        detail: "the query string cannot be read; send name=value pairs, percent-encoded"
+            .to_owned(),
     }
     .into()
 }
@@ -291,7 +305,8 @@ error_set!(
         ("428", "PreconditionRequired"), ("503", "Unavailable")
 );
 error_set!(
-    /// Deleting with `If-Match`.
-    DeleteErrors: ("404", "NotFound"), ("409", "Conflict"), ("412", "PreconditionFailed"),
+    /// Deleting with `If-Match` (400 for an `If-Match` that is not a list of quoted ETags, 422
+    /// for bad query parameters).
+    DeleteErrors: ("400", "BadRequest"), ("404", "NotFound"), ("422", "Unprocessable"), ("409", "Conflict"), ("412", "PreconditionFailed"),
         ("428", "PreconditionRequired"), ("503", "Unavailable")
 );

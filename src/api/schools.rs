@@ -70,6 +70,7 @@ pub struct CreateSchool {
     pub district_code: String,
     /// IANA time zone, e.g. `America/Los_Angeles`.
     #[validate(custom(function = "fields::time_zone"))]
+    #[schema(min_length = 1, max_length = 64)]
     pub time_zone: String,
     #[validate(custom(function = "fields::address"))]
     #[schema(min_length = 1, max_length = 500)]
@@ -91,7 +92,7 @@ pub struct UpdateSchool {
     pub district_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::time_zone"))]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 64)]
     pub time_zone: Option<Option<String>>,
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::address"))]

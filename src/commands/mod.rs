@@ -178,6 +178,8 @@ pub enum Expected {
     Any,
     /// One of these versions.
     Versions(Vec<i64>),
+    /// Only weak tags were sent: they never match (RFC 9110 §13.1.1 strong comparison).
+    Weak(Vec<String>),
 }
 
 impl Expected {
@@ -189,6 +191,11 @@ impl Expected {
             Expected::Versions(v) if v.contains(&current) => Ok(()),
             Expected::Versions(_) => Err(ApiError::PreconditionFailed(format!(
                 "the resource has changed since you read it (current ETag \"{current}\"); read it again and retry"
+            ))),
+            Expected::Weak(tags) => Err(ApiError::PreconditionFailed(format!(
+                "weak ETags such as {} cannot be used in If-Match (RFC 9110 compares If-Match \
+                 strongly); send the strong ETag this API returns, e.g. \"{current}\"",
+                tags.first().map(String::as_str).unwrap_or("W/\"…\"")
             ))),
         }
     }

@@ -231,3 +231,365 @@ async fn documented_length_limits_are_enforced() {
         .expect(422);
     let _ = id;
 }
+
+/// Every `$ref` in the document points at something the document defines.
+#[test]
+fn every_reference_resolves() {
+    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(map) => {
+                for (k, x) in map {
+                    match (k.as_str(), x.as_str()) {
+                        ("$ref", Some(r)) => out.push(r),
+                        _ => walk(x, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let doc = document();
+    let mut refs = Vec::new();
+    walk(&doc, &mut refs);
+    assert!(refs.len() > 100, "only {} references", refs.len());
+    let unresolved: Vec<&str> = refs
+        .iter()
+        .copied()
+        .filter(|r| {
+            let pointer = r.strip_prefix('#').unwrap_or("not local");
+            doc.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(unresolved.is_empty(), "unresolved: {unresolved:?}");
+    for name in ["Problem", "FieldError", "RuleOutcome"] {
+        assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+    }
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            out.push((method.clone(), path.clone(), op.clone()));
+        }
+    }
+    out
+}
+
+fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v["$ref"].as_str() {
+        Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap(),
+        None => v,
+    }
+}
+
+/// Every status an operation can return because of who may call it and what it touches is
+/// documented, as problem+json with the Problem schema and an example of that status.
+#[test]
+fn statuses_derived_from_the_access_table_are_documented() {
+    let doc = document();
+    for (method, path, op) in operations(&doc) {
+        let (_, _, who) = cogov::api::ACCESS
+            .iter()
+            .find(|(m, p, _)| *m == method && *p == path)
+            .unwrap_or_else(|| panic!("{method} {path} has no ACCESS entry"));
+        // A bearer token that does not verify is refused everywhere, public operations too.
+        let mut expected = vec!["401"];
+        let public = who.starts_with("anyone");
+        if !public && *who != "any signed-in caller" && !who.contains("others get 404") {
+            expected.push("403");
+        }
+        if path == "/api/v1/auth/token" {
+            expected.push("429");
+        }
+        if path != "/health/live" {
+            expected.push("503");
+        }
+        let has_body = op.get("requestBody").is_some();
+        if has_body {
+            expected.extend(["400", "413", "415", "422"]);
+        }
+        if path.ends_with('}') || path.contains("}/") {
+            expected.push("404");
+        }
+        if matches!(method.as_str(), "patch" | "put" | "delete") {
+            expected.extend(["412", "428"]);
+        }
+        let rs = &op["responses"];
+        for status in expected {
+            let r = rs
+                .get(status)
+                .unwrap_or_else(|| panic!("{method} {path}: {status} undocumented"));
+            let r = deref(&doc, r);
+            let content = &r["content"]["application/problem+json"];
+            assert_eq!(
+                content["schema"]["$ref"], "#/components/schemas/Problem",
+                "{method} {path} {status}"
+            );
+            assert_eq!(
+                content["example"]["status"].as_u64(),
+                status.parse::<u64>().ok(),
+                "{method} {path} {status}: no example of this status"
+            );
+        }
+        for (status, r) in rs.as_object().unwrap() {
+            if status.starts_with('4') || status.starts_with('5') {
+                let r = deref(&doc, r);
+                assert!(
+                    r["content"]["application/problem+json"].is_object(),
+                    "{method} {path} {status}: not problem+json"
+                );
+            }
+        }
+    }
+}
+
+/// The headers a client needs are declared on every response that carries them.
+#[test]
+fn response_headers_are_declared() {
+    let doc = document();
+    for name in [
+        "X-Request-Id",
+        "ETag",
+        "Location",
+        "Link",
+        "Retry-After",
+        "WWW-Authenticate",
+    ] {
+        assert!(
+            doc["components"]["headers"][name]["schema"].is_object(),
+            "{name} is not a component header"
+        );
+    }
+    let has = |r: &Value, h: &str| r["headers"][h]["$ref"] == format!("#/components/headers/{h}");
+    for (method, path, op) in operations(&doc) {
+        for (status, r) in op["responses"].as_object().unwrap() {
+            let r = deref(&doc, r);
+            let where_ = format!("{method} {path} {status}");
+            assert!(has(r, "X-Request-Id"), "{where_}: X-Request-Id");
+            let schema = r["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .unwrap_or("");
+            if status == "201" {
+                assert!(has(r, "Location") && has(r, "ETag"), "{where_}");
+            }
+            if status == "429" || status == "503" {
+                assert!(has(r, "Retry-After"), "{where_}");
+            }
+            if status == "200" && schema.ends_with("List") {
+                assert!(has(r, "Link"), "{where_}: Link");
+            }
+            let single = schema.ends_with("Response") && !schema.ends_with("TokenResponse");
+            let by_id = method == "get" && path.ends_with('}');
+            if (status == "200" && single && (by_id || method != "get")) || (status == "304") {
+                assert!(has(r, "ETag"), "{where_}: ETag");
+            }
+        }
+    }
+}
+
+/// What the document says about headers is what the server sends.
+#[actix_web::test]
+async fn declared_headers_are_sent() {
+    let app = TestApp::new().await;
+    let created = app
+        .post(
+            "/api/v1/schools",
+            json!({"name": "H", "district_code": "H1", "time_zone": "UTC"}),
+        )
+        .await;
+    created.expect(201);
+    assert!(created.header("location").is_some() && created.header("etag").is_some());
+    let path = created.header("location").unwrap();
+    let read = app.get(&path).await;
+    assert_eq!(read.etag(), "\"1\"");
+    let changed = app.patch(&path, "\"1\"", json!({"name": "H2"})).await;
+    assert_eq!(changed.etag(), "\"2\"");
+    app.school("H2").await;
+    let list = app.get("/api/v1/schools?limit=1").await;
+    assert!(list
+        .header("link")
+        .is_some_and(|l| l.contains("rel=\"next\"")));
+    for reply in [&created, &read, &changed, &list] {
+        assert!(reply.header("x-request-id").is_some());
+    }
+    // A token that does not verify is refused on public operations too, as documented.
+    let reply = app
+        .send_as("not-a-token", TestRequest::get().uri("/api/v1/schools"))
+        .await;
+    reply.expect(401);
+    assert!(reply.header("www-authenticate").is_some());
+}
+
+/// Every string a client sends in a body or a query string has a documented maximum length.
+#[test]
+fn every_request_string_is_bounded() {
+    fn check(
+        doc: &Value,
+        schema: &Value,
+        at: &str,
+        seen: &mut Vec<String>,
+        missing: &mut Vec<String>,
+    ) {
+        if let Some(r) = schema["$ref"].as_str() {
+            if seen.iter().any(|s| s == r) {
+                return;
+            }
+            seen.push(r.to_owned());
+            check(
+                doc,
+                doc.pointer(r.trim_start_matches('#')).unwrap(),
+                r,
+                seen,
+                missing,
+            );
+            return;
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            for m in schema[key].as_array().into_iter().flatten() {
+                check(doc, m, at, seen, missing);
+            }
+        }
+        let is_string = schema["type"] == "string"
+            || schema["type"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("string")));
+        let bounded_by_form = schema["enum"].is_array()
+            || matches!(
+                schema["format"].as_str(),
+                Some("uuid" | "date" | "date-time")
+            );
+        if is_string && !bounded_by_form && !schema["maxLength"].is_u64() {
+            missing.push(at.to_owned());
+        }
+        for (name, p) in schema["properties"].as_object().into_iter().flatten() {
+            check(doc, p, &format!("{at}.{name}"), seen, missing);
+        }
+        if schema["items"].is_object() {
+            check(doc, &schema["items"], &format!("{at}[]"), seen, missing);
+        }
+    }
+    let doc = document();
+    let mut missing = Vec::new();
+    for (method, path, op) in operations(&doc) {
+        for (_, content) in op["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            check(
+                &doc,
+                &content["schema"],
+                &format!("{method} {path} body"),
+                &mut Vec::new(),
+                &mut missing,
+            );
+        }
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            if p["in"] == "query" {
+                let at = format!("{method} {path} ?{}", p["name"]);
+                check(&doc, &p["schema"], &at, &mut Vec::new(), &mut missing);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "strings without maxLength: {missing:#?}"
+    );
+}
+
+/// The patterns the document publishes are the checks the server runs: values that match are
+/// accepted, values that do not are 422 naming the field.
+#[actix_web::test]
+async fn documented_patterns_are_the_enforced_ones() {
+    let app = TestApp::new().await;
+    let doc = document();
+    let props = &doc["components"]["schemas"]["CreatePerson"]["properties"];
+    let candidates: &[(&str, &[&str])] = &[
+        (
+            "email",
+            &[
+                "maria.lopez@example.org",
+                "a+b@sub.k12.ca.us",
+                "a@localhost",
+                "no-at-sign",
+                "a b@example.org",
+                "é@example.org",
+                "x@-bad.example.org",
+                "x@example.org.",
+            ],
+        ),
+        (
+            "phone",
+            &[
+                "+1 (213) 555-0100",
+                "555",
+                "12",
+                "1+2",
+                "call me",
+                "++1 213",
+                "1234567890123456789012",
+            ],
+        ),
+        (
+            "preferred_language",
+            &[
+                "en",
+                "es-MX",
+                "zh-Hant-TW",
+                "en_US",
+                "e",
+                "en--US",
+                "12",
+                "english-",
+            ],
+        ),
+    ];
+    let mut checked = 0;
+    for (field, values) in candidates {
+        let pattern = props[field]["pattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("CreatePerson.{field} has no pattern"));
+        let max = props[field]["maxLength"].as_u64().unwrap() as usize;
+        let re = regex::Regex::new(pattern).unwrap();
+        for value in *values {
+            let documented_ok = re.is_match(value) && value.chars().count() <= max;
+            let reply = app
+                .post(
+                    "/api/v1/people",
+                    json!({"display_name": "P", *field: value}),
+                )
+                .await;
+            if documented_ok {
+                reply.expect(201);
+            } else {
+                let p = reply.expect(422);
+                assert_eq!(p["errors"][0]["field"], *field, "{value}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20);
+    // The enums that replace free strings.
+    let format = doc["paths"]["/api/v1/audit-events"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "format")
+        .unwrap()
+        .clone();
+    assert_eq!(format["schema"]["enum"], json!(["json", "csv"]));
+    for (value, status) in [("json", 200), ("csv", 200), ("xml", 422)] {
+        let reply = app
+            .get(&format!("/api/v1/audit-events?format={value}"))
+            .await;
+        assert_eq!(reply.status.as_u16(), status, "format={value}");
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["GrantType"]["enum"],
+        json!(["password", "client_credentials"])
+    );
+    assert_eq!(doc["servers"][0]["url"], "/");
+    assert!(doc["info"]["contact"]["name"].is_string());
+}

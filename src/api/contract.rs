@@ -1,0 +1,259 @@
+//! Post-processing of the OpenAPI document: what every operation shares is written here once,
+//! from the same tables the server runs on, instead of in every `#[utoipa::path]`:
+//!
+//! - the error statuses each operation can return because of who may call it ([`ACCESS`]) and
+//!   because it touches the database (401, 403, 503);
+//! - the response headers a client needs (`ETag`, `Location`, `Link`, `Retry-After`,
+//!   `X-Request-Id`), declared once under `components/headers`;
+//! - the bound on every string query parameter that the server enforces
+//!   ([`super::hygiene::QUERY_VALUE_MAX`]).
+
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{Ref, RefOr, Response};
+
+use super::{fields, ACCESS};
+
+/// Headers declared under `components/headers`, by name.
+const HEADERS: &[(&str, &str)] = &[
+    (
+        "X-Request-Id",
+        "The id of this request (a UUIDv7), also in a problem's `request_id` and in the server's log line for it; quote it in support requests.",
+    ),
+    (
+        "ETag",
+        "The resource's version in quotes (strong); send it back in `If-Match` to change the resource, or in `If-None-Match` to revalidate.",
+    ),
+    ("Location", "URL of the created resource."),
+    (
+        "Link",
+        "`<…>; rel=\"next\"` with the URL of the next page, when there is one (RFC 8288).",
+    ),
+    ("Retry-After", "Seconds to wait before retrying."),
+    (
+        "WWW-Authenticate",
+        "`Bearer realm=\"cogov\", error=\"invalid_token\"` (RFC 6750).",
+    ),
+];
+
+/// Patterns the server checks with these very regular expressions (see `fields.rs`), by
+/// schema and property. (`#[schema(pattern = ...)]` takes only literals, so they are set here
+/// from the constants the validators use.)
+const PATTERNS: &[(&str, &str, &str)] = &[
+    ("CreatePerson", "email", fields::EMAIL_PATTERN),
+    ("CreatePerson", "phone", fields::PHONE_PATTERN),
+    (
+        "CreatePerson",
+        "preferred_language",
+        fields::LANGUAGE_PATTERN,
+    ),
+    ("UpdatePerson", "email", fields::EMAIL_PATTERN),
+    ("UpdatePerson", "phone", fields::PHONE_PATTERN),
+    (
+        "UpdatePerson",
+        "preferred_language",
+        fields::LANGUAGE_PATTERN,
+    ),
+];
+
+/// Sets `f` on the schema of a property of a component schema (of every variant, for one-of
+/// schemas).
+fn with_property(schema: &mut RefOr<Schema>, property: &str, f: &dyn Fn(&mut Object)) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            if let Some(RefOr::T(Schema::Object(p))) = object.properties.get_mut(property) {
+                f(p);
+            }
+        }
+        RefOr::T(Schema::OneOf(one_of)) => {
+            for item in one_of.items.iter_mut() {
+                with_property(item, property, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn header_ref(name: &str) -> RefOr<Header> {
+    RefOr::Ref(Ref::new(format!("#/components/headers/{name}")))
+}
+
+fn response_ref(name: &str) -> RefOr<Response> {
+    RefOr::Ref(Ref::from_response_name(name))
+}
+
+/// Who may call an operation, as written in [`ACCESS`].
+pub fn who_may_call(method: &str, path: &str) -> Option<&'static str> {
+    ACCESS
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, who)| *who)
+}
+
+/// The error statuses an operation can return whatever its handler does, derived from the access
+/// table and the method: 401 for any bearer token that does not verify (public operations
+/// included), 403 where roles are checked, 429 where sign-ins are throttled, 503 wherever the
+/// database is touched.
+pub fn statuses_from_access(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
+    let who = who_may_call(method, path).unwrap_or("");
+    let mut out = vec![("401", "Unauthorized")];
+    let roles_checked = !who.starts_with("anyone")
+        && who != "any signed-in caller"
+        && !who.contains("others get 404");
+    if roles_checked {
+        out.push(("403", "Forbidden"));
+    }
+    if path == "/api/v1/auth/token" {
+        out.push(("429", "TooManyRequests"));
+    }
+    if path != "/health/live" {
+        out.push(("503", "Unavailable"));
+    }
+    out
+}
+
+/// The headers a successful response of an operation carries.
+pub fn success_headers(
+    method: &str,
+    path: &str,
+    status: &str,
+    body_schema: Option<&str>,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let is_list = body_schema.is_some_and(|s| s.ends_with("List"));
+    let single = matches!(
+        body_schema,
+        Some(s) if s.ends_with("Response") && s != "TokenResponse"
+    );
+    match (method, status) {
+        (_, "201") => out.extend(["Location", "ETag"]),
+        ("get", "304") => out.push("ETag"),
+        ("get", "200") if path.ends_with('}') && single => out.push("ETag"),
+        ("post" | "patch" | "put" | "delete", "200") if single => out.push("ETag"),
+        _ => {}
+    }
+    if is_list && status == "200" {
+        out.push("Link");
+    }
+    out
+}
+
+fn body_schema_name(response: &Response) -> Option<String> {
+    response.content.values().find_map(|c| match c {
+        RefOr::T(c) => match &c.schema {
+            Some(RefOr::Ref(r)) => r
+                .ref_location
+                .strip_prefix("#/components/schemas/")
+                .map(str::to_owned),
+            _ => None,
+        },
+        RefOr::Ref(_) => None,
+    })
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("post", item.post.as_mut()),
+        ("put", item.put.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("delete", item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+    .collect()
+}
+
+fn is_string(schema_type: &SchemaType) -> bool {
+    match schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(ts) => ts.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    }
+}
+
+/// Writes the shared statuses and headers into the document.
+pub struct ContractDoc;
+
+impl utoipa::Modify for ContractDoc {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, description) in HEADERS {
+            let schema = ObjectBuilder::new().schema_type(Type::String);
+            let header = HeaderBuilder::new()
+                .schema(Some(schema))
+                .description(Some(*description))
+                .build();
+            components
+                .headers
+                .insert((*name).to_owned(), RefOr::T(header));
+        }
+        for (schema, property, pattern) in PATTERNS {
+            if let Some(s) = components.schemas.get_mut(*schema) {
+                with_property(s, property, &|p| p.pattern = Some((*pattern).to_owned()));
+            }
+        }
+        // Composition rules are a domain type; their names are checked as other names are.
+        if let Some(s) = components.schemas.get_mut("CompositionRule") {
+            with_property(s, "name", &|p| {
+                p.min_length = Some(1);
+                p.max_length = Some(fields::NAME_MAX);
+            });
+        }
+        for (name, response) in components.responses.iter_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            let headers = &mut response.headers;
+            headers.insert("X-Request-Id".to_owned(), header_ref("X-Request-Id"));
+            match name.as_str() {
+                "TooManyRequests" | "Unavailable" => {
+                    headers.insert("Retry-After".to_owned(), header_ref("Retry-After"));
+                }
+                "Unauthorized" => {
+                    headers.insert(
+                        "WWW-Authenticate".to_owned(),
+                        header_ref("WWW-Authenticate"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (method, op) in operations(item) {
+                let responses = &mut op.responses.responses;
+                for (status, name) in statuses_from_access(method, path) {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| response_ref(name));
+                }
+                for (status, response) in responses.iter_mut() {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    let schema = body_schema_name(response);
+                    let mut names = success_headers(method, path, status, schema.as_deref());
+                    names.push("X-Request-Id");
+                    for name in names {
+                        response.headers.insert(name.to_owned(), header_ref(name));
+                    }
+                }
+                for param in op.parameters.iter_mut().flatten() {
+                    let RefOr::T(param) = param else { continue };
+                    if param.parameter_in != ParameterIn::Query {
+                        continue;
+                    }
+                    if let Some(RefOr::T(Schema::Object(object))) = param.schema.as_mut() {
+                        if is_string(&object.schema_type)
+                            && object.max_length.is_none()
+                            && object.enum_values.is_none()
+                        {
+                            object.max_length = Some(super::hygiene::QUERY_VALUE_MAX);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
