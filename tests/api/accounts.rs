@@ -672,3 +672,80 @@ async fn two_admins_disabling_each_other_at_once_leave_one() {
     let ok_b = me(&app, &b).await.status.as_u16() == 200;
     assert!(ok_a ^ ok_b, "a: {ok_a}, b: {ok_b}");
 }
+
+/// The lengths the OpenAPI document states for these bodies are the ones the server enforces.
+#[actix_web::test]
+async fn documented_limits_are_enforced() {
+    let app = TestApp::new().await;
+    let doc: Value = serde_json::from_str(
+        &cogov::app::openapi()
+            .to_json()
+            .expect("render the OpenAPI document"),
+    )
+    .unwrap();
+    let limit = |schema: &str, field: &str, bound: &str| -> usize {
+        doc["components"]["schemas"][schema]["properties"][field][bound]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{schema}.{field} has no {bound}")) as usize
+    };
+    let password_min = limit("CreateAccount", "password", "minLength");
+    let password_max = limit("CreateAccount", "password", "maxLength");
+    let cases: Vec<(&str, &str, usize, bool)> = vec![
+        (
+            "username",
+            "maxLength",
+            limit("CreateAccount", "username", "maxLength"),
+            true,
+        ),
+        (
+            "username",
+            "maxLength",
+            limit("CreateAccount", "username", "maxLength") + 1,
+            false,
+        ),
+        ("password", "minLength", password_min, true),
+        ("password", "minLength", password_min - 1, false),
+        ("password", "maxLength", password_max, true),
+        ("password", "maxLength", password_max + 1, false),
+        (
+            "external_subject",
+            "maxLength",
+            limit("CreateAccount", "external_subject", "maxLength"),
+            true,
+        ),
+        (
+            "external_subject",
+            "maxLength",
+            limit("CreateAccount", "external_subject", "maxLength") + 1,
+            false,
+        ),
+    ];
+    for (n, (field, bound, len, ok)) in cases.into_iter().enumerate() {
+        let person = id(&app.person(&format!("Person {n}")).await);
+        let mut body = json!({"person_id": person, "username": format!("user{n}"),
+            "password": "a long enough password"});
+        body[field] = json!("é".repeat(len));
+        let reply = app.post("/api/v1/accounts", body).await;
+        if ok {
+            reply.expect(201);
+        } else {
+            let p = reply.expect(422);
+            assert_eq!(p["errors"][0]["field"], field, "{field} {bound} {len}");
+        }
+    }
+    let name_max = limit("CreateApiClient", "name", "maxLength");
+    app.post("/api/v1/api-clients", json!({"name": "é".repeat(name_max)}))
+        .await
+        .expect(201);
+    app.post(
+        "/api/v1/api-clients",
+        json!({"name": "é".repeat(name_max + 1)}),
+    )
+    .await
+    .expect(422);
+    // A username as long as an account may have still signs in.
+    let long = "é".repeat(limit("CreateAccount", "username", "maxLength"));
+    sign_in(&app, &long, "a long enough password")
+        .await
+        .expect(200);
+}
