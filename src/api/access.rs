@@ -215,39 +215,96 @@ pub async fn issue_token(
         }))
 }
 
+/// A role someone holds: granted (`district_admin`, `council_staff`, `family`, `partner`) or
+/// derived from holding a seat (`council_member`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    DistrictAdmin,
+    CouncilStaff,
+    CouncilMember,
+    Family,
+    Partner,
+}
+
+/// One role, and the council it is for when it is per council.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"role": "council_staff", "council_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11"}))]
+pub struct RoleRef {
+    pub role: RoleName,
+    /// `null` for district-wide roles.
+    pub council_id: Option<Uuid>,
+}
+
+/// Reads roles written as `role` or `role:council_id`, space-separated (as the audit trail
+/// stores them).
+pub fn parse_roles<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<RoleRef>, ApiError> {
+    names
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .map(|name| {
+            let (role, council) = match name.split_once(':') {
+                Some((r, c)) => (r, Some(c)),
+                None => (name, None),
+            };
+            let role: RoleName = serde_json::from_value(serde_json::Value::String(role.to_owned()))
+                .map_err(|_| ApiError::Internal(format!("stored role {name:?} unknown")))?;
+            let council_id = council
+                .map(|c| db::stored_uuid("council id", c))
+                .transpose()?;
+            Ok(RoleRef { role, council_id })
+        })
+        .collect()
+}
+
 /// Who the caller is.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"actor": "person", "person_id": "01936d4e-7000-7000-8000-00000000a001", "client_id": null,
-    "roles": ["council_staff:01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "council_member:01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11"]}))]
+    "roles": [{"role": "council_staff", "council_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11"},
+              {"role": "council_member", "council_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11"}],
+    "seats": [{"seat_id": "01936d4e-8000-7000-8000-00000000b001", "council_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11",
+        "council_name": "Roosevelt Steering Committee", "title": "Parent representative", "constituency": "families",
+        "started_on": "2026-09-01", "ended_on": null, "current": true}]}))]
 pub struct Me {
     /// `person` or `client`.
     pub actor: &'static str,
     pub person_id: Option<String>,
     pub client_id: Option<String>,
-    /// Roles as `role` or `role:council_id`; `council_member:<id>` is derived from holding a seat.
-    pub roles: Vec<String>,
+    /// Granted roles, and `council_member` for each council where the caller holds a seat.
+    pub roles: Vec<RoleRef>,
+    /// The seats the caller holds now, on any council.
+    pub seats: Vec<super::people::SeatHeldResponse>,
 }
 
 /// The caller
 #[utoipa::path(get, path = "/api/v1/me", tag = "access", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The signed-in caller and their roles.", body = Me),
+        (status = 200, description = "The signed-in caller, their roles and their seats.", body = Me),
         (status = 401, response = super::problems::Unauthorized),
         super::problems::ReadErrors))]
-pub async fn me(SignedIn(ctx): SignedIn) -> Result<HttpResponse, ApiError> {
+pub async fn me(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+) -> Result<HttpResponse, ApiError> {
+    let seats = commands::access::my_seats(&ctx, &state.db)?
+        .into_iter()
+        .map(super::people::SeatHeldResponse::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     let caller = ctx.caller;
     let (actor, person_id, client_id) = match &caller.actor {
         crate::auth::Actor::Person(id) => ("person", Some(id.clone()), None),
         crate::auth::Actor::Client(id) => ("client", None, Some(id.clone())),
         crate::auth::Actor::Anonymous => ("anonymous", None, None),
     };
+    let names = caller.role_names();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE_NONE))
         .json(Me {
             actor,
             person_id,
             client_id,
-            roles: caller.role_names(),
+            roles: parse_roles(names.iter().map(String::as_str))?,
+            seats,
         }))
 }
 
@@ -426,7 +483,7 @@ pub async fn delete_grant(
 /// One entry of the audit trail.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "01936d4e-c000-7000-8000-00000000f001", "occurred_at": "2026-11-25T08:41:42.123456Z",
-    "actor_kind": "person", "actor_id": "01936d4e-7000-7000-8000-00000000a001", "roles": "district_admin",
+    "actor_kind": "person", "actor_id": "01936d4e-7000-7000-8000-00000000a001", "roles": [{"role": "district_admin", "council_id": null}],
     "action": "read", "resource": "/api/v1/people/{person_id}", "resource_id": "01936d4e-7000-7000-8000-00000000a002",
     "outcome": "allowed", "status": 200, "request_id": "01936d4e-6000-7000-8000-000000000001",
     "client_address": "203.0.113.7", "user_agent": "district-sync/2.1"}))]
@@ -437,8 +494,8 @@ pub struct AuditEventResponse {
     pub actor_kind: String,
     /// Person id or API client id.
     pub actor_id: Option<String>,
-    /// The caller's roles at the time, space-separated.
-    pub roles: String,
+    /// The caller's roles at the time.
+    pub roles: Vec<RoleRef>,
     /// `read`, `list`, `create`, `update`, `delete`, `sign_in` or `authenticate`.
     pub action: String,
     /// The route template (e.g. `/api/v1/people/{person_id}`), or `account`/`api_client` for sign-ins.
@@ -461,7 +518,7 @@ impl TryFrom<AuditEvent> for AuditEventResponse {
             occurred_at: e.occurred_at.and_utc(),
             actor_kind: e.actor_kind,
             actor_id: e.actor_id,
-            roles: e.roles,
+            roles: parse_roles(e.roles.split(' '))?,
             action: e.action,
             resource: e.resource,
             resource_id: e.resource_id,

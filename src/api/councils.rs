@@ -49,6 +49,10 @@ pub struct CouncilResponse {
     /// Hours before a special meeting by which its notice must be posted.
     pub special_notice_hours: i64,
     pub composition_rules: Vec<CompositionRule>,
+    /// How many seats of this council one person may hold at once.
+    pub max_seats_per_person: i64,
+    /// When the council was archived (read-only, left out of default lists); `null` if active.
+    pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -74,6 +78,8 @@ impl TryFrom<CouncilRecord> for CouncilResponse {
             regular_notice_hours: row.regular_notice_hours,
             special_notice_hours: row.special_notice_hours,
             composition_rules: c.rules,
+            max_seats_per_person: row.max_seats_per_person,
+            archived_at: row.archived_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
@@ -127,6 +133,11 @@ pub struct CreateCouncil {
     #[validate(nested, custom(function = "rules_ok"))]
     #[schema(max_items = 50)]
     pub composition_rules: Vec<CompositionRule>,
+    /// How many seats of this council one person may hold at once; defaults to 1 (bylaws may
+    /// allow more).
+    #[validate(range(min = 1, max = 20, message = "must be between 1 and 20"))]
+    #[schema(minimum = 1, maximum = 20)]
+    pub max_seats_per_person: Option<i64>,
 }
 
 /// Only the fields sent are changed; `null` clears an optional field. `composition_rules`
@@ -166,6 +177,10 @@ pub struct UpdateCouncil {
     #[validate(nested, custom(function = "rules_ok"))]
     #[schema(value_type = Vec<CompositionRule>, required = false, max_items = 50)]
     pub composition_rules: Option<Option<Vec<CompositionRule>>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[validate(range(min = 1, max = 20, message = "must be between 1 and 20"))]
+    #[schema(value_type = i64, required = false, minimum = 1, maximum = 20)]
+    pub max_seats_per_person: Option<Option<i64>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -179,6 +194,8 @@ pub struct CouncilListParams {
     pub kind: Option<CouncilKind>,
     /// Only councils whose name contains this text (case-insensitive).
     pub q: Option<String>,
+    /// `true`: archived councils are listed too (by default they are left out).
+    pub include_archived: Option<bool>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
     pub limit: Option<i64>,
@@ -210,6 +227,7 @@ pub async fn list_councils(
         district_only: params.district_only.unwrap_or(false),
         kind: params.kind.map(|k| k.as_str().to_owned()),
         name_contains: params.q,
+        include_archived: params.include_archived.unwrap_or(false),
     };
     let rows = councils::list(&state.db, &filter, page.after.as_deref(), page.fetch())?;
     let (rows, next) = split_page(rows, &page, |c| &c.row.id);
@@ -242,6 +260,7 @@ pub async fn create_council(
         regular_notice_hours: body.regular_notice_hours,
         special_notice_hours: body.special_notice_hours,
         composition_rules: body.composition_rules,
+        max_seats_per_person: body.max_seats_per_person,
     };
     let council = councils::create(&ctx, &state.db, input).await?;
     let version = council.row.version;
@@ -303,6 +322,7 @@ pub async fn update_council(
         regular_notice_hours: body.regular_notice_hours,
         special_notice_hours: body.special_notice_hours,
         composition_rules: body.composition_rules,
+        max_seats_per_person: body.max_seats_per_person,
     };
     let council = councils::update(
         &ctx,
@@ -322,7 +342,8 @@ pub async fn update_council(
 
 /// Delete a council
 ///
-/// Refused with 409 while the council has seats or recorded rule overrides.
+/// A council without history goes with its seats (none of which was ever held). A council with
+/// history (a seat that was held, a recorded rule override) is kept: 409, archive it instead.
 #[utoipa::path(delete, path = "/api/v1/councils/{council_id}", tag = "councils",
     params(("council_id" = Uuid, Path, description = "The council's id"),
            ("If-Match" = String, Header, description = "The council's current ETag")),
@@ -338,6 +359,65 @@ pub async fn delete_council(
     let expected = expected(&req)?;
     councils::delete(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Archive a council
+///
+/// Keeps the council and all its history, read-only (changes to it and its seats are 409
+/// `council-archived`), and leaves it out of default lists (`?include_archived=true` lists it).
+#[utoipa::path(post, path = "/api/v1/councils/{council_id}/archive", tag = "councils",
+    params(("council_id" = Uuid, Path, description = "The council's id"),
+           ("If-Match" = String, Header, description = "The council's current ETag")),
+    responses(
+        (status = 200, description = "The archived council, with its new `ETag`.", body = CouncilResponse),
+        super::problems::ChangeErrors))]
+pub async fn archive_council(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    set_archived(state, ctx, req, id, true).await
+}
+
+/// Restore an archived council
+#[utoipa::path(delete, path = "/api/v1/councils/{council_id}/archive", tag = "councils",
+    params(("council_id" = Uuid, Path, description = "The council's id"),
+           ("If-Match" = String, Header, description = "The council's current ETag")),
+    responses(
+        (status = 200, description = "The council, active again, with its new `ETag`.", body = CouncilResponse),
+        super::problems::ChangeErrors))]
+pub async fn restore_council(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    set_archived(state, ctx, req, id, false).await
+}
+
+async fn set_archived(
+    state: web::Data<AppState>,
+    ctx: crate::commands::Context,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    archived: bool,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected(&req)?;
+    let council = councils::archive(
+        &ctx,
+        &state.db,
+        id.into_inner().to_string(),
+        expected,
+        archived,
+    )
+    .await?;
+    let version = council.row.version;
+    Ok(updated_response(
+        &CouncilResponse::try_from(council)?,
+        version,
+        CACHE_REVALIDATE,
+    ))
 }
 
 /// Council composition

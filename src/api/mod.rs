@@ -32,8 +32,10 @@ use utoipa::OpenApi;
         accounts::update_api_client, accounts::rotate_api_client_secret,
         schools::list_schools, schools::create_school, schools::find_school, schools::update_school, schools::delete_school,
         people::list_people, people::create_person, people::find_person, people::update_person, people::delete_person,
+        people::erase_contact, people::list_person_seats,
         councils::list_councils, councils::create_council, councils::find_council_by_id, councils::update_council,
-        councils::delete_council, councils::council_composition, councils::list_rule_overrides,
+        councils::delete_council, councils::archive_council, councils::restore_council,
+        councils::council_composition, councils::list_rule_overrides,
         seats::list_seats, seats::create_seat, seats::find_seat_by_id, seats::update_seat, seats::delete_seat,
         seats::assign_holder, seats::vacate_seat, seats::list_holdings,
     ),
@@ -121,6 +123,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::delete().to(councils::delete_council)),
                         )
                         .service(
+                            web::resource("/{council_id}/archive")
+                                .route(web::post().to(councils::archive_council))
+                                .route(web::delete().to(councils::restore_council)),
+                        )
+                        .service(
                             web::resource("/{council_id}/composition")
                                 .route(web::get().to(councils::council_composition)),
                         )
@@ -164,6 +171,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::get().to(people::find_person))
                                 .route(web::patch().to(people::update_person))
                                 .route(web::delete().to(people::delete_person)),
+                        )
+                        .service(
+                            web::resource("/{person_id}/contact")
+                                .route(web::delete().to(people::erase_contact)),
+                        )
+                        .service(
+                            web::resource("/{person_id}/seats")
+                                .route(web::get().to(people::list_person_seats)),
                         ),
                 )
                 .service(
@@ -218,16 +233,20 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/schools/{school_id}", "anyone"),
     ("patch", "/api/v1/schools/{school_id}", "district_admin"),
     ("delete", "/api/v1/schools/{school_id}", "district_admin"),
-    ("get", "/api/v1/people", "district_admin"),
+    ("get", "/api/v1/people", "district_admin; council_staff (only the people they added and those seated now on their councils)"),
     ("post", "/api/v1/people", "district_admin, council_staff"),
-    ("get", "/api/v1/people/{person_id}", "district_admin; the person; council_staff of a council the person sits or sat on; fellow members of a council the person sits on (others get 404)"),
-    ("patch", "/api/v1/people/{person_id}", "district_admin; the person; council_staff of a council the person sits or sat on"),
+    ("get", "/api/v1/people/{person_id}", "district_admin; the person; council_staff who added the person or of a council the person sits on now; fellow members of a council the person sits on (others get 404)"),
+    ("patch", "/api/v1/people/{person_id}", "district_admin; the person; council_staff who added the person or of a council the person sits on now"),
     ("delete", "/api/v1/people/{person_id}", "district_admin"),
+    ("delete", "/api/v1/people/{person_id}/contact", "district_admin"),
+    ("get", "/api/v1/people/{person_id}/seats", "whoever may read the person (others get 404)"),
     ("get", "/api/v1/councils", "anyone"),
     ("post", "/api/v1/councils", "district_admin"),
     ("get", "/api/v1/councils/{council_id}", "anyone"),
     ("patch", "/api/v1/councils/{council_id}", "district_admin, council_staff of this council"),
     ("delete", "/api/v1/councils/{council_id}", "district_admin"),
+    ("post", "/api/v1/councils/{council_id}/archive", "district_admin"),
+    ("delete", "/api/v1/councils/{council_id}/archive", "district_admin"),
     ("get", "/api/v1/councils/{council_id}/composition", "anyone"),
     ("get", "/api/v1/councils/{council_id}/rule-overrides", "anyone"),
     ("get", "/api/v1/councils/{council_id}/seats", "anyone"),

@@ -34,6 +34,8 @@ pub struct PersonResponse {
     pub phone: Option<String>,
     /// BCP 47 language tag for messages to this person.
     pub preferred_language: String,
+    /// When the contact details were erased; the name stays on the public record of seats.
+    pub contact_erased_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -49,6 +51,7 @@ impl TryFrom<Person> for PersonResponse {
             email: p.email,
             phone: p.phone,
             preferred_language: p.preferred_language,
+            contact_erased_at: p.contact_erased_at.map(|t| t.and_utc()),
             created_at: p.created_at.and_utc(),
             updated_at: p.updated_at.and_utc(),
             version: p.version,
@@ -143,14 +146,9 @@ pub async fn list_people(
         name_contains: params.q,
         email: params.email,
         preferred_language: params.preferred_language,
+        visible_to: None,
     };
-    let rows = people::list(
-        &ctx,
-        &state.db,
-        &filter,
-        page.after.as_deref(),
-        page.fetch(),
-    )?;
+    let rows = people::list(&ctx, &state.db, filter, page.after.as_deref(), page.fetch())?;
     let (rows, next) = split_page(rows, &page, |p| &p.id);
     let items = rows
         .into_iter()
@@ -274,4 +272,93 @@ pub async fn delete_person(
     let expected = expected(&req)?;
     people::delete(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Erase a person's contact details
+///
+/// Removes email and phone for good; the name stays on the public record of the seats the
+/// person held. Use this when a person with seat history asks to be forgotten (their record
+/// itself cannot be deleted).
+#[utoipa::path(delete, path = "/api/v1/people/{person_id}/contact", tag = "people",
+    params(("person_id" = Uuid, Path, description = "The person's id"),
+           ("If-Match" = String, Header, description = "The person's current ETag")),
+    responses(
+        (status = 200, description = "The person without contact details, with the new `ETag`.", body = PersonResponse),
+        super::problems::DeleteErrors))]
+pub async fn erase_contact(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected(&req)?;
+    let row = people::erase_contact(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
+    let version = row.version;
+    Ok(updated_response(
+        &PersonResponse::try_from(row)?,
+        version,
+        CACHE_NONE,
+    ))
+}
+
+/// A seat a person holds or held.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"seat_id": "01936d4e-8000-7000-8000-00000000b001", "council_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11",
+    "council_name": "Roosevelt Steering Committee", "title": "Parent representative", "constituency": "families",
+    "started_on": "2026-09-01", "ended_on": null, "current": true}))]
+pub struct SeatHeldResponse {
+    pub seat_id: Uuid,
+    pub council_id: Uuid,
+    pub council_name: String,
+    pub title: String,
+    pub constituency: crate::domain::Constituency,
+    pub started_on: chrono::NaiveDate,
+    /// `null` while the person holds the seat.
+    pub ended_on: Option<chrono::NaiveDate>,
+    pub current: bool,
+}
+
+impl TryFrom<people::SeatHeld> for SeatHeldResponse {
+    type Error = ApiError;
+
+    fn try_from(s: people::SeatHeld) -> Result<Self, ApiError> {
+        Ok(SeatHeldResponse {
+            seat_id: db::stored_uuid("seat id", &s.seat.id)?,
+            council_id: db::stored_uuid("council id", &s.seat.council_id)?,
+            council_name: s.council_name,
+            title: s.seat.title,
+            constituency: crate::domain::Constituency::parse(&s.seat.constituency).ok_or_else(
+                || ApiError::Internal(format!("stored constituency {:?}", s.seat.constituency)),
+            )?,
+            started_on: s.holding.started_on,
+            ended_on: s.holding.ended_on,
+            current: s.holding.ended_on.is_none(),
+        })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SeatHeldList {
+    /// Every seat the person holds or held, on any council, oldest first.
+    pub items: Vec<SeatHeldResponse>,
+}
+
+/// A person's seats across councils
+#[utoipa::path(get, path = "/api/v1/people/{person_id}/seats", tag = "people",
+    params(("person_id" = Uuid, Path, description = "The person's id")),
+    responses(
+        (status = 200, description = "Every seat the person holds or held.", body = SeatHeldList),
+        super::problems::ReadErrors))]
+pub async fn list_person_seats(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let items = people::seats_held(&ctx, &state.db, &id.into_inner().to_string())?
+        .into_iter()
+        .map(SeatHeldResponse::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", CACHE_NONE))
+        .json(SeatHeldList { items }))
 }

@@ -101,6 +101,24 @@ impl Principal {
             })
     }
 
+    /// How records name this caller as their creator (`person:<id>`, `client:<client_id>`).
+    pub fn actor_key(&self) -> Option<String> {
+        match &self.actor {
+            Actor::Anonymous => None,
+            Actor::Person(id) => Some(format!("person:{id}")),
+            Actor::Client(id) => Some(format!("client:{id}")),
+        }
+    }
+
+    /// The councils this caller is council staff of.
+    pub fn staffed_councils(&self) -> Vec<String> {
+        self.grants
+            .iter()
+            .filter(|g| g.role == Role::CouncilStaff)
+            .filter_map(|g| g.council_id.clone())
+            .collect()
+    }
+
     /// Role names for the audit log and `/me`, `council_member` included when derived.
     pub fn role_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -165,16 +183,32 @@ pub struct PersonFacts {
     pub seated_ever_on: Vec<String>,
     /// Councils where the person holds a seat now.
     pub seated_now_on: Vec<String>,
+    /// Who added the person (`person:<id>` or `client:<client_id>`).
+    pub created_by: Option<String>,
+}
+
+/// Listing and searching people: district admins see everyone; council staff see the people
+/// they added and those seated now on councils they staff (the list is narrowed to those).
+pub fn list_people(p: &Principal) -> Decision {
+    allow_if(p, p.is_admin() || p.has(Role::CouncilStaff))
+}
+
+/// Whether the caller is related to the person now: staff of a council the person sits on now,
+/// or the one who added them. Rights over a record come from a current relationship or a
+/// grant; having once seated someone does not keep their contact details open to you.
+fn staff_related(p: &Principal, facts: &PersonFacts) -> bool {
+    facts.seated_now_on.iter().any(|c| p.staffs(c))
+        || (facts.created_by.is_some() && facts.created_by == p.actor_key())
 }
 
 /// Reading a person's record (it holds contact details): district admins, the person, staff of a
-/// council the person sits or sat on, and fellow members of a council the person sits on now.
-/// Anyone else is told the record does not exist.
+/// council the person sits on now or who added them, and fellow members of a council the person
+/// sits on now. Anyone else is told the record does not exist.
 pub fn read_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decision {
     let fellow_member = facts.seated_now_on.iter().any(|c| p.seated_on.contains(c));
     let ok = p.is_admin()
         || p.person_id() == Some(person_id)
-        || facts.seated_ever_on.iter().any(|c| p.staffs(c))
+        || staff_related(p, facts)
         || fellow_member;
     if ok {
         Decision::Allow
@@ -185,13 +219,11 @@ pub fn read_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decis
     }
 }
 
-/// Changing a person's record: district admins, the person, staff of a council they sit or sat on.
+/// Changing a person's record: district admins, the person, and staff related to them now.
 pub fn update_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decision {
     match read_person(p, person_id, facts) {
         Decision::Allow => {
-            let ok = p.is_admin()
-                || p.person_id() == Some(person_id)
-                || facts.seated_ever_on.iter().any(|c| p.staffs(c));
+            let ok = p.is_admin() || p.person_id() == Some(person_id) || staff_related(p, facts);
             allow_if(p, ok)
         }
         other => other,
@@ -242,6 +274,7 @@ mod tests {
         let facts = PersonFacts {
             seated_ever_on: vec!["A".into()],
             seated_now_on: vec!["A".into()],
+            created_by: None,
         };
         let stranger = person("x", &[(Role::Family, None)], &[]);
         assert_eq!(read_person(&stranger, "p", &facts), Decision::Hidden);
@@ -268,9 +301,35 @@ mod tests {
         let facts = PersonFacts {
             seated_ever_on: vec!["A".into()],
             seated_now_on: vec![],
+            created_by: None,
         };
         let member = person("m", &[], &["A"]);
         assert_eq!(read_person(&member, "p", &facts), Decision::Hidden);
+    }
+
+    /// Seating someone and vacating the seat at once must not leave their record open to the
+    /// staff who did it: rights come from a current relationship.
+    #[test]
+    fn staff_rights_end_with_the_relationship() {
+        let staff = person("s", &[(Role::CouncilStaff, Some("A"))], &[]);
+        let former = PersonFacts {
+            seated_ever_on: vec!["A".into()],
+            seated_now_on: vec![],
+            created_by: Some("person:other".into()),
+        };
+        assert_eq!(read_person(&staff, "p", &former), Decision::Hidden);
+        assert_eq!(update_person(&staff, "p", &former), Decision::Hidden);
+        let added = PersonFacts {
+            created_by: Some("person:s".into()),
+            ..Default::default()
+        };
+        assert_eq!(read_person(&staff, "p", &added), Decision::Allow);
+        assert_eq!(update_person(&staff, "p", &added), Decision::Allow);
+        assert_eq!(list_people(&staff), Decision::Allow);
+        assert_eq!(
+            list_people(&person("f", &[(Role::Family, None)], &[])),
+            Decision::Forbid
+        );
     }
 
     #[test]

@@ -178,6 +178,20 @@ pub async fn delete_grant(
     .await
 }
 
+/// The seats the caller holds now (none for API clients).
+pub fn my_seats(ctx: &Context, db: &Db) -> Result<Vec<super::people::SeatHeld>, ApiError> {
+    let Some(person_id) = ctx.caller.person_id() else {
+        return Ok(Vec::new());
+    };
+    db.read(|conn| super::people::seats_of(conn, person_id))
+        .map(|seats| {
+            seats
+                .into_iter()
+                .filter(|s| s.holding.ended_on.is_none())
+                .collect()
+        })
+}
+
 pub fn list_audit_events(
     ctx: &Context,
     db: &Db,
@@ -325,6 +339,8 @@ pub async fn bootstrap_user(ctx: &Context, db: &Db, user: NewUser<'_>) -> Result
         created_at: now,
         updated_at: now,
         version: 1,
+        created_by: Some(ctx.operation.clone()),
+        contact_erased_at: None,
     };
     let account = accounts::account_row(person_id.clone(), Some(username), Some(hash), None);
     ctx.write(db, "create", Some(person_id.clone()), 201, move |conn| {

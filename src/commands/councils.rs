@@ -23,6 +23,8 @@ pub struct NewCouncil {
     pub regular_notice_hours: Option<i64>,
     pub special_notice_hours: Option<i64>,
     pub composition_rules: Vec<CompositionRule>,
+    /// Seats one person may hold at once (default 1).
+    pub max_seats_per_person: Option<i64>,
 }
 
 /// A JSON merge patch of a council. `composition_rules` replaces the whole list.
@@ -37,6 +39,7 @@ pub struct CouncilChanges {
     pub regular_notice_hours: Patch<i64>,
     pub special_notice_hours: Patch<i64>,
     pub composition_rules: Patch<Vec<CompositionRule>>,
+    pub max_seats_per_person: Patch<i64>,
 }
 
 /// A council as stored, with its enums and rules parsed (a stored value cogov cannot read is an
@@ -143,6 +146,8 @@ pub async fn create(ctx: &Context, db: &Db, input: NewCouncil) -> Result<Council
         created_at: now,
         updated_at: now,
         version: 1,
+        archived_at: None,
+        max_seats_per_person: input.max_seats_per_person.unwrap_or(1),
     };
     let row = ctx
         .write(db, "create", Some(row.id.clone()), 201, move |conn| {
@@ -166,6 +171,7 @@ pub async fn update(
         .write(db, "update", Some(id.clone()), 200, move |conn| {
             let mut row = find_council(conn, &id)?;
             expected.check(row.version)?;
+            not_archived(&row)?;
             let (mut errors, mut changed) = (Vec::new(), false);
             let before_school = row.school_id.clone();
             patch_optional(&mut row.school_id, changes.school_id, &mut changed);
@@ -212,6 +218,13 @@ pub async fn update(
                 &mut errors,
                 &mut changed,
             );
+            patch_required(
+                &mut row.max_seats_per_person,
+                changes.max_seats_per_person,
+                "max_seats_per_person",
+                &mut errors,
+                &mut changed,
+            );
             fields_ok(errors)?;
             let regime = Regime::parse(&row.regime)
                 .ok_or_else(|| ApiError::Internal(format!("stored regime {:?}", row.regime)))?;
@@ -232,6 +245,8 @@ fn enum_text<T>(value: Patch<T>, as_str: fn(T) -> &'static str) -> Patch<String>
     value.map(|v| v.map(|v| as_str(v).to_owned()))
 }
 
+/// Deletes a council that has no history: its seats go with it if none was ever held. A council
+/// with history (a seat ever held, a recorded override) is kept: archive it instead.
 pub async fn delete(
     ctx: &Context,
     db: &Db,
@@ -242,14 +257,58 @@ pub async fn delete(
     ctx.write(db, "delete", Some(id.clone()), 204, move |conn| {
         let row = find_council(conn, &id)?;
         expected.check(row.version)?;
-        db::councils::delete(conn, &row).map_err(|e| {
-            still_referenced(
-                e,
-                "the council still has seats or recorded rule overrides; its record is kept",
-            )
-        })
+        let kept = "the council has history (a seat that was held, or a recorded rule override), \
+                    which is kept; archive it instead (POST /api/v1/councils/{council_id}/archive)";
+        for seat in db::seats::all_of_council(conn, &id)? {
+            db::seats::delete(conn, &seat).map_err(|e| still_referenced(e, kept))?;
+        }
+        db::councils::delete(conn, &row).map_err(|e| still_referenced(e, kept))
     })
     .await
+}
+
+/// Refuses a change to an archived council (its record is read-only).
+pub fn not_archived(council: &Council) -> Result<(), ApiError> {
+    match council.archived_at {
+        None => Ok(()),
+        Some(at) => Err(ApiError::Conflict {
+            code: "council-archived",
+            detail: format!(
+                "the council was archived on {}; it is read-only (restore it with DELETE /api/v1/councils/{}/archive)",
+                at.date(),
+                council.id
+            ),
+        }),
+    }
+}
+
+/// Archives (`archived = true`) or restores a council. An archived council is kept with all its
+/// history, read-only, and left out of default lists.
+pub async fn archive(
+    ctx: &Context,
+    db: &Db,
+    id: String,
+    expected: Expected,
+    archived: bool,
+) -> Result<CouncilRecord, ApiError> {
+    require(policy::district_admin_only(&ctx.caller), "council", &id)?;
+    let action = if archived { "create" } else { "delete" };
+    let row = ctx
+        .write(db, action, Some(id.clone()), 200, move |conn| {
+            let mut row = find_council(conn, &id)?;
+            expected.check(row.version)?;
+            if row.archived_at.is_some() == archived {
+                return Ok(row);
+            }
+            let now = db::now();
+            row.archived_at = archived.then_some(now);
+            row.version += 1;
+            row.updated_at = now;
+            db::councils::update(conn, &row)?;
+            Ok(row)
+        })
+        .await?;
+    row.try_into()
 }
 
 /// The composition facts of a set of seats, for rule checks.

@@ -23,15 +23,23 @@ pub struct PersonChanges {
     pub preferred_language: Patch<String>,
 }
 
+/// Lists people: everyone for district admins; for council staff, the people they added and
+/// those seated now on councils they staff.
 pub fn list(
     ctx: &Context,
     db: &Db,
-    filter: &db::people::PersonFilter,
+    mut filter: db::people::PersonFilter,
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<Person>, ApiError> {
-    require(policy::district_admin_only(&ctx.caller), "people", "")?;
-    db.read(|conn| Ok(db::people::list(conn, filter, after, fetch)?))
+    require(policy::list_people(&ctx.caller), "people", "")?;
+    if !ctx.caller.is_admin() {
+        filter.visible_to = Some(db::people::Visibility {
+            created_by: ctx.caller.actor_key().unwrap_or_default(),
+            councils: ctx.caller.staffed_councils(),
+        });
+    }
+    db.read(|conn| Ok(db::people::list(conn, &filter, after, fetch)?))
 }
 
 pub async fn create(ctx: &Context, db: &Db, input: NewPerson) -> Result<Person, ApiError> {
@@ -46,6 +54,8 @@ pub async fn create(ctx: &Context, db: &Db, input: NewPerson) -> Result<Person, 
         created_at: now,
         updated_at: now,
         version: 1,
+        created_by: ctx.caller.actor_key(),
+        contact_erased_at: None,
     };
     ctx.write(db, "create", Some(row.id.clone()), 201, move |conn| {
         db::people::insert(conn, &row)?;
@@ -120,18 +130,84 @@ pub async fn delete(
         db::people::delete(conn, &row).map_err(|e| {
             still_referenced(
                 e,
-                "this person holds or has held a seat; seat history is kept",
+                "this person holds or has held a seat, and seat history is a public record that \
+                 is kept; erase their contact details instead (DELETE /api/v1/people/{person_id}/contact)",
             )
         })
     })
     .await
 }
 
+/// Erases a person's contact details (email, phone) for good, keeping their name on the public
+/// record of the seats they held. District admins only.
+pub async fn erase_contact(
+    ctx: &Context,
+    db: &Db,
+    id: String,
+    expected: Expected,
+) -> Result<Person, ApiError> {
+    let caller = ctx.caller.clone();
+    ctx.write(db, "delete", Some(id.clone()), 200, move |conn| {
+        let facts = person_facts(conn, &id)?;
+        require(policy::delete_person(&caller, &id, &facts), "person", &id)?;
+        let mut row =
+            db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
+        expected.check(row.version)?;
+        row.email = None;
+        row.phone = None;
+        let now = db::now();
+        row.contact_erased_at.get_or_insert(now);
+        row.version += 1;
+        row.updated_at = now;
+        db::people::update(conn, &row)?;
+        Ok(row)
+    })
+    .await
+}
+
+/// One seat a person holds or held, on any council.
+pub struct SeatHeld {
+    pub holding: db::seats::Holding,
+    pub seat: db::seats::Seat,
+    pub council_name: String,
+}
+
+/// Every seat a person holds or held, oldest first; visible to whoever may read the person.
+pub fn seats_held(ctx: &Context, db: &Db, id: &str) -> Result<Vec<SeatHeld>, ApiError> {
+    db.read(|conn| {
+        let facts = person_facts(conn, id)?;
+        require(policy::read_person(&ctx.caller, id, &facts), "person", id)?;
+        if db::people::find(conn, id)?.is_none() {
+            return Err(ApiError::not_found("person", id));
+        }
+        seats_of(conn, id)
+    })
+}
+
+/// A person's seats with their councils' names.
+pub fn seats_of(conn: &mut AnyConnection, person_id: &str) -> Result<Vec<SeatHeld>, ApiError> {
+    let rows = db::seats::holdings::of_person(conn, person_id)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (holding, seat) in rows {
+        let council_name = db::councils::find(conn, &seat.council_id)?
+            .map(|c| c.name)
+            .ok_or_else(|| ApiError::Internal(format!("seat {} has no council", seat.id)))?;
+        out.push(SeatHeld {
+            holding,
+            seat,
+            council_name,
+        });
+    }
+    Ok(out)
+}
+
 /// The seats a person holds or held, which decide who may see their record.
 fn person_facts(conn: &mut AnyConnection, id: &str) -> Result<policy::PersonFacts, ApiError> {
     let (seated_now_on, seated_ever_on) = db::access::seat_councils(conn, id)?;
+    let created_by = db::people::find(conn, id)?.and_then(|p| p.created_by);
     Ok(policy::PersonFacts {
         seated_ever_on,
         seated_now_on,
+        created_by,
     })
 }

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, Utc};
 
-use super::councils::{find_council, seat_facts, CouncilRecord};
+use super::councils::{find_council, not_archived, seat_facts, CouncilRecord};
 use super::schools::still_referenced;
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy;
@@ -97,6 +97,7 @@ fn guard_composition(
 ) -> Result<(), ApiError> {
     lock_row(conn, LockTable::Councils, council_id)?;
     let council = CouncilRecord::try_from(find_council(conn, council_id)?)?;
+    not_archived(&council.row)?;
     if council.rules.is_empty() {
         return Ok(());
     }
@@ -331,7 +332,18 @@ pub async fn assign_holder(
     allow_rule_violation: bool,
 ) -> Result<SeatRecord, ApiError> {
     let caller = ctx.caller.clone();
-    let starts_on = starts_on.unwrap_or_else(|| Utc::now().date_naive());
+    let today = Utc::now().date_naive();
+    let starts_on = starts_on.unwrap_or(today);
+    if starts_on > today {
+        // A holding counts from its first day: seated ahead of time, the person would count
+        // for quorum and composition before their term starts.
+        return Err(ApiError::validation(
+            "starts_on",
+            format!(
+                "must not be after today ({today}); seat the person on the day their term starts"
+            ),
+        ));
+    }
     ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
         let mut row = seat_for_change(conn, &caller, &id, &expected)?;
         if db::people::find(conn, &person_id)?.is_none() {
@@ -341,6 +353,17 @@ pub async fn assign_holder(
             return Err(ApiError::Conflict {
                 code: "already-holder",
                 detail: "this person already holds the seat".to_owned(),
+            });
+        }
+        let council = find_council(conn, &row.council_id)?;
+        let held = db::seats::held_on_council(conn, &row.council_id, &person_id)?;
+        if held >= council.max_seats_per_person {
+            return Err(ApiError::Conflict {
+                code: "seat-limit",
+                detail: format!(
+                    "this person already holds {held} seat{} on this council, the most one person may hold (the council's max_seats_per_person)",
+                    if held == 1 { "" } else { "s" }
+                ),
             });
         }
         row.holder_id = Some(person_id.clone());

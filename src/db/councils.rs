@@ -24,6 +24,10 @@ pub struct Council {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    /// Archived councils are kept, read-only, and left out of default lists.
+    pub archived_at: Option<NaiveDateTime>,
+    /// How many seats of this council one person may hold at once (1 unless the bylaws say).
+    pub max_seats_per_person: i64,
 }
 
 versioned_writes!(councils, Council, "council");
@@ -35,6 +39,8 @@ pub struct CouncilFilter {
     pub district_only: bool,
     pub kind: Option<String>,
     pub name_contains: Option<String>,
+    /// Archived councils are left out unless asked for.
+    pub include_archived: bool,
 }
 
 pub fn list(
@@ -49,6 +55,9 @@ pub fn list(
     }
     if filter.district_only {
         query = query.filter(councils::school_id.is_null());
+    }
+    if !filter.include_archived {
+        query = query.filter(councils::archived_at.is_null());
     }
     if let Some(kind) = &filter.kind {
         query = query.filter(councils::kind.eq(kind.clone()));

@@ -18,6 +18,11 @@ pub struct Person {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    /// Who added the person (`person:<id>` or `client:<client_id>`); they may see the record
+    /// until a seat relates the person to a council.
+    pub created_by: Option<String>,
+    /// When the contact details were erased (the public record of seats stays).
+    pub contact_erased_at: Option<NaiveDateTime>,
 }
 
 versioned_writes!(people, Person, "person");
@@ -27,6 +32,15 @@ pub struct PersonFilter {
     pub name_contains: Option<String>,
     pub email: Option<String>,
     pub preferred_language: Option<String>,
+    /// Only people this caller may see: added by `created_by`, or holding a seat now on one of
+    /// `councils`. `None`: everyone (district admins).
+    pub visible_to: Option<Visibility>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Visibility {
+    pub created_by: String,
+    pub councils: Vec<String>,
 }
 
 pub fn list(
@@ -48,6 +62,18 @@ pub fn list(
     }
     if let Some(lang) = &filter.preferred_language {
         query = query.filter(people::preferred_language.eq(lang.clone()));
+    }
+    if let Some(v) = &filter.visible_to {
+        use super::schema::seats;
+        let seated = seats::table
+            .filter(seats::council_id.eq_any(v.councils.clone()))
+            .filter(seats::holder_id.is_not_null())
+            .select(seats::holder_id.assume_not_null());
+        query = query.filter(
+            people::created_by
+                .eq(v.created_by.clone())
+                .or(people::id.eq_any(seated)),
+        );
     }
     if let Some(after) = after {
         query = query.filter(people::id.gt(after.to_owned()));

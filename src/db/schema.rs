@@ -24,6 +24,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        created_by -> Nullable<Text>,
+        contact_erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -42,6 +44,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        archived_at -> Nullable<Timestamp>,
+        max_seats_per_person -> BigInt,
     }
 }
 

@@ -75,6 +75,19 @@ pub fn all_of_council(conn: &mut AnyConnection, council_id: &str) -> QueryResult
         .load(conn)
 }
 
+/// How many seats of a council a person holds now.
+pub fn held_on_council(
+    conn: &mut AnyConnection,
+    council_id: &str,
+    person_id: &str,
+) -> QueryResult<i64> {
+    seats::table
+        .filter(seats::council_id.eq(council_id))
+        .filter(seats::holder_id.eq(person_id))
+        .count()
+        .get_result(conn)
+}
+
 pub fn count_of_council(conn: &mut AnyConnection, council_id: &str) -> QueryResult<i64> {
     seats::table
         .filter(seats::council_id.eq(council_id))
@@ -108,6 +121,19 @@ pub mod holdings {
             .select(Holding::as_select())
             .load(conn)
             .map(|rows| rows.into_iter().next())
+    }
+
+    /// Every holding of a person, on any council, with its seat; oldest first.
+    pub fn of_person(
+        conn: &mut AnyConnection,
+        person_id: &str,
+    ) -> QueryResult<Vec<(Holding, Seat)>> {
+        seat_holdings::table
+            .inner_join(seats::table)
+            .filter(seat_holdings::person_id.eq(person_id))
+            .order(seat_holdings::id.asc())
+            .select((Holding::as_select(), Seat::as_select()))
+            .load(conn)
     }
 
     /// A seat's holdings, oldest first.

@@ -310,6 +310,8 @@ impl TestApp {
             created_at: now,
             updated_at: now,
             version: 1,
+            created_by: None,
+            contact_erased_at: None,
         };
         let account = access::Account {
             id: uuid::Uuid::now_v7().to_string(),

@@ -1,6 +1,7 @@
+use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{id, TestApp};
+use crate::common::{id, version_tag, TestApp};
 
 #[actix_web::test]
 async fn defaults_follow_the_open_meeting_laws() {
@@ -178,18 +179,80 @@ async fn list_filters() {
 }
 
 #[actix_web::test]
-async fn a_council_with_seats_is_kept() {
+async fn a_council_with_history_is_kept_and_can_be_archived() {
     let app = TestApp::new().await;
     let council = app.council(json!({"kind": "assembly", "name": "A"})).await;
-    app.seat(&id(&council), "families").await;
-    let p = app
-        .delete(&format!("/api/v1/councils/{}", id(&council)), "\"1\"")
+    let seat = app.seat(&id(&council), "families").await;
+    let person = app.person("Held A Seat").await;
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&seat)),
+        &version_tag(&seat),
+        json!({"person_id": id(&person)}),
+    )
+    .await
+    .expect(200);
+    let path = format!("/api/v1/councils/{}", id(&council));
+    let p = app.delete(&path, "\"1\"").await.expect(409);
+    assert_eq!(p["code"], "still-referenced");
+    assert!(p["detail"].as_str().unwrap().contains("archive"), "{p}");
+
+    // Archived: kept, read-only, out of default lists.
+    let archived = app
+        .send_admin(
+            TestRequest::post()
+                .uri(&format!("{path}/archive"))
+                .insert_header(("If-Match", "\"1\"")),
+        )
+        .await
+        .expect(200);
+    assert!(archived["archived_at"].is_string());
+    let tag = version_tag(&archived);
+    let refused = app
+        .patch(&path, &tag, json!({"name": "B"}))
         .await
         .expect(409);
-    assert_eq!(p["code"], "still-referenced");
+    assert_eq!(refused["code"], "council-archived");
+    app.post(
+        &format!("{path}/seats"),
+        json!({"constituency": "students", "title": "Student"}),
+    )
+    .await
+    .expect(409);
+    let listed = app.get("/api/v1/councils").await.expect(200);
+    assert!(!listed.to_string().contains(&id(&council)));
+    let all = app
+        .get("/api/v1/councils?include_archived=true")
+        .await
+        .expect(200);
+    assert!(all.to_string().contains(&id(&council)));
+    app.get(&path).await.expect(200);
 
-    let empty = app.council(json!({"kind": "assembly", "name": "B"})).await;
-    app.delete(&format!("/api/v1/councils/{}", id(&empty)), "\"1\"")
+    // Restored: editable again.
+    let restored = app
+        .send_admin(
+            TestRequest::delete()
+                .uri(&format!("{path}/archive"))
+                .insert_header(("If-Match", tag)),
+        )
+        .await
+        .expect(200);
+    assert_eq!(restored["archived_at"], serde_json::Value::Null);
+    app.patch(&path, &version_tag(&restored), json!({"name": "B"}))
+        .await
+        .expect(200);
+}
+
+#[actix_web::test]
+async fn a_council_without_history_goes_with_its_seats() {
+    let app = TestApp::new().await;
+    let council = app
+        .council(json!({"kind": "assembly", "name": "Draft"}))
+        .await;
+    let seat = app.seat(&id(&council), "families").await;
+    app.delete(&format!("/api/v1/councils/{}", id(&council)), "\"1\"")
         .await
         .expect(204);
+    app.get(&format!("/api/v1/seats/{}", id(&seat)))
+        .await
+        .expect(404);
 }

@@ -1,7 +1,7 @@
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{id, TestApp};
+use crate::common::{id, version_tag, TestApp};
 
 #[actix_web::test]
 async fn people_default_to_english_and_are_never_cached() {
@@ -88,4 +88,159 @@ async fn someone_who_held_a_seat_cannot_be_deleted() {
     app.delete(&format!("/api/v1/people/{}", id(&stranger)), "\"1\"")
         .await
         .expect(204);
+}
+
+/// Staff find the people they added and the people seated now on their councils; seating a
+/// stranger for a moment does not open the stranger's record to them.
+#[actix_web::test]
+async fn staff_see_people_they_are_related_to_now() {
+    let app = TestApp::new().await;
+    let council = id(&app.council(json!({"kind": "assembly", "name": "A"})).await);
+    let (_, staff) = app.user("Sam Staff", "council_staff", Some(&council));
+    let stranger = id(&app.person("Private Stranger").await);
+
+    // A person the staff member adds is theirs to see and edit.
+    let added = app
+        .send_as(
+            &staff,
+            TestRequest::post()
+                .uri("/api/v1/people")
+                .set_json(json!({"display_name": "New Parent", "email": "np@example.org"})),
+        )
+        .await
+        .expect(201);
+    let added_path = format!("/api/v1/people/{}", id(&added));
+    app.send_as(&staff, TestRequest::get().uri(&added_path))
+        .await
+        .expect(200);
+    let listed = app
+        .send_as(&staff, TestRequest::get().uri("/api/v1/people?q=e"))
+        .await
+        .expect(200);
+    let names: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["display_name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"New Parent"), "{names:?}");
+    assert!(!names.contains(&"Private Stranger"), "{names:?}");
+
+    // Seat the stranger and vacate at once: no lasting right over the record.
+    let seat = app
+        .send_as(
+            &staff,
+            TestRequest::post()
+                .uri(&format!("/api/v1/councils/{council}/seats"))
+                .set_json(json!({"constituency": "families", "title": "Parent"})),
+        )
+        .await
+        .expect(201);
+    let holder = format!("/api/v1/seats/{}/holder", id(&seat));
+    let held = app
+        .send_as(
+            &staff,
+            TestRequest::put()
+                .uri(&holder)
+                .insert_header(("If-Match", version_tag(&seat)))
+                .set_json(json!({"person_id": stranger})),
+        )
+        .await
+        .expect(200);
+    let stranger_path = format!("/api/v1/people/{stranger}");
+    app.send_as(&staff, TestRequest::get().uri(&stranger_path))
+        .await
+        .expect(200);
+    app.send_as(
+        &staff,
+        TestRequest::delete()
+            .uri(&holder)
+            .insert_header(("If-Match", version_tag(&held))),
+    )
+    .await
+    .expect(200);
+    app.send_as(&staff, TestRequest::get().uri(&stranger_path))
+        .await
+        .expect(404);
+    app.send_as(
+        &staff,
+        TestRequest::patch()
+            .uri(&stranger_path)
+            .insert_header(("If-Match", "*"))
+            .set_json(json!({"email": "staff@example.org"})),
+    )
+    .await
+    .expect(404);
+}
+
+#[actix_web::test]
+async fn contact_details_can_be_erased_while_the_seat_record_stays() {
+    let app = TestApp::new().await;
+    let council = app.council(json!({"kind": "assembly", "name": "A"})).await;
+    let seat = app.seat(&id(&council), "families").await;
+    let person = app
+        .post(
+            "/api/v1/people",
+            json!({"display_name": "Former Member", "email": "fm@example.org", "phone": "+1 213 555 0100"}),
+        )
+        .await
+        .expect(201);
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&seat)),
+        &version_tag(&seat),
+        json!({"person_id": id(&person)}),
+    )
+    .await
+    .expect(200);
+    let path = format!("/api/v1/people/{}", id(&person));
+    let refused = app.delete(&path, &version_tag(&person)).await.expect(409);
+    assert!(
+        refused["detail"].as_str().unwrap().contains("/contact"),
+        "{refused}"
+    );
+    let erased = app
+        .delete(&format!("{path}/contact"), &version_tag(&person))
+        .await
+        .expect(200);
+    assert_eq!(erased["email"], serde_json::Value::Null);
+    assert_eq!(erased["phone"], serde_json::Value::Null);
+    assert!(erased["contact_erased_at"].is_string());
+    assert_eq!(erased["display_name"], "Former Member");
+    // The public record of the seat still names them.
+    let holdings = app
+        .get(&format!("/api/v1/seats/{}", id(&seat)))
+        .await
+        .expect(200);
+    assert_eq!(holdings["holder"]["display_name"], "Former Member");
+    // And their seats across councils are listed.
+    let seats = app.get(&format!("{path}/seats")).await.expect(200);
+    assert_eq!(seats["items"][0]["council_name"], "A");
+    assert_eq!(seats["items"][0]["current"], true);
+}
+
+#[actix_web::test]
+async fn me_lists_my_roles_and_seats() {
+    let app = TestApp::new().await;
+    let council = app
+        .council(json!({"kind": "assembly", "name": "Mine"}))
+        .await;
+    let seat = app.seat(&id(&council), "families").await;
+    let (person, token) = app.user("Mia Member", "none", None);
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&seat)),
+        &version_tag(&seat),
+        json!({"person_id": person}),
+    )
+    .await
+    .expect(200);
+    let me = app
+        .send_as(&token, TestRequest::get().uri("/api/v1/me"))
+        .await
+        .expect(200);
+    assert_eq!(
+        me["roles"],
+        json!([{"role": "council_member", "council_id": id(&council)}])
+    );
+    assert_eq!(me["seats"][0]["seat_id"], id(&seat).as_str());
+    assert_eq!(me["seats"][0]["council_name"], "Mine");
 }

@@ -461,3 +461,58 @@ async fn seat_lists_filter_and_page() {
     );
     assert_eq!(held["items"][0]["holder"]["display_name"], "P");
 }
+
+/// A holding counts from its first day, so seating someone ahead of time is refused: they would
+/// count for quorum and composition before their term starts.
+#[actix_web::test]
+async fn a_holding_cannot_start_in_the_future() {
+    let app = TestApp::new().await;
+    let council = app.council(json!({"kind": "assembly", "name": "A"})).await;
+    let seat = app.seat(&id(&council), "families").await;
+    let person = app.person("Future Member").await;
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(2)).to_string();
+    let problem = app
+        .put(
+            &format!("/api/v1/seats/{}/holder", id(&seat)),
+            &version_tag(&seat),
+            json!({"person_id": id(&person), "starts_on": tomorrow}),
+        )
+        .await
+        .expect(422);
+    assert_eq!(problem["errors"][0]["field"], "starts_on");
+}
+
+/// One person holds one seat per council unless the council's bylaws allow more.
+#[actix_web::test]
+async fn one_person_one_seat_per_council_by_default() {
+    let app = TestApp::new().await;
+    let council = app.council(json!({"kind": "assembly", "name": "A"})).await;
+    let person = id(&app.person("Busy Parent").await);
+    let first = app.seat(&id(&council), "families").await;
+    let second = app.seat(&id(&council), "community_organizations").await;
+    let seat_person = |seat: serde_json::Value| {
+        let app = &app;
+        let person = person.clone();
+        async move {
+            app.put(
+                &format!("/api/v1/seats/{}/holder", id(&seat)),
+                &version_tag(&seat),
+                json!({"person_id": person}),
+            )
+            .await
+        }
+    };
+    seat_person(first).await.expect(200);
+    let problem = seat_person(second.clone()).await.expect(409);
+    assert_eq!(problem["code"], "seat-limit");
+
+    let path = format!("/api/v1/councils/{}", id(&council));
+    app.patch(
+        &path,
+        &version_tag(&council),
+        json!({"max_seats_per_person": 2}),
+    )
+    .await
+    .expect(200);
+    seat_person(second).await.expect(200);
+}

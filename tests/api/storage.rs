@@ -225,6 +225,8 @@ async fn a_panicking_write_fails_alone_in_its_batch() {
                         created_at: now,
                         updated_at: now,
                         version: 1,
+                        created_by: None,
+                        contact_erased_at: None,
                     },
                 )?;
                 Ok(())
