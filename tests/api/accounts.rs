@@ -749,3 +749,71 @@ async fn documented_limits_are_enforced() {
         .await
         .expect(200);
 }
+
+#[actix_web::test]
+async fn one_account_per_person_when_two_instances_race() {
+    let app = TestApp::new().await;
+    let other = app.second_instance().await;
+    let person = id(&app.person("Rita Race").await);
+    let create = |n: usize| {
+        TestRequest::post().uri("/api/v1/accounts").set_json(
+            json!({"person_id": person, "external_subject": format!("race-{n}@district")}),
+        )
+    };
+    let (one, two) =
+        futures_util::future::join(app.send_admin(create(1)), other.send_admin(create(2))).await;
+    let mut statuses = [one.status.as_u16(), two.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409]);
+    let listed = app
+        .get(&format!("/api/v1/accounts?person_id={person}"))
+        .await
+        .expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn an_admin_client_cannot_disable_itself() {
+    let app = TestApp::new().await;
+    let client = app
+        .post("/api/v1/api-clients", json!({"name": "district sync"}))
+        .await
+        .expect(201);
+    let client_id = client["client_id"].as_str().unwrap();
+    app.post(
+        "/api/v1/grants",
+        json!({"subject_kind": "client", "subject_id": client_id, "role": "district_admin"}),
+    )
+    .await
+    .expect(201);
+    let token = client_token(&app, client_id, client["client_secret"].as_str().unwrap())
+        .await
+        .expect(200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = format!("/api/v1/api-clients/{}", id(&client));
+    let p = app
+        .send_as(
+            &token,
+            TestRequest::patch()
+                .uri(&url)
+                .insert_header(("If-Match", "\"1\""))
+                .set_json(json!({"disabled": true})),
+        )
+        .await
+        .expect(409);
+    assert_eq!(p["code"], "own-account");
+    // It may manage others, and rotate its own secret.
+    app.send_as(&token, TestRequest::get().uri("/api/v1/accounts"))
+        .await
+        .expect(200);
+    app.send_as(&token, TestRequest::post().uri(&format!("{url}/secret")))
+        .await
+        .expect(200);
+    // Another admin may disable it.
+    app.patch(&url, "\"2\"", json!({"disabled": true}))
+        .await
+        .expect(200);
+    me(&app, &token).await.expect(401);
+}
