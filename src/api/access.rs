@@ -163,7 +163,7 @@ pub async fn issue_token(
             ))
         }
     };
-    if key.is_empty() || secret.is_empty() || key.len() > 200 || secret.len() > 1024 {
+    if key.is_empty() || secret.is_empty() || key.len() > 400 || secret.len() > 1024 {
         return Err(invalid_credentials());
     }
     let facts = RequestFacts::of(&req);

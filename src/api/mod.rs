@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod access_log;
+pub mod accounts;
 pub mod body;
 pub mod contract;
 pub mod councils;
@@ -34,6 +35,9 @@ use utoipa::OpenApi;
         health::live, health::ready,
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
         access::list_audit_events,
+        accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
+        accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
+        accounts::update_api_client, accounts::rotate_api_client_secret,
         schools::list_schools, schools::create_school, schools::find_school, schools::update_school, schools::delete_school,
         people::list_people, people::create_person, people::find_person, people::update_person, people::delete_person,
         people::erase_contact, people::list_person_seats,
@@ -56,7 +60,7 @@ use utoipa::OpenApi;
         (name = "people", description = "People: council members, family members, staff. Contact details are never cached."),
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
-        (name = "access", description = "Tokens, roles and the audit trail. See docs/AUTH.md."),
+        (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "operations", description = "Health checks."),
     )
 )]
@@ -83,6 +87,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     web::resource("/audit-events").route(web::get().to(access::list_audit_events)),
+                )
+                .service(
+                    web::scope("/accounts")
+                        .service(
+                            web::resource("")
+                                .route(web::get().to(accounts::list_accounts))
+                                .route(web::post().to(accounts::create_account)),
+                        )
+                        .service(
+                            web::resource("/{account_id}")
+                                .route(web::get().to(accounts::find_account))
+                                .route(web::patch().to(accounts::update_account)),
+                        ),
+                )
+                .service(
+                    web::scope("/api-clients")
+                        .service(
+                            web::resource("")
+                                .route(web::get().to(accounts::list_api_clients))
+                                .route(web::post().to(accounts::create_api_client)),
+                        )
+                        .service(
+                            web::resource("/{api_client_id}")
+                                .route(web::get().to(accounts::find_api_client))
+                                .route(web::patch().to(accounts::update_api_client)),
+                        )
+                        .service(
+                            web::resource("/{api_client_id}/secret")
+                                .route(web::post().to(accounts::rotate_api_client_secret)),
+                        ),
                 )
                 .service(
                     web::scope("/councils")
@@ -194,6 +228,15 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/grants", "district_admin"),
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
     ("get", "/api/v1/audit-events", "district_admin"),
+    ("get", "/api/v1/accounts", "district_admin"),
+    ("post", "/api/v1/accounts", "district_admin"),
+    ("get", "/api/v1/accounts/{account_id}", "district_admin"),
+    ("patch", "/api/v1/accounts/{account_id}", "district_admin"),
+    ("get", "/api/v1/api-clients", "district_admin"),
+    ("post", "/api/v1/api-clients", "district_admin"),
+    ("get", "/api/v1/api-clients/{api_client_id}", "district_admin"),
+    ("patch", "/api/v1/api-clients/{api_client_id}", "district_admin"),
+    ("post", "/api/v1/api-clients/{api_client_id}/secret", "district_admin"),
     ("get", "/api/v1/schools", "anyone"),
     ("post", "/api/v1/schools", "district_admin"),
     ("get", "/api/v1/schools/{school_id}", "anyone"),

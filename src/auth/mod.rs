@@ -204,8 +204,8 @@ fn principal_for(conn: &mut AnyConnection, actor: Actor) -> Result<Principal, Ap
 
 /// Requests the audit trail records, by method and **matched route template** (never the raw
 /// path, which may be spelt with percent-escapes): every write, and every read of protected
-/// records (people, grants, the audit trail itself, `/me`). Sign-ins are recorded by the token
-/// endpoint itself.
+/// records (people, grants, accounts, API clients, the audit trail itself, `/me`). Sign-ins are
+/// recorded by the token endpoint itself.
 fn audited(method: &Method, route: Option<&str>) -> bool {
     let Some(route) = route else { return false };
     if !route.starts_with("/api/v1/") || route == TOKEN_ROUTE {
@@ -217,6 +217,8 @@ fn audited(method: &Method, route: Option<&str>) -> bool {
     [
         "/api/v1/people",
         "/api/v1/grants",
+        "/api/v1/accounts",
+        "/api/v1/api-clients",
         "/api/v1/audit-events",
         "/api/v1/me",
     ]
@@ -390,6 +392,8 @@ mod tests {
         assert!(a(&Method::GET, "/api/v1/people"));
         assert!(a(&Method::GET, "/api/v1/people/{person_id}"));
         assert!(a(&Method::GET, "/api/v1/audit-events"));
+        assert!(a(&Method::GET, "/api/v1/accounts/{account_id}"));
+        assert!(a(&Method::GET, "/api/v1/api-clients"));
         assert!(!a(&Method::GET, "/api/v1/councils/{council_id}"));
         assert!(!a(&Method::GET, "/api/v1/peoplex"));
         assert!(!a(&Method::POST, "/api/v1/auth/token"));

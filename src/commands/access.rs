@@ -1,9 +1,9 @@
-//! Access: role grants, the audit trail, and bootstrapping accounts and API clients.
+//! Access: role grants, the audit trail, and bootstrapping accounts and API clients (with the
+//! steps of `commands::accounts`).
 
-use super::{fields_ok, new_id, require, Context, Expected};
+use super::{accounts, fields_ok, new_id, require, Context, Expected};
 use crate::auth::policy::{self, Role};
-use crate::auth::secrets;
-use crate::db::access::{self as store, Account, ApiClient, AuditEvent, GrantRow};
+use crate::db::access::{self as store, AuditEvent, GrantRow};
 use crate::db::dialect::{lock_row, LockTable};
 use crate::db::{self, AnyConnection, Db, StoreError};
 use crate::error::{ApiError, FieldError};
@@ -122,9 +122,42 @@ fn subject_active(conn: &mut AnyConnection, grant: &GrantRow) -> Result<bool, Ap
     })
 }
 
-/// Revokes a grant. The last active district admin's grant cannot be revoked (409): nobody could
-/// grant roles again. District-admin grants are locked while counting, so two revocations racing
-/// each other cannot both pass the check.
+/// Refuses (409 `last-district-admin`) a change after which no active district admin would be
+/// left: nobody could grant roles or enable accounts again. `leaving` picks the district-admin
+/// grants the change takes away (a revoked grant, a disabled account's or client's grants).
+/// District-admin grants are locked while counting, so two changes racing each other (revoking,
+/// disabling) cannot both pass the check.
+pub fn keep_an_admin(
+    conn: &mut AnyConnection,
+    leaving: impl Fn(&GrantRow) -> bool,
+) -> Result<(), ApiError> {
+    lock_row(conn, LockTable::Grants, Role::DistrictAdmin.as_str())?;
+    let filter = store::grant::GrantFilter {
+        role: Some(Role::DistrictAdmin.as_str().to_owned()),
+        ..Default::default()
+    };
+    let admins = store::grant::list(conn, &filter, None, 10_000)?;
+    let (mut lost, mut kept) = (false, 0);
+    for g in &admins {
+        if subject_active(conn, g)? {
+            if leaving(g) {
+                lost = true;
+            } else {
+                kept += 1;
+            }
+        }
+    }
+    if lost && kept == 0 {
+        return Err(ApiError::Conflict {
+            code: "last-district-admin",
+            detail: "this is the last active district admin; grant the role to someone else first"
+                .to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Revokes a grant. The last active district admin's grant cannot be revoked (409).
 pub async fn delete_grant(
     ctx: &Context,
     db: &Db,
@@ -133,27 +166,11 @@ pub async fn delete_grant(
 ) -> Result<(), ApiError> {
     require(policy::district_admin_only(&ctx.caller), "grants", &id)?;
     ctx.write(db, "delete", Some(id.clone()), 204, move |conn| {
-        let row = store::grant::find(conn, &id)?.ok_or_else(|| ApiError::not_found("grant", &id))?;
+        let row =
+            store::grant::find(conn, &id)?.ok_or_else(|| ApiError::not_found("grant", &id))?;
         expected.check(row.version)?;
         if row.role == Role::DistrictAdmin.as_str() {
-            lock_row(conn, LockTable::Grants, Role::DistrictAdmin.as_str())?;
-            let filter = store::grant::GrantFilter {
-                role: Some(Role::DistrictAdmin.as_str().to_owned()),
-                ..Default::default()
-            };
-            let admins = store::grant::list(conn, &filter, None, 10_000)?;
-            let mut others = 0;
-            for g in admins.iter().filter(|g| g.id != row.id) {
-                if subject_active(conn, g)? {
-                    others += 1;
-                }
-            }
-            if others == 0 && subject_active(conn, &row)? {
-                return Err(ApiError::Conflict {
-                    code: "last-district-admin",
-                    detail: "this is the last active district admin; grant the role to someone else first".to_owned(),
-                });
-            }
+            keep_an_admin(conn, |g| g.id == row.id)?;
         }
         store::grant::delete(conn, &row)?;
         Ok(())
@@ -297,7 +314,8 @@ pub struct NewUser<'a> {
     pub council: Option<String>,
 }
 
-/// Creates a person with a sign-in account and one role (`cogov admin create-user`, tests).
+/// Creates a person with a sign-in account and one role (`cogov admin create-user`, tests), in
+/// one transaction, with the steps the account endpoints use.
 pub async fn bootstrap_user(ctx: &Context, db: &Db, user: NewUser<'_>) -> Result<String, ApiError> {
     let NewUser {
         username,
@@ -307,20 +325,8 @@ pub async fn bootstrap_user(ctx: &Context, db: &Db, user: NewUser<'_>) -> Result
         role,
         council,
     } = user;
-    if password.chars().count() < 12 {
-        return Err(ApiError::validation(
-            "password",
-            "must be at least 12 characters",
-        ));
-    }
-    let username = username.trim().to_lowercase();
-    if username.is_empty() || username.len() > 100 {
-        return Err(ApiError::validation(
-            "username",
-            "must be 1 to 100 characters",
-        ));
-    }
-    let hash = secrets::hash(password).map_err(ApiError::Internal)?;
+    let username = accounts::username(username).map_err(|e| ApiError::Validation(vec![e]))?;
+    let hash = accounts::password_hash(password).await?;
     let now = db::now();
     let person_id = new_id();
     let grant = grant_from_words(Subject::Person, person_id.clone(), role, council)?;
@@ -336,29 +342,10 @@ pub async fn bootstrap_user(ctx: &Context, db: &Db, user: NewUser<'_>) -> Result
         created_by: Some(ctx.operation.clone()),
         contact_erased_at: None,
     };
-    let account = Account {
-        id: new_id(),
-        person_id: person.id.clone(),
-        username: Some(username),
-        password_hash: Some(hash),
-        external_subject: None,
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
+    let account = accounts::account_row(person_id.clone(), Some(username), Some(hash), None);
     ctx.write(db, "create", Some(person_id.clone()), 201, move |conn| {
         db::people::insert(conn, &person)?;
-        store::account::insert(conn, &account).map_err(|e| match e {
-            StoreError::Duplicate(_) => ApiError::Conflict {
-                code: "duplicate",
-                detail: format!(
-                    "an account with the username {:?} exists",
-                    account.username.as_deref().unwrap_or_default()
-                ),
-            },
-            other => other.into(),
-        })?;
+        accounts::open_account(conn, &account)?;
         grant_role(conn, &grant)?;
         Ok(())
     })
@@ -366,7 +353,8 @@ pub async fn bootstrap_user(ctx: &Context, db: &Db, user: NewUser<'_>) -> Result
     Ok(person_id)
 }
 
-/// Creates an API client with one role; returns its client id and secret (shown once).
+/// Creates an API client with one role (`cogov admin create-client`, tests); returns its client
+/// id and secret (shown once). The same steps as `POST /api/v1/api-clients` and a grant.
 pub async fn bootstrap_client(
     ctx: &Context,
     db: &Db,
@@ -374,22 +362,11 @@ pub async fn bootstrap_client(
     role: &str,
     council: Option<String>,
 ) -> Result<(String, String), ApiError> {
-    let client_id = format!("cl_{}", secrets::random(12));
+    let accounts::ClientSecret { client, secret } = accounts::new_client(name).await?;
+    let client_id = client.client_id.clone();
     let grant = grant_from_words(Subject::Client, client_id.clone(), role, council)?;
-    let secret = secrets::random(32);
-    let now = db::now();
-    let client = ApiClient {
-        id: new_id(),
-        client_id: client_id.clone(),
-        name: name.to_owned(),
-        secret_hash: secrets::hash(&secret).map_err(ApiError::Internal)?,
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
-    ctx.write(db, "create", Some(client_id.clone()), 201, move |conn| {
-        store::client::insert(conn, &client)?;
+    ctx.write(db, "create", Some(client.id.clone()), 201, move |conn| {
+        accounts::add_client(conn, &client)?;
         grant_role(conn, &grant)?;
         Ok(())
     })
@@ -397,46 +374,35 @@ pub async fn bootstrap_client(
     Ok((client_id, secret))
 }
 
-/// Records the identity provider's subject for a person (creating their account if needed), so
-/// that tokens with that `sub` sign them in.
+/// Records the identity provider's subject for a person (`cogov admin link-identity`), so that
+/// tokens with that `sub` sign them in: their account is changed as `PATCH
+/// /api/v1/accounts/{account_id}` changes it, or, without one, opened as `POST /api/v1/accounts`
+/// opens it.
 pub async fn link_identity(
     ctx: &Context,
     db: &Db,
     person_id: &str,
     subject: &str,
 ) -> Result<(), ApiError> {
-    if subject.is_empty() || subject.len() > 255 {
-        return Err(ApiError::validation(
-            "subject",
-            "must be 1 to 255 characters",
-        ));
-    }
-    let (person_id, subject) = (person_id.to_owned(), subject.to_owned());
+    let subject = accounts::external_subject("subject", subject)
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let person_id = person_id.to_owned();
+    let caller = ctx.caller.clone();
     ctx.write(db, "update", Some(person_id.clone()), 200, move |conn| {
         if db::people::find(conn, &person_id)?.is_none() {
             return Err(ApiError::not_found("person", &person_id));
         }
-        let now = db::now();
         match store::account::by_person(conn, &person_id)? {
-            Some(mut account) => {
-                account.external_subject = Some(subject);
-                account.version += 1;
-                account.updated_at = now;
-                store::account::update(conn, &account)?;
+            Some(account) => {
+                let patch = accounts::AccountPatch {
+                    external_subject: Some(Some(subject)),
+                    ..Default::default()
+                };
+                accounts::change_account(conn, &caller, account, patch)?;
             }
-            None => store::account::insert(
+            None => accounts::open_account(
                 conn,
-                &Account {
-                    id: new_id(),
-                    person_id: person_id.clone(),
-                    username: None,
-                    password_hash: None,
-                    external_subject: Some(subject),
-                    disabled: false,
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                },
+                &accounts::account_row(person_id.clone(), None, None, Some(subject)),
             )?,
         }
         Ok(())

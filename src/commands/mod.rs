@@ -7,6 +7,7 @@
 //! business rule, and nothing here knows about HTTP.
 
 pub mod access;
+pub mod accounts;
 pub mod councils;
 pub mod people;
 pub mod schools;

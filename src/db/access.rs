@@ -53,6 +53,32 @@ pub mod account {
             .load(conn)
             .map(|rows| rows.into_iter().next())
     }
+
+    #[derive(Debug, Default)]
+    pub struct AccountFilter {
+        pub person_id: Option<String>,
+        pub disabled: Option<bool>,
+    }
+
+    /// A page of accounts in id order, after `after`.
+    pub fn list(
+        conn: &mut AnyConnection,
+        filter: &AccountFilter,
+        after: Option<&str>,
+        fetch: i64,
+    ) -> QueryResult<Vec<Account>> {
+        let mut query = accounts::table.select(Account::as_select()).into_boxed();
+        if let Some(p) = &filter.person_id {
+            query = query.filter(accounts::person_id.eq(p.clone()));
+        }
+        if let Some(d) = filter.disabled {
+            query = query.filter(accounts::disabled.eq(d));
+        }
+        if let Some(after) = after {
+            query = query.filter(accounts::id.gt(after.to_owned()));
+        }
+        query.order(accounts::id.asc()).limit(fetch).load(conn)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -82,6 +108,34 @@ pub mod client {
             .select(ApiClient::as_select())
             .load(conn)
             .map(|rows| rows.into_iter().next())
+    }
+
+    #[derive(Debug, Default)]
+    pub struct ClientFilter {
+        pub client_id: Option<String>,
+        pub disabled: Option<bool>,
+    }
+
+    /// A page of API clients in id order, after `after`.
+    pub fn list(
+        conn: &mut AnyConnection,
+        filter: &ClientFilter,
+        after: Option<&str>,
+        fetch: i64,
+    ) -> QueryResult<Vec<ApiClient>> {
+        let mut query = api_clients::table
+            .select(ApiClient::as_select())
+            .into_boxed();
+        if let Some(c) = &filter.client_id {
+            query = query.filter(api_clients::client_id.eq(c.clone()));
+        }
+        if let Some(d) = filter.disabled {
+            query = query.filter(api_clients::disabled.eq(d));
+        }
+        if let Some(after) = after {
+            query = query.filter(api_clients::id.gt(after.to_owned()));
+        }
+        query.order(api_clients::id.asc()).limit(fetch).load(conn)
     }
 }
 

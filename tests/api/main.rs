@@ -4,6 +4,7 @@
 mod common;
 
 mod access;
+mod accounts;
 mod cli;
 mod contract;
 mod councils;
