@@ -47,5 +47,6 @@ pub fn build(
         .default_service(web::to(problems::no_such_route))
         .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(problems::finish_response))
+        .wrap(from_fn(api::cors::cors))
         .wrap(TracingLogger::default())
 }

@@ -14,15 +14,13 @@ use validator::Validate;
 use super::body::JsonBody;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{created_response, IfMatch, CACHE_NONE};
+use crate::auth::throttle::{self, Kind};
 use crate::auth::{audit_event, policy, require, secrets, Principal, RequestFacts, Role, SignedIn};
 use crate::db::access::{self, Account, ApiClient, AuditEvent, GrantRow};
 use crate::db::{self, Db};
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
-/// Failed sign-ins allowed per account or client within [`FAILURE_WINDOW_MINUTES`].
-const MAX_FAILURES: i64 = 5;
-const FAILURE_WINDOW_MINUTES: i64 = 15;
 /// Most rows one CSV export holds.
 const CSV_MAX_ROWS: i64 = 100_000;
 
@@ -102,8 +100,11 @@ fn invalid_credentials() -> ApiError {
 ///
 /// Exchanges a username and password (`grant_type=password`) or a client id and secret
 /// (`grant_type=client_credentials`, in the form or as HTTP Basic) for a short-lived bearer
-/// token. Wrong credentials and unknown accounts get the same 401; after 5 failures in 15 minutes
-/// an account or client gets 429 with `Retry-After`.
+/// token. Wrong credentials and unknown accounts get the same 401. Failed checks are limited per
+/// 15-minute window (by default 5 per account or client from one address, 20 per account from all
+/// addresses, 50 per address); beyond a limit the attempt gets 429 with `Retry-After` (the end of
+/// the window) without being checked or counted. When the server is already checking as many
+/// secrets as it allows at once, the attempt gets 503 with `Retry-After` at once.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "access",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -119,7 +120,7 @@ pub async fn issue_token(
     let request = parse_token_request(&req, &body)?;
     let (kind, key, secret) = match request.grant_type.as_str() {
         "password" => (
-            "account",
+            Kind::Account,
             request
                 .username
                 .clone()
@@ -129,7 +130,7 @@ pub async fn issue_token(
             request.password.clone().unwrap_or_default(),
         ),
         "client_credentials" => (
-            "api_client",
+            Kind::Client,
             request.client_id.clone().unwrap_or_default(),
             request.client_secret.clone().unwrap_or_default(),
         ),
@@ -143,11 +144,16 @@ pub async fn issue_token(
     if key.is_empty() || secret.is_empty() || key.len() > 200 || secret.len() > 1024 {
         return Err(invalid_credentials());
     }
+    // Checking a secret costs ~19 MiB and tens of milliseconds: beyond the bound, refuse at once
+    // rather than queue (a queue would grow with a flood, and so would memory).
+    let permit = state.protection.hashing.try_permit().map_err(|_| {
+        ApiError::Unavailable(
+            "too many sign-ins are being checked right now; retry shortly".to_owned(),
+        )
+    })?;
     let facts = RequestFacts::of(&req);
-    let since = db::now() - chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
-    let (failures, stored, subject) = state.db.read(|conn| {
-        let failures = access::audit::failures_since(conn, &key, since)?;
-        let found: Option<(String, String)> = if kind == "account" {
+    let (stored, subject) = state.db.read(|conn| {
+        let found: Option<(String, String)> = if kind == Kind::Account {
             access::account::by_username(conn, &key)?
                 .filter(|a| !a.disabled)
                 .and_then(|a| {
@@ -159,17 +165,23 @@ pub async fn issue_token(
                 .filter(|c| !c.disabled)
                 .map(|c| (c.secret_hash, format!("client:{}", c.client_id)))
         };
-        let (stored, subject) = found
-            .map(|(h, s)| (Some(h), Some(s)))
-            .unwrap_or((None, None));
-        Ok::<_, ApiError>((failures, stored, subject))
+        Ok::<_, ApiError>(
+            found
+                .map(|(h, s)| (Some(h), Some(s)))
+                .unwrap_or((None, None)),
+        )
     })?;
+    let resource = if kind == Kind::Account {
+        "account"
+    } else {
+        "api_client"
+    };
     let record = |status: u16| {
         let mut event = audit_event(
             &Principal::anonymous(),
             &facts,
             "sign_in",
-            kind,
+            resource,
             Some(key.clone()),
             status,
         );
@@ -184,24 +196,56 @@ pub async fn issue_token(
         }
         event
     };
-    if failures >= MAX_FAILURES {
-        let event = record(429);
-        state
-            .db
-            .write(move |conn| access::audit::record(conn, &event).map_err(ApiError::from))
-            .await?;
-        return Err(ApiError::TooManyRequests(
-            (FAILURE_WINDOW_MINUTES * 60) as u64,
-        ));
+    let limits = &state.protection.sign_in;
+    let now = db::now();
+    let address = throttle::address_key(req.peer_addr().map(|a| a.ip()));
+    let attempt = limits.attempt(kind, &key, &address, now);
+    let refused = record(429);
+    let reservation = attempt.clone();
+    let counted = state
+        .db
+        .write(move |conn| {
+            // Counters of past windows limit nothing; an occasional sweep keeps the table small.
+            if rand::random::<u8>() < 4 {
+                access::throttle::forget_before(conn, reservation.window_start)?;
+            }
+            let counted = reservation.reserve(conn)?;
+            if !counted {
+                // Nothing of this attempt counts: the transaction returns Err to undo any
+                // counter it already raised, after the refusal is recorded below.
+                return Err(ApiError::TooManyRequests(0));
+            }
+            Ok(true)
+        })
+        .await;
+    match counted {
+        Ok(_) => {}
+        Err(ApiError::TooManyRequests(_)) => {
+            state
+                .db
+                .write(move |conn| access::audit::record(conn, &refused).map_err(ApiError::from))
+                .await?;
+            return Err(ApiError::TooManyRequests(
+                limits.seconds_left(attempt.window_start, db::now()),
+            ));
+        }
+        Err(other) => return Err(other),
     }
-    // Hashing is deliberately slow: keep it off the request workers.
-    let ok = web::block(move || secrets::verify(&secret, stored.as_deref()))
+    let ok = state
+        .protection
+        .hashing
+        .verify(permit, secret, stored)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(ApiError::Internal)?;
     let event = record(if ok { 200 } else { 401 });
     state
         .db
-        .write(move |conn| access::audit::record(conn, &event).map_err(ApiError::from))
+        .write(move |conn| {
+            if ok {
+                attempt.release(conn)?;
+            }
+            access::audit::record(conn, &event).map_err(ApiError::from)
+        })
         .await?;
     let Some(subject) = subject.filter(|_| ok) else {
         return Err(invalid_credentials());

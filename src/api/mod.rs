@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod body;
+pub mod cors;
 pub mod councils;
 pub mod fields;
 pub mod health;

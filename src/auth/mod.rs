@@ -3,6 +3,7 @@
 
 pub mod policy;
 pub mod secrets;
+pub mod throttle;
 pub mod tokens;
 
 use std::future::{ready, Ready};

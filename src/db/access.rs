@@ -245,19 +245,91 @@ pub mod audit {
         }
         query.order(audit_events::id.asc()).limit(fetch).load(conn)
     }
+}
 
-    /// Failed sign-in attempts for `key` (a username or client id) since `since`.
-    pub fn failures_since(
+/// Sign-in throttling counters (`sign_in_attempts`): one row per scope, subject and fixed window.
+pub mod throttle {
+    use super::*;
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+
+    #[derive(QueryableByName)]
+    struct Attempts {
+        #[diesel(sql_type = BigInt)]
+        #[allow(dead_code)] // only whether a row came back matters
+        attempts: i64,
+    }
+
+    /// Counts one attempt for `(scope, subject)` in the window starting at `window_start`, unless
+    /// `limit` attempts are already counted there. One statement: concurrent callers (threads or
+    /// cogov instances) can never count past the limit. Returns whether the attempt was counted.
+    pub fn reserve(
         conn: &mut AnyConnection,
-        key: &str,
-        since: NaiveDateTime,
+        scope: &str,
+        subject: &str,
+        window_start: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<bool> {
+        let counted: Vec<Attempts> = diesel::sql_query(
+            "INSERT INTO sign_in_attempts (scope, subject, window_start, attempts) \
+             VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (scope, subject, window_start) \
+             DO UPDATE SET attempts = sign_in_attempts.attempts + 1 \
+             WHERE sign_in_attempts.attempts < $4 \
+             RETURNING attempts",
+        )
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(subject)
+        .bind::<Timestamp, _>(window_start)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+        Ok(!counted.is_empty())
+    }
+
+    /// Gives back an attempt counted by [`reserve`] (the secret was right: not a failure).
+    pub fn release(
+        conn: &mut AnyConnection,
+        scope: &str,
+        subject: &str,
+        window_start: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::sql_query(
+            "UPDATE sign_in_attempts SET attempts = attempts - 1 \
+             WHERE scope = $1 AND subject = $2 AND window_start = $3 AND attempts > 0",
+        )
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(subject)
+        .bind::<Timestamp, _>(window_start)
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    /// Removes the counters of windows that started before `before` (they no longer limit anything).
+    pub fn forget_before(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
+        diesel::sql_query("DELETE FROM sign_in_attempts WHERE window_start < $1")
+            .bind::<Timestamp, _>(before)
+            .execute(conn)
+    }
+
+    /// The counted attempts of `(scope, subject)` in one window (0 when none).
+    pub fn counted(
+        conn: &mut AnyConnection,
+        scope: &str,
+        subject: &str,
+        window_start: NaiveDateTime,
     ) -> QueryResult<i64> {
-        audit_events::table
-            .filter(audit_events::action.eq("sign_in"))
-            .filter(audit_events::resource_id.eq(key))
-            .filter(audit_events::outcome.eq("denied"))
-            .filter(audit_events::occurred_at.ge(since))
-            .count()
-            .get_result(conn)
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            attempts: i64,
+        }
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT attempts FROM sign_in_attempts \
+             WHERE scope = $1 AND subject = $2 AND window_start = $3",
+        )
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(subject)
+        .bind::<Timestamp, _>(window_start)
+        .load(conn)?;
+        Ok(rows.first().map_or(0, |r| r.attempts))
     }
 }

@@ -206,6 +206,13 @@ pub fn assert_problem(reply: &Reply, status: u16) {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_protection(|_| {}).await
+    }
+
+    /// An app whose limits (sign-in throttling, hashing bound, CORS, body timeout) the test sets.
+    pub async fn with_protection(configure: impl FnOnce(&mut cogov::state::Protection)) -> TestApp {
+        let mut protection = cogov::state::Protection::default();
+        configure(&mut protection);
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
             .with_test_writer()
@@ -216,6 +223,7 @@ impl TestApp {
             db: db.clone(),
             tokens: cogov::auth::tokens::Tokens::new(&token_config()).expect("token config"),
             identity_claim: cogov::auth::IdentityClaim::Sub,
+            protection,
         });
         let service = Rc::new(test::init_service(app::build(state.clone())).await);
         let call: Call = Rc::new(move |req| {

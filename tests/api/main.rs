@@ -9,6 +9,7 @@ mod contract;
 mod councils;
 mod http;
 mod people;
+mod protection;
 mod schools;
 mod seats;
 mod storage;

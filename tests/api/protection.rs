@@ -1,0 +1,216 @@
+//! Protection against clients that lock others out or exhaust the server: sign-in throttling,
+//! the bound on password hashing, OAuth token errors, identity binding, CORS, slow clients.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use actix_web::test::TestRequest;
+use cogov::auth::throttle::SignInLimits;
+
+use crate::common::{Reply, TestApp};
+
+const PASSWORD: &str = "the right password!";
+
+fn sign_in(username: &str, password: &str, from: &str) -> TestRequest {
+    let body = serde_urlencoded::to_string([
+        ("grant_type", "password"),
+        ("username", username),
+        ("password", password),
+    ])
+    .unwrap();
+    TestRequest::post()
+        .uri("/api/v1/auth/token")
+        .peer_addr(from.parse::<SocketAddr>().unwrap())
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload(body)
+}
+
+fn client_sign_in(client_id: &str, secret: &str, from: &str) -> TestRequest {
+    let body = serde_urlencoded::to_string([
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+    ])
+    .unwrap();
+    TestRequest::post()
+        .uri("/api/v1/auth/token")
+        .peer_addr(from.parse::<SocketAddr>().unwrap())
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload(body)
+}
+
+fn account(app: &TestApp, username: &str) {
+    cogov::api::access::bootstrap_user(&app.db, username, "T", None, PASSWORD, "family", None)
+        .unwrap();
+}
+
+fn statuses(replies: &[Reply]) -> std::collections::BTreeMap<u16, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in replies {
+        *out.entry(r.status.as_u16()).or_default() += 1;
+    }
+    out
+}
+
+const A: &str = "192.0.2.10:40000";
+const B: &str = "198.51.100.20:40000";
+
+#[actix_web::test]
+async fn parallel_wrong_passwords_get_exactly_the_limit_of_real_checks() {
+    let app = TestApp::with_protection(|p| {
+        p.hashing = cogov::auth::secrets::Hashing::new(64);
+    })
+    .await;
+    account(&app, "target");
+    let attempts = (0..50).map(|i| app.send(sign_in("target", &format!("wrong {i}"), A)));
+    let replies = futures_util::future::join_all(attempts).await;
+    let counts = statuses(&replies);
+    assert_eq!(counts.get(&401), Some(&5), "{counts:?}");
+    assert_eq!(counts.get(&429), Some(&45), "{counts:?}");
+    for r in replies.iter().filter(|r| r.status == 429) {
+        let p = r.expect(429);
+        assert_eq!(p["code"], "too-many-requests");
+        let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=900).contains(&wait), "{wait}");
+    }
+    // The right password too waits for the window: 5 guesses were all there was.
+    app.send(sign_in("target", PASSWORD, A)).await.expect(429);
+    // Only real checks were counted; the refusals were not.
+    let window = app.state.protection.sign_in.window_start(cogov::db::now());
+    let counted = app.query(|conn| {
+        cogov::db::access::throttle::counted(
+            conn,
+            "account_address",
+            &format!("target {}", A.split(':').next().unwrap()),
+            window,
+        )
+    });
+    assert_eq!(counted, 5);
+    let counted =
+        app.query(|conn| cogov::db::access::throttle::counted(conn, "account", "target", window));
+    assert_eq!(counted, 5);
+}
+
+/// Sleeps until just after the next window of `window` starts.
+async fn next_window(window: Duration) {
+    let len = window.as_millis() as i64;
+    let now = chrono::Utc::now().timestamp_millis();
+    let wait = len - now.rem_euclid(len) + 20;
+    actix_web::rt::time::sleep(Duration::from_millis(wait as u64)).await;
+}
+
+#[actix_web::test]
+async fn a_lockout_ends_with_its_window_and_refusals_do_not_extend_it() {
+    let window = Duration::from_secs(5);
+    let app = TestApp::with_protection(|p| {
+        p.sign_in = SignInLimits {
+            window,
+            ..SignInLimits::default()
+        };
+    })
+    .await;
+    account(&app, "target");
+    next_window(window).await;
+    for i in 0..5 {
+        app.send(sign_in("target", &format!("wrong {i}"), A))
+            .await
+            .expect(401);
+    }
+    let limited = app.send(sign_in("target", PASSWORD, A)).await;
+    limited.expect(429);
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=5).contains(&wait), "{wait}");
+    // Keep guessing, once every 100 ms, until the window is about to end: all refused, unchecked.
+    let len = window.as_millis() as i64;
+    let now = chrono::Utc::now().timestamp_millis();
+    let end = now - now.rem_euclid(len) + len;
+    let mut refused = 0;
+    while chrono::Utc::now().timestamp_millis() < end - 300 {
+        app.send(sign_in("target", "still wrong", A))
+            .await
+            .expect(429);
+        refused += 1;
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused >= 1, "{refused}");
+    next_window(window).await;
+    app.send(sign_in("target", PASSWORD, A)).await.expect(200);
+}
+
+#[actix_web::test]
+async fn one_address_cannot_lock_a_person_out_nor_spray_accounts() {
+    let app = TestApp::with_protection(|p| {
+        p.sign_in.max_failures_per_address = 8;
+    })
+    .await;
+    account(&app, "target");
+    for _ in 0..5 {
+        app.send(sign_in("target", "wrong", A)).await.expect(401);
+    }
+    app.send(sign_in("target", PASSWORD, A)).await.expect(429);
+    // The person, from elsewhere, is not locked out; a right password gives its attempt back.
+    for _ in 0..3 {
+        app.send(sign_in("target", PASSWORD, B)).await.expect(200);
+    }
+    // A spraying many accounts from A hits the per-address limit (5 + 3 = 8 failures).
+    for i in 0..3 {
+        app.send(sign_in(&format!("someone{i}"), "wrong", A))
+            .await
+            .expect(401);
+    }
+    let p = app.send(sign_in("someone9", "wrong", A)).await.expect(429);
+    assert_eq!(p["code"], "too-many-requests");
+    app.send(sign_in("someone9", "wrong", B)).await.expect(401);
+}
+
+#[actix_web::test]
+async fn many_addresses_together_lock_an_account_for_the_window() {
+    let app = TestApp::with_protection(|p| {
+        p.sign_in.max_failures_per_account = 7;
+    })
+    .await;
+    account(&app, "target");
+    for i in 0..7 {
+        app.send(sign_in("target", "wrong", &format!("203.0.113.{i}:1000")))
+            .await
+            .expect(401);
+    }
+    app.send(sign_in("target", PASSWORD, B)).await.expect(429);
+}
+
+#[actix_web::test]
+async fn a_wrong_client_secret_locks_out_only_the_address_that_sent_it() {
+    let app = TestApp::new().await;
+    let (client_id, secret) =
+        cogov::api::access::bootstrap_client(&app.db, "sync", "district_admin", None).unwrap();
+    for _ in 0..5 {
+        app.send(client_sign_in(&client_id, "wrong", A))
+            .await
+            .expect(401);
+    }
+    app.send(client_sign_in(&client_id, &secret, A))
+        .await
+        .expect(429);
+    // The district's integration, from its own address, keeps working.
+    app.send(client_sign_in(&client_id, &secret, B))
+        .await
+        .expect(200);
+}
+
+#[actix_web::test]
+async fn sign_ins_beyond_the_hashing_bound_get_503_at_once() {
+    let app = TestApp::with_protection(|p| {
+        p.hashing = cogov::auth::secrets::Hashing::new(1);
+    })
+    .await;
+    account(&app, "target");
+    let held = app.state.protection.hashing.try_permit().unwrap();
+    let started = std::time::Instant::now();
+    let busy = app.send(sign_in("target", PASSWORD, A)).await;
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let p = busy.expect(503);
+    assert_eq!(p["code"], "unavailable");
+    assert!(busy.header("retry-after").is_some());
+    drop(held);
+    app.send(sign_in("target", PASSWORD, A)).await.expect(200);
+}
