@@ -39,6 +39,9 @@ use utoipa::OpenApi;
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
         problems::Unprocessable, problems::Unavailable, problems::Unauthorized, problems::Forbidden,
         problems::TooManyRequests,
+        access::TokenBadRequest, access::TokenUnauthorized, access::TokenRequestTimeout,
+        access::TokenPayloadTooLarge, access::TokenUnsupportedMediaType, access::TokenUnprocessable,
+        access::TokenTooManyRequests, access::TokenUnavailable,
     )),
     modifiers(&AccessDoc),
     tags(

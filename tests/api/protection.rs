@@ -210,7 +210,108 @@ async fn sign_ins_beyond_the_hashing_bound_get_503_at_once() {
     assert!(started.elapsed() < Duration::from_millis(500));
     let p = busy.expect(503);
     assert_eq!(p["code"], "unavailable");
+    assert_eq!(p["error"], "temporarily_unavailable");
     assert!(busy.header("retry-after").is_some());
     drop(held);
     app.send(sign_in("target", PASSWORD, A)).await.expect(200);
+}
+
+#[actix_web::test]
+async fn every_token_error_carries_the_oauth_error_code() {
+    let app = TestApp::new().await;
+    account(&app, "target");
+    let (client_id, _) =
+        cogov::api::access::bootstrap_client(&app.db, "sync", "district_admin", None).unwrap();
+    let form = |body: &str| {
+        TestRequest::post()
+            .uri("/api/v1/auth/token")
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(body.to_owned())
+    };
+    let cases: Vec<(&str, TestRequest, u16, &str)> = vec![
+        (
+            "not a form",
+            TestRequest::post()
+                .uri("/api/v1/auth/token")
+                .insert_header(("content-type", "text/plain"))
+                .set_payload("x"),
+            415,
+            "invalid_request",
+        ),
+        (
+            "malformed JSON",
+            TestRequest::post()
+                .uri("/api/v1/auth/token")
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{\"grant_type\": "),
+            400,
+            "invalid_request",
+        ),
+        (
+            "too large",
+            form(&format!(
+                "grant_type=password&username={}",
+                "x".repeat(20_000)
+            )),
+            413,
+            "invalid_request",
+        ),
+        (
+            "unknown grant type",
+            form("grant_type=implicit"),
+            422,
+            "unsupported_grant_type",
+        ),
+        (
+            "no password",
+            form("grant_type=password&username=target"),
+            422,
+            "invalid_request",
+        ),
+        (
+            "wrong password",
+            form("grant_type=password&username=target&password=wrong"),
+            401,
+            "invalid_grant",
+        ),
+        (
+            "unknown account",
+            form("grant_type=password&username=nobody&password=wrong"),
+            401,
+            "invalid_grant",
+        ),
+        (
+            "wrong client secret",
+            form(&format!(
+                "grant_type=client_credentials&client_id={client_id}&client_secret=wrong"
+            )),
+            401,
+            "invalid_client",
+        ),
+    ];
+    for (name, req, status, error) in cases {
+        let reply = app.send(req).await;
+        assert_eq!(reply.status.as_u16(), status, "{name}: {:?}", reply.json());
+        let p = reply.expect(status);
+        assert_eq!(p["error"], error, "{name}");
+        if error == "invalid_client" {
+            assert_eq!(
+                reply.header("www-authenticate").as_deref(),
+                Some("Basic realm=\"cogov\""),
+                "{name}"
+            );
+        }
+    }
+    for _ in 0..5 {
+        app.send(sign_in("target", "wrong", A)).await.expect(401);
+    }
+    let p = app.send(sign_in("target", "wrong", A)).await.expect(429);
+    assert_eq!(p["error"], "invalid_grant");
+
+    // Only the token endpoint speaks OAuth.
+    let p = app
+        .send(TestRequest::get().uri("/api/v1/me"))
+        .await
+        .expect(401);
+    assert!(p.get("error").is_none(), "{p}");
 }
