@@ -315,3 +315,55 @@ async fn every_token_error_carries_the_oauth_error_code() {
         .expect(401);
     assert!(p.get("error").is_none(), "{p}");
 }
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn district_token(claims: serde_json::Value) -> String {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let key = EncodingKey::from_rsa_pem(
+        &std::fs::read(crate::common::key_path("district-rs256.key")).unwrap(),
+    )
+    .unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("district-1".to_owned());
+    encode(&header, &claims, &key).unwrap()
+}
+
+async fn me(app: &TestApp, token: &str) -> Reply {
+    app.send(
+        TestRequest::get()
+            .uri("/api/v1/me")
+            .insert_header(("Authorization", format!("Bearer {token}"))),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn provider_tokens_name_the_audience_as_a_string_or_an_array() {
+    use crate::common::{AUDIENCE, ISSUER};
+    use serde_json::json;
+    let app = TestApp::new().await;
+    let (person, _) = app.user("Ava Audience", "family", None);
+    let sub = format!("ext-{person}");
+    for aud in [
+        json!(AUDIENCE),
+        json!([AUDIENCE]),
+        json!(["https://reports.district.example", AUDIENCE]),
+    ] {
+        let token =
+            district_token(json!({"sub": sub, "iss": ISSUER, "aud": aud, "exp": now() + 300}));
+        let who = me(&app, &token).await.expect(200);
+        assert_eq!(who["person_id"], person.as_str(), "{aud}");
+    }
+    for aud in [
+        json!("someone-else"),
+        json!(["someone-else", "another"]),
+        json!([]),
+    ] {
+        let token =
+            district_token(json!({"sub": sub, "iss": ISSUER, "aud": aud, "exp": now() + 300}));
+        me(&app, &token).await.expect(401);
+    }
+}
