@@ -43,6 +43,53 @@ pub mod account {
             .map(|rows| rows.into_iter().next())
     }
 
+    /// Accounts of people whose email is `email` (ignoring case).
+    pub fn by_person_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Vec<Account>> {
+        use crate::db::changes::lower;
+        use crate::db::schema::people;
+        accounts::table
+            .inner_join(people::table)
+            .filter(lower(people::email.assume_not_null()).eq(lower(email.to_owned())))
+            .select(Account::as_select())
+            .load(conn)
+    }
+
+    /// Binds an account that has no external subject yet to `subject`. Returns false when the
+    /// account is bound already (to this or another subject): a binding is never overwritten
+    /// here. A subject bound to another account is a unique violation.
+    pub fn bind_external_subject(
+        conn: &mut AnyConnection,
+        account_id: &str,
+        subject: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let bound = diesel::update(
+            accounts::table
+                .filter(accounts::id.eq(account_id))
+                .filter(accounts::external_subject.is_null()),
+        )
+        .set((
+            accounts::external_subject.eq(subject),
+            accounts::updated_at.eq(now),
+            accounts::version.eq(accounts::version + 1),
+        ))
+        .execute(conn)?
+            == 1;
+        if bound {
+            if let Some(row) = find(conn, account_id)? {
+                crate::db::changes::record(
+                    conn,
+                    "account",
+                    &row.id,
+                    crate::db::changes::Action::Updated,
+                    row.version,
+                    row.updated_at,
+                )?;
+            }
+        }
+        Ok(bound)
+    }
+
     pub fn by_external_subject(
         conn: &mut AnyConnection,
         subject: &str,

@@ -211,6 +211,14 @@ impl TestApp {
 
     /// An app whose limits (sign-in throttling, hashing bound, CORS, body timeout) the test sets.
     pub async fn with_protection(configure: impl FnOnce(&mut cogov::state::Protection)) -> TestApp {
+        TestApp::with_options(cogov::auth::IdentityClaim::Sub, configure).await
+    }
+
+    /// An app with the given identity claim and limits.
+    pub async fn with_options(
+        identity_claim: cogov::auth::IdentityClaim,
+        configure: impl FnOnce(&mut cogov::state::Protection),
+    ) -> TestApp {
         let mut protection = cogov::state::Protection::default();
         configure(&mut protection);
         let _ = tracing_subscriber::fmt()
@@ -222,7 +230,7 @@ impl TestApp {
         let state = web::Data::new(AppState {
             db: db.clone(),
             tokens: cogov::auth::tokens::Tokens::new(&token_config()).expect("token config"),
-            identity_claim: cogov::auth::IdentityClaim::Sub,
+            identity_claim,
             protection,
         });
         let service = Rc::new(test::init_service(app::build(state.clone())).await);

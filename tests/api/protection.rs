@@ -367,3 +367,147 @@ async fn provider_tokens_name_the_audience_as_a_string_or_an_array() {
         me(&app, &token).await.expect(401);
     }
 }
+
+/// A person (created by the admin) with an account not yet bound to any provider subject.
+async fn unbound_person(app: &TestApp, name: &str, email: &str, role: Option<&str>) -> String {
+    use cogov::db::access;
+    let person = app
+        .post(
+            "/api/v1/people",
+            serde_json::json!({"display_name": name, "email": email}),
+        )
+        .await
+        .expect(201);
+    let person_id = crate::common::id(&person);
+    let now = cogov::db::now();
+    let account = access::Account {
+        id: uuid::Uuid::now_v7().to_string(),
+        person_id: person_id.clone(),
+        username: None,
+        password_hash: None,
+        external_subject: None,
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    app.db
+        .write_blocking(|conn| {
+            access::account::insert(conn, &account).map_err(cogov::error::ApiError::from)
+        })
+        .unwrap();
+    if let Some(role) = role {
+        app.post(
+            "/api/v1/grants",
+            serde_json::json!({"subject_kind": "person", "subject_id": person_id, "role": role}),
+        )
+        .await
+        .expect(201);
+    }
+    person_id
+}
+
+fn provider(sub: &str, email: &str) -> String {
+    use crate::common::{AUDIENCE, ISSUER};
+    district_token(
+        serde_json::json!({"sub": sub, "iss": ISSUER, "aud": AUDIENCE,
+        "exp": now() + 300, "email": email}),
+    )
+}
+
+async fn set_email(app: &TestApp, token: &str, person: &str, email: &str) {
+    app.send_as(
+        token,
+        TestRequest::patch()
+            .uri(&format!("/api/v1/people/{person}"))
+            .insert_header(("If-Match", "*"))
+            .set_json(serde_json::json!({"email": email})),
+    )
+    .await
+    .expect(200);
+}
+
+#[actix_web::test]
+async fn a_first_sign_in_by_email_binds_the_subject_and_later_email_edits_change_nothing() {
+    let app = TestApp::with_options(cogov::auth::IdentityClaim::Email, |_| {}).await;
+    let fay = unbound_person(&app, "Fay Family", "fay@home.example", Some("family")).await;
+    let token = provider("idp|fay", "FAY@home.example");
+    let who = me(&app, &token).await.expect(200);
+    assert_eq!(who["person_id"], fay.as_str());
+    let bound = app.query(|conn| cogov::db::access::account::by_person(conn, &fay));
+    assert_eq!(bound.unwrap().external_subject.as_deref(), Some("idp|fay"));
+    // Fay changes her email; her provider subject still signs her in, whatever the token's email.
+    set_email(&app, &app.admin, &fay, "fay@new.example").await;
+    let who = me(&app, &provider("idp|fay", "fay@home.example"))
+        .await
+        .expect(200);
+    assert_eq!(who["person_id"], fay.as_str());
+    // Another subject presenting Fay's email gets nothing: her account is bound.
+    me(&app, &provider("idp|other", "fay@new.example"))
+        .await
+        .expect(401);
+}
+
+#[actix_web::test]
+async fn staff_cannot_become_an_admin_by_editing_the_admins_email() {
+    let app = TestApp::with_options(cogov::auth::IdentityClaim::Email, |_| {}).await;
+    let council = crate::common::id(
+        &app.council(serde_json::json!({"kind": "assembly", "name": "A"}))
+            .await,
+    );
+    let (_, staff) = app.user("Sam Staff", "council_staff", Some(&council));
+    // A seated admin who has signed in (bound) and one who never has (unbound).
+    let (bound_admin, _) = app.user("Ada Admin", "district_admin", None);
+    let fresh_admin = unbound_person(
+        &app,
+        "Nia New",
+        "nia@district.example",
+        Some("district_admin"),
+    )
+    .await;
+    for admin in [&bound_admin, &fresh_admin] {
+        let seat = app.seat(&council, "district").await;
+        app.put(
+            &format!("/api/v1/seats/{}/holder", crate::common::id(&seat)),
+            "\"1\"",
+            serde_json::json!({"person_id": admin}),
+        )
+        .await
+        .expect(200);
+        // Staff may edit the records of people on their council: they put their own email on
+        // the admin's record and sign in with their own provider identity.
+        set_email(&app, &staff, admin, "mallory@evil.example").await;
+        me(&app, &provider("idp|mallory", "mallory@evil.example"))
+            .await
+            .expect(401);
+    }
+    let fresh = app.query(|conn| cogov::db::access::account::by_person(conn, &fresh_admin));
+    assert_eq!(fresh.unwrap().external_subject, None, "nothing was bound");
+    // The bound admin still signs in with their own subject.
+    let who = me(
+        &app,
+        &provider(&format!("ext-{bound_admin}"), "ada@example.org"),
+    )
+    .await
+    .expect(200);
+    assert_eq!(who["person_id"], bound_admin.as_str());
+}
+
+#[actix_web::test]
+async fn a_family_cannot_lock_out_an_admin_by_taking_their_email() {
+    let app = TestApp::with_options(cogov::auth::IdentityClaim::Email, |_| {}).await;
+    let (admin, _) = app.user("Ada Admin", "district_admin", None);
+    let (family, family_token) = app.user("Fay Family", "family", None);
+    set_email(&app, &family_token, &family, "ada.admin@example.org").await;
+    let who = me(
+        &app,
+        &provider(&format!("ext-{admin}"), "ada.admin@example.org"),
+    )
+    .await
+    .expect(200);
+    assert_eq!(who["person_id"], admin.as_str());
+    // Nor sign in as the admin with it.
+    me(&app, &provider("idp|fay", "ada.admin@example.org"))
+        .await
+        .expect(401);
+}
