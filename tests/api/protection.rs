@@ -511,3 +511,228 @@ async fn a_family_cannot_lock_out_an_admin_by_taking_their_email() {
         .await
         .expect(401);
 }
+
+/// Serves `app`'s state on a real socket with the server's client timeouts.
+async fn real_server(app: &TestApp, request_timeout: Duration) -> SocketAddr {
+    let state = app.state.clone();
+    let server = actix_web::HttpServer::new(move || cogov::app::build(state.clone()))
+        .workers(1)
+        .client_request_timeout(request_timeout)
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .keep_alive(Duration::from_secs(2))
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let addr = server.addrs()[0];
+    actix_web::rt::spawn(server.run());
+    addr
+}
+
+/// Sends `head`, then trickles `trickle` one byte every `every`, reading whatever comes back;
+/// returns the response text and how long until the server closed the connection.
+fn trickle(
+    addr: SocketAddr,
+    head: String,
+    trickle: Vec<u8>,
+    every: Duration,
+) -> (String, Duration) {
+    use std::io::{Read, Write};
+    let started = std::time::Instant::now();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(every)).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let mut pending = trickle.into_iter();
+    let mut buf = [0u8; 4096];
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(20), "never closed");
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                if let Some(byte) = pending.next() {
+                    if stream.write_all(&[byte]).is_err() {
+                        break;
+                    }
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    (
+        String::from_utf8_lossy(&response).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[actix_web::test]
+async fn a_body_trickled_a_byte_at_a_time_is_cut_off_at_the_timeout() {
+    let app = TestApp::with_protection(|p| p.body_read_timeout = Duration::from_secs(1)).await;
+    let addr = real_server(&app, Duration::from_secs(1)).await;
+    let head = format!(
+        "POST /api/v1/people HTTP/1.1\r\nHost: cogov\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{",
+        app.admin
+    );
+    let body = vec![b' '; 199];
+    let (response, took) = actix_web::rt::task::spawn_blocking(move || {
+        trickle(addr, head, body, Duration::from_millis(300))
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("request-timeout"), "{response}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+    // The token endpoint reads its own body, with the same limit.
+    let head = "POST /api/v1/auth/token HTTP/1.1\r\nHost: cogov\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\ngrant_type="
+        .to_owned();
+    let (response, took) = actix_web::rt::task::spawn_blocking(move || {
+        trickle(addr, head, vec![b'x'; 190], Duration::from_millis(300))
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("invalid_request"), "{response}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[actix_web::test]
+async fn headers_trickled_a_byte_at_a_time_are_cut_off_at_the_timeout() {
+    let app = TestApp::new().await;
+    let addr = real_server(&app, Duration::from_secs(1)).await;
+    let rest =
+        b"ost: cogov\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n".to_vec();
+    let (response, took) = actix_web::rt::task::spawn_blocking(move || {
+        trickle(
+            addr,
+            "GET /health/live HTTP/1.1\r\nH".to_owned(),
+            rest,
+            Duration::from_millis(300),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        response.is_empty() || response.starts_with("HTTP/1.1 408"),
+        "{response}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[actix_web::test]
+async fn cors_answers_only_allow_listed_origins() {
+    let app = TestApp::with_protection(|p| {
+        p.cors_allowed_origins = vec!["https://app.district.example".to_owned()];
+    })
+    .await;
+    let preflight = |origin: &str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/api/v1/councils")
+            .insert_header(("Origin", origin.to_owned()))
+            .insert_header(("Access-Control-Request-Method", "POST"))
+            .insert_header((
+                "Access-Control-Request-Headers",
+                "authorization, content-type, idempotency-key",
+            ))
+    };
+    let ok = app.send(preflight("https://app.district.example")).await;
+    assert_eq!(ok.status.as_u16(), 204);
+    assert_eq!(
+        ok.header("access-control-allow-origin").as_deref(),
+        Some("https://app.district.example")
+    );
+    assert_eq!(
+        ok.header("access-control-allow-methods").as_deref(),
+        Some("GET, POST, PUT, PATCH, DELETE")
+    );
+    assert_eq!(
+        ok.header("access-control-allow-headers").as_deref(),
+        Some("Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key")
+    );
+    assert_eq!(ok.header("access-control-max-age").as_deref(), Some("7200"));
+    assert_eq!(ok.header("vary").as_deref(), Some("Origin"));
+    assert!(ok.header("access-control-allow-credentials").is_none());
+
+    let denied = app.send(preflight("https://evil.example")).await;
+    assert!(denied.header("access-control-allow-origin").is_none());
+    assert!(denied.header("access-control-allow-methods").is_none());
+
+    // Actual requests, successful and failed: the origin echoed, headers exposed, Vary set.
+    for (path, status) in [("/api/v1/councils", 200), ("/api/v1/nowhere", 404)] {
+        let reply = app
+            .send(
+                TestRequest::get()
+                    .uri(path)
+                    .insert_header(("Origin", "https://app.district.example")),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), status);
+        assert_eq!(
+            reply.header("access-control-allow-origin").as_deref(),
+            Some("https://app.district.example")
+        );
+        assert_eq!(
+            reply.header("access-control-expose-headers").as_deref(),
+            Some("ETag, Link, Location, Retry-After, X-Request-Id")
+        );
+        assert!(reply.header("vary").is_some_and(|v| v.contains("Origin")));
+        assert!(reply.header("access-control-allow-credentials").is_none());
+    }
+    let other = app
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/councils")
+                .insert_header(("Origin", "https://evil.example")),
+        )
+        .await;
+    assert_eq!(other.status.as_u16(), 200);
+    assert!(other.header("access-control-allow-origin").is_none());
+    assert!(other.header("vary").is_some_and(|v| v.contains("Origin")));
+}
+
+#[actix_web::test]
+async fn without_allowed_origins_no_cors_headers_are_sent() {
+    let app = TestApp::new().await;
+    let reply = app
+        .send(
+            TestRequest::get()
+                .uri("/api/v1/councils")
+                .insert_header(("Origin", "https://app.district.example")),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200);
+    assert!(reply.header("access-control-allow-origin").is_none());
+    let preflight = app
+        .send(
+            TestRequest::default()
+                .method(actix_web::http::Method::OPTIONS)
+                .uri("/api/v1/councils")
+                .insert_header(("Origin", "https://app.district.example"))
+                .insert_header(("Access-Control-Request-Method", "POST")),
+        )
+        .await;
+    assert!(preflight.header("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn cors_origins_come_from_the_environment_as_a_list() {
+    let settings: cogov::config::Settings = figment::Figment::from(
+        figment::providers::Serialized::defaults(cogov::config::Settings::default()),
+    )
+    .merge(figment::providers::Serialized::default(
+        "cors_allowed_origins",
+        "https://a.example, https://b.example:8443",
+    ))
+    .extract()
+    .unwrap();
+    let protection = settings.protection();
+    assert_eq!(
+        protection.cors_allowed_origins,
+        ["https://a.example", "https://b.example:8443"]
+    );
+}
