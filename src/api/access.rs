@@ -377,17 +377,17 @@ async fn exchange(
             if rand::random::<u8>() < 4 {
                 access::throttle::forget_before(conn, reservation.window_start)?;
             }
-            let counted = reservation.reserve(conn)?;
-            if !counted {
-                // Nothing of this attempt counts: the transaction returns Err to undo any
-                // counter it already raised, after the refusal is recorded below.
-                return Err(ApiError::TooManyRequests(0));
+            if reservation.reserve(conn)? {
+                Ok(())
+            } else {
+                // Nothing of a refused attempt counts: returning Err undoes any counter this
+                // write already raised.
+                Err(ApiError::TooManyRequests(0))
             }
-            Ok(true)
         })
         .await;
     match counted {
-        Ok(_) => {}
+        Ok(()) => {}
         Err(ApiError::TooManyRequests(_)) => {
             state
                 .db
