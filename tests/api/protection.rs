@@ -736,3 +736,41 @@ fn cors_origins_come_from_the_environment_as_a_list() {
         ["https://a.example", "https://b.example:8443"]
     );
 }
+
+#[actix_web::test]
+async fn the_limit_holds_across_two_instances_on_one_database() {
+    use actix_web::{test, web};
+    let app = TestApp::with_protection(|p| {
+        p.hashing = cogov::auth::secrets::Hashing::new(32);
+    })
+    .await;
+    account(&app, "target");
+    // A second cogov instance: its own pools and writer, the same database.
+    let protection = cogov::state::Protection {
+        hashing: cogov::auth::secrets::Hashing::new(32),
+        ..Default::default()
+    };
+    let other = web::Data::new(cogov::app::AppState {
+        db: app.test_db.open(),
+        tokens: cogov::auth::tokens::Tokens::new(&crate::common::token_config()).unwrap(),
+        identity_claim: cogov::auth::IdentityClaim::Sub,
+        protection,
+    });
+    let second = test::init_service(cogov::app::build(other)).await;
+    let from_second = (0..20).map(|i| {
+        let req = sign_in("target", &format!("wrong {i}"), A).to_request();
+        let second = &second;
+        async move { test::call_service(second, req).await.status().as_u16() }
+    });
+    let from_first = (0..20).map(|i| app.send(sign_in("target", &format!("wrong {i}"), A)));
+    let (first, second_statuses) = futures_util::future::join(
+        futures_util::future::join_all(from_first),
+        futures_util::future::join_all(from_second),
+    )
+    .await;
+    let checked = first.iter().filter(|r| r.status == 401).count()
+        + second_statuses.iter().filter(|s| **s == 401).count();
+    let refused = first.iter().filter(|r| r.status == 429).count()
+        + second_statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 35));
+}
