@@ -261,6 +261,21 @@ async fn read_token_body(
         .map_err(|_| ApiError::body_timeout(timeout.as_secs()))?
 }
 
+/// Runs a change of the sign-in counters in a transaction of its own, committed at once, on the
+/// blocking pool. Not in the writer's group commit: a batch holds the row locks of all its writes
+/// until it commits, in the order the writes arrived, so two batches taking counters of different
+/// attempts in different orders could deadlock on PostgreSQL. Alone, each transaction takes its
+/// counters in one fixed order (see `throttle::Attempt`), and holds them for a few statements.
+async fn counters_transaction(
+    db: &Db,
+    change: impl FnOnce(&mut db::AnyConnection) -> Result<(), ApiError> + Send + 'static,
+) -> Result<(), ApiError> {
+    let db = db.clone();
+    web::block(move || db.write_blocking(change))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
 /// The credentials are wrong (or the account unknown, or a limit is reached): `invalid_grant`
 /// for a person's password, `invalid_client` for an API client (RFC 6749 section 5.2).
 fn refused(kind: Kind, err: ApiError) -> ApiError {
@@ -370,22 +385,20 @@ async fn exchange(
     let attempt = limits.attempt(kind, &key, &address, now);
     let refusal = record(429);
     let reservation = attempt.clone();
-    let counted = state
-        .db
-        .write(move |conn| {
-            // Counters of past windows limit nothing; an occasional sweep keeps the table small.
-            if rand::random::<u8>() < 4 {
-                access::throttle::forget_before(conn, reservation.window_start)?;
-            }
-            if reservation.reserve(conn)? {
-                Ok(())
-            } else {
-                // Nothing of a refused attempt counts: returning Err undoes any counter this
-                // write already raised.
-                Err(ApiError::TooManyRequests(0))
-            }
-        })
-        .await;
+    let counted = counters_transaction(&state.db, move |conn| {
+        // Counters of past windows limit nothing; an occasional sweep keeps the table small.
+        if rand::random::<u8>() < 4 {
+            access::throttle::forget_before(conn, reservation.window_start)?;
+        }
+        if reservation.reserve(conn)? {
+            Ok(())
+        } else {
+            // Nothing of a refused attempt counts: returning Err undoes any counter this
+            // transaction already raised.
+            Err(ApiError::TooManyRequests(0))
+        }
+    })
+    .await;
     match counted {
         Ok(()) => {}
         Err(ApiError::TooManyRequests(_)) => {
@@ -406,15 +419,16 @@ async fn exchange(
         .verify(permit, secret, stored)
         .await
         .map_err(ApiError::Internal)?;
+    if ok {
+        counters_transaction(&state.db, move |conn| {
+            attempt.release(conn).map_err(ApiError::from)
+        })
+        .await?;
+    }
     let event = record(if ok { 200 } else { 401 });
     state
         .db
-        .write(move |conn| {
-            if ok {
-                attempt.release(conn)?;
-            }
-            access::audit::record(conn, &event).map_err(ApiError::from)
-        })
+        .write(move |conn| access::audit::record(conn, &event).map_err(ApiError::from))
         .await?;
     let Some(subject) = subject.filter(|_| ok) else {
         return Err(refused(kind, invalid_credentials()));
