@@ -29,6 +29,8 @@ def main():
     ap.add_argument("--clients", type=int, default=200)
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--label", default="")
+    ap.add_argument("--sources", type=int, default=1,
+                    help="spread clients over this many loopback source addresses (127.0.0.1, .2, ...)")
     args = ap.parse_args()
     url = urllib.parse.urlsplit(args.base)
     assert url.hostname in ("127.0.0.1", "localhost", "::1"), "loopback only"
@@ -36,7 +38,7 @@ def main():
     statuses = {}
     lock = threading.Lock()
 
-    def flood():
+    def flood(source):
         conn = None
         while time.monotonic() < deadline:
             user = "".join(random.choices(string.ascii_lowercase, k=12))
@@ -45,7 +47,8 @@ def main():
             )
             try:
                 if conn is None:
-                    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+                    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30,
+                                                      source_address=(source, 0))
                 conn.request("POST", "/api/v1/auth/token", body,
                               {"Content-Type": "application/x-www-form-urlencoded"})
                 res = conn.getresponse()
@@ -82,7 +85,8 @@ def main():
             time.sleep(0.05)
 
     idle = rss_mib(args.pid)
-    threads = [threading.Thread(target=flood) for _ in range(args.clients)]
+    sources = [f"127.0.0.{1 + i % max(1, args.sources)}" for i in range(args.clients)]
+    threads = [threading.Thread(target=flood, args=(s,)) for s in sources]
     watcher = threading.Thread(target=watch)
     watcher.start()
     for t in threads:
