@@ -145,7 +145,11 @@ fn resolve(state: &AppState, token: &str) -> Result<Principal, ApiError> {
                     }
                     account.person_id
                 } else {
-                    let email = claims.email.as_deref().ok_or_else(unknown)?;
+                    let email = claims
+                        .email
+                        .as_deref()
+                        .filter(|_| claims.email_verified != Some(false))
+                        .ok_or_else(unknown)?;
                     bind_by_email(state, conn, &claims.sub, email)?.ok_or_else(unknown)?
                 }
             }

@@ -71,6 +71,10 @@ pub struct Claims {
     pub iat: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// OpenID Connect: whether the provider verified `email`. An email the provider says it has
+    /// not verified never binds an identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
 }
 
 /// The `aud` claim: a string, or an array of strings.
@@ -268,6 +272,7 @@ impl Tokens {
             nbf: Some(now),
             iat: Some(now),
             email: None,
+            email_verified: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, key)
             .map(|t| (t, self.ttl_secs))

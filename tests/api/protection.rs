@@ -431,6 +431,13 @@ async fn set_email(app: &TestApp, token: &str, person: &str, email: &str) {
 async fn a_first_sign_in_by_email_binds_the_subject_and_later_email_edits_change_nothing() {
     let app = TestApp::with_options(cogov::auth::IdentityClaim::Email, |_| {}).await;
     let fay = unbound_person(&app, "Fay Family", "fay@home.example", Some("family")).await;
+    // An email the provider has not verified binds nothing.
+    let unverified = district_token(
+        serde_json::json!({"sub": "idp|fay", "iss": crate::common::ISSUER,
+        "aud": crate::common::AUDIENCE, "exp": now() + 300, "email": "fay@home.example",
+        "email_verified": false}),
+    );
+    me(&app, &unverified).await.expect(401);
     let token = provider("idp|fay", "FAY@home.example");
     let who = me(&app, &token).await.expect(200);
     assert_eq!(who["person_id"], fay.as_str());
