@@ -49,6 +49,7 @@ pub fn build(
         .wrap(from_fn(api::hygiene::refuse_bad_input))
         .wrap(from_fn(problems::finish_response))
         .wrap(from_fn(api::head::answer_head))
+        .wrap(from_fn(api::cors::cors))
         .wrap(from_fn(api::access_log::log_request))
         .wrap(TracingLogger::<api::access_log::RequestSpan>::new())
 }

@@ -12,6 +12,16 @@
 //! | `migrate_on_start` | `COGOV_MIGRATE_ON_START` | `true` |
 //! | `shutdown_timeout_secs` | `COGOV_SHUTDOWN_TIMEOUT_SECS` | 30 |
 //! | `log_format` | `COGOV_LOG_FORMAT` | `json` (`text` for reading by eye) |
+//! | `sign_in_window_secs` | `COGOV_SIGN_IN_WINDOW_SECS` | 900 |
+//! | `sign_in_max_failures` | `COGOV_SIGN_IN_MAX_FAILURES` | 5 (per account or client, from one address) |
+//! | `sign_in_max_failures_per_account` | `COGOV_SIGN_IN_MAX_FAILURES_PER_ACCOUNT` | 20 (0: off) |
+//! | `sign_in_max_failures_per_address` | `COGOV_SIGN_IN_MAX_FAILURES_PER_ADDRESS` | 50 (0: off) |
+//! | `password_hash_concurrency` | `COGOV_PASSWORD_HASH_CONCURRENCY` | number of CPUs |
+//! | `cors_allowed_origins` | `COGOV_CORS_ALLOWED_ORIGINS` | none |
+//! | `client_request_timeout_secs` | `COGOV_CLIENT_REQUEST_TIMEOUT_SECS` | 10 |
+//! | `body_read_timeout_secs` | `COGOV_BODY_READ_TIMEOUT_SECS` | 10 |
+//! | `client_disconnect_timeout_secs` | `COGOV_CLIENT_DISCONNECT_TIMEOUT_SECS` | 2 |
+//! | `keep_alive_secs` | `COGOV_KEEP_ALIVE_SECS` | 5 |
 
 use std::path::Path;
 use std::time::Duration;
@@ -69,6 +79,16 @@ const KEYS: &[&str] = &[
     "jwt_leeway_secs",
     "jwt_identity_claim",
     "access_token_ttl_secs",
+    "sign_in_window_secs",
+    "sign_in_max_failures",
+    "sign_in_max_failures_per_account",
+    "sign_in_max_failures_per_address",
+    "password_hash_concurrency",
+    "cors_allowed_origins",
+    "client_request_timeout_secs",
+    "body_read_timeout_secs",
+    "client_disconnect_timeout_secs",
+    "keep_alive_secs",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +124,50 @@ pub struct Settings {
     /// `email`.
     pub jwt_identity_claim: IdentityClaim,
     pub access_token_ttl_secs: u64,
+    /// Length of a sign-in throttling window; the longest anyone waits after being throttled.
+    pub sign_in_window_secs: u64,
+    /// Failed sign-ins per window for one account or API client from one address.
+    pub sign_in_max_failures: u32,
+    /// Failed sign-ins per window for one account from all addresses (0: no such limit).
+    pub sign_in_max_failures_per_account: u32,
+    /// Failed sign-ins per window from one address, over all accounts and clients (0: no such
+    /// limit; set 0 behind a proxy that hides clients' addresses).
+    pub sign_in_max_failures_per_address: u32,
+    /// Most passwords or client secrets checked at once (default: one per CPU); sign-ins beyond
+    /// it get 503 with `Retry-After` at once.
+    pub password_hash_concurrency: Option<usize>,
+    /// Origins of browser apps allowed to call the API (`https://app.district.example`); none by
+    /// default. In the environment, separate them with commas.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub cors_allowed_origins: Vec<String>,
+    /// Longest time a client may take to send a request's headers (408 after it).
+    pub client_request_timeout_secs: u64,
+    /// Longest time a client may take to send a request's body, from when the handler starts
+    /// reading it (408 after it).
+    pub body_read_timeout_secs: u64,
+    /// Longest wait for a client to close its side after cogov has answered and closed.
+    pub client_disconnect_timeout_secs: u64,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive_secs: u64,
+}
+
+/// A list setting given as a TOML array, or as one comma-separated string (environment).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(list) => list,
+        Either::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 impl Default for Settings {
@@ -130,6 +194,16 @@ impl Default for Settings {
             jwt_leeway_secs: 30,
             jwt_identity_claim: IdentityClaim::Sub,
             access_token_ttl_secs: 900,
+            sign_in_window_secs: 900,
+            sign_in_max_failures: 5,
+            sign_in_max_failures_per_account: 20,
+            sign_in_max_failures_per_address: 50,
+            password_hash_concurrency: None,
+            cors_allowed_origins: Vec::new(),
+            client_request_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            client_disconnect_timeout_secs: 2,
+            keep_alive_secs: 5,
         }
     }
 }
@@ -184,7 +258,56 @@ impl Settings {
         if self.jwt_leeway_secs > 300 {
             return Err("jwt_leeway_secs must be at most 300".to_owned());
         }
+        if !(1..=86_400).contains(&self.sign_in_window_secs) {
+            return Err("sign_in_window_secs must be between 1 and 86400".to_owned());
+        }
+        if self.sign_in_max_failures == 0 {
+            return Err("sign_in_max_failures must be at least 1".to_owned());
+        }
+        if self.password_hash_concurrency == Some(0) {
+            return Err("password_hash_concurrency must be at least 1".to_owned());
+        }
+        for origin in &self.cors_allowed_origins {
+            if crate::api::cors::normalize_origin(origin).is_none() {
+                return Err(format!(
+                    "cors_allowed_origins: {origin:?} is not an origin like https://app.example.org"
+                ));
+            }
+        }
+        for (name, value) in [
+            (
+                "client_request_timeout_secs",
+                self.client_request_timeout_secs,
+            ),
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+        ] {
+            if !(1..=600).contains(&value) {
+                return Err(format!("{name} must be between 1 and 600"));
+            }
+        }
         Ok(())
+    }
+
+    /// Sign-in limits, hashing bound, CORS origins and body timeout for the application state.
+    pub fn protection(&self) -> crate::state::Protection {
+        use crate::auth::secrets::Hashing;
+        crate::state::Protection {
+            sign_in: crate::auth::throttle::SignInLimits {
+                window: Duration::from_secs(self.sign_in_window_secs),
+                max_failures: i64::from(self.sign_in_max_failures),
+                max_failures_per_account: i64::from(self.sign_in_max_failures_per_account),
+                max_failures_per_address: i64::from(self.sign_in_max_failures_per_address),
+            },
+            hashing: self
+                .password_hash_concurrency
+                .map_or_else(Hashing::per_cpu, Hashing::new),
+            cors_allowed_origins: self
+                .cors_allowed_origins
+                .iter()
+                .filter_map(|o| crate::api::cors::normalize_origin(o))
+                .collect(),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
+        }
     }
 
     pub fn db_options(&self) -> DbOptions {

@@ -56,6 +56,12 @@ pub struct Problem {
     /// The id echoed in `X-Request-Id`, for support requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The OAuth 2.0 error code (RFC 6749 section 5.2): only on errors of the token endpoint
+    /// (`invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, and
+    /// `temporarily_unavailable` or `server_error` when cogov cannot check credentials now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "invalid_grant")]
+    pub error: Option<String>,
     /// Every invalid field (422 only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -117,6 +123,13 @@ pub enum ApiError {
     /// Any other status produced outside cogov's handlers (e.g. by the HTTP layer).
     #[error("{detail}")]
     Other { status: StatusCode, detail: String },
+    /// An error of the OAuth token endpoint: `cause` decides the status and the problem, `error`
+    /// adds the OAuth 2.0 error code OAuth clients branch on.
+    #[error("{cause}")]
+    OAuth {
+        error: &'static str,
+        cause: Box<ApiError>,
+    },
 }
 
 impl ApiError {
@@ -126,6 +139,25 @@ impl ApiError {
 
     pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
         ApiError::NotFound(format!("no {what} with id {id}"))
+    }
+
+    /// 408: the request body did not arrive in full within `secs` seconds.
+    pub fn body_timeout(secs: u64) -> Self {
+        ApiError::Other {
+            status: StatusCode::REQUEST_TIMEOUT,
+            detail: format!("the request body did not arrive within {secs} seconds"),
+        }
+    }
+
+    /// This error as an error of the OAuth token endpoint, with the OAuth `error` code.
+    pub fn oauth(self, error: &'static str) -> Self {
+        match self {
+            ApiError::OAuth { cause, .. } => ApiError::OAuth { error, cause },
+            other => ApiError::OAuth {
+                error,
+                cause: Box::new(other),
+            },
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -145,12 +177,18 @@ impl ApiError {
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
             ApiError::Other { status, .. } => code_for_status(*status),
+            ApiError::OAuth { cause, .. } => cause.code(),
         }
     }
 
     /// The problem document for this error. `instance` and `request_id` are filled in by the
     /// middleware that sees the request.
     pub fn problem(&self) -> Problem {
+        if let ApiError::OAuth { error, cause } = self {
+            let mut problem = cause.problem();
+            problem.error = Some((*error).to_owned());
+            return problem;
+        }
         let status = self.status_code();
         let detail = match self {
             ApiError::Internal(_) => {
@@ -166,6 +204,7 @@ impl ApiError {
             code: self.code().to_owned(),
             instance: None,
             request_id: None,
+            error: None,
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
                 _ => Vec::new(),
@@ -228,15 +267,33 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Other { status, .. } => *status,
+            ApiError::OAuth { cause, .. } => cause.status_code(),
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(detail) = self {
+        let (oauth, inner) = match self {
+            ApiError::OAuth { error, cause } => (Some(*error), cause.as_ref()),
+            other => (None, other),
+        };
+        if let ApiError::Internal(detail) = inner {
             tracing::error!(error = %detail, "internal error");
         }
         let mut res = problem_response(self.status_code(), &self.problem());
-        match self {
+        match inner {
+            // The token endpoint authenticates clients with HTTP Basic (RFC 6749 section 5.2);
+            // a failed password grant is not about a bearer token either.
+            ApiError::Unauthorized(_) if oauth.is_some() => {
+                let challenge = if oauth == Some("invalid_client") {
+                    "Basic realm=\"cogov\""
+                } else {
+                    "Bearer realm=\"cogov\""
+                };
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static(challenge),
+                );
+            }
             ApiError::Unauthorized(_) => {
                 res.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
@@ -308,6 +365,27 @@ mod tests {
             assert_eq!(p.status, status);
             assert_eq!(p.problem_type, format!("urn:cogov:problem:{}", p.code));
         }
+    }
+
+    #[test]
+    fn token_endpoint_errors_carry_the_oauth_code_and_keep_their_status() {
+        let err = ApiError::Unauthorized("no".into()).oauth("invalid_client");
+        assert_eq!(err.status_code(), StatusCode::UNAUTHORIZED);
+        let p = err.problem();
+        assert_eq!(p.error.as_deref(), Some("invalid_client"));
+        assert_eq!(p.code, "unauthorized");
+        let res = err.error_response();
+        assert_eq!(
+            res.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Basic realm=\"cogov\""
+        );
+        let json = serde_json::to_value(ApiError::NotFound("x".into()).problem()).unwrap();
+        assert!(json.get("error").is_none(), "only token errors have it");
+        let again = ApiError::TooManyRequests(5)
+            .oauth("invalid_request")
+            .oauth("invalid_grant");
+        assert_eq!(again.problem().error.as_deref(), Some("invalid_grant"));
+        assert_eq!(again.status_code(), StatusCode::TOO_MANY_REQUESTS);
     }
 
     #[test]

@@ -163,13 +163,19 @@ fn serve(settings: Settings) -> Result<(), String> {
         db,
         tokens,
         identity_claim: settings.jwt_identity_claim,
+        protection: settings.protection(),
     });
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone()))
             .workers(settings.workers)
             .shutdown_timeout(settings.shutdown_timeout_secs)
-            .client_request_timeout(Duration::from_secs(10))
+            // Slow clients must not hold connections (and file descriptors) open at will: the
+            // headers, the body (see `body_read_timeout_secs`), idle keep-alive and the closing
+            // handshake each have a limit.
+            .client_request_timeout(Duration::from_secs(settings.client_request_timeout_secs))
+            .client_disconnect_timeout(Duration::from_secs(settings.client_disconnect_timeout_secs))
+            .keep_alive(Duration::from_secs(settings.keep_alive_secs))
             .bind(&settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         for addr in server.addrs() {

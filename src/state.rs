@@ -1,5 +1,9 @@
 //! What every request handler can reach.
 
+use std::time::Duration;
+
+use crate::auth::secrets::Hashing;
+use crate::auth::throttle::SignInLimits;
 use crate::auth::tokens::{IdentityClaim, Tokens};
 use crate::db::Db;
 
@@ -8,4 +12,29 @@ pub struct AppState {
     pub tokens: Tokens,
     /// How tokens from a district identity provider name a person.
     pub identity_claim: IdentityClaim,
+    /// Limits that keep clients from locking others out or exhausting the server.
+    pub protection: Protection,
+}
+
+/// Sign-in throttling, the bound on concurrent password hashing, browser origins, and how long a
+/// request body may take to arrive.
+#[derive(Clone)]
+pub struct Protection {
+    pub sign_in: SignInLimits,
+    pub hashing: Hashing,
+    /// Origins (`scheme://host[:port]`) whose browser apps may call the API (CORS); none by default.
+    pub cors_allowed_origins: Vec<String>,
+    /// Longest wait for a request body to arrive in full.
+    pub body_read_timeout: Duration,
+}
+
+impl Default for Protection {
+    fn default() -> Self {
+        Protection {
+            sign_in: SignInLimits::default(),
+            hashing: Hashing::per_cpu(),
+            cors_allowed_origins: Vec::new(),
+            body_read_timeout: Duration::from_secs(10),
+        }
+    }
 }

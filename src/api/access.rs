@@ -7,23 +7,20 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToResponse, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use super::body::JsonBody;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{created_response, CACHE_NONE};
-use crate::auth::{audit_event, secrets, Principal, RequestFacts, Role, SignedIn};
-use crate::commands;
+use crate::auth::throttle::{self, Kind};
+use crate::auth::{Principal, RequestFacts, Role, SignedIn};
+use crate::commands::{self, sign_in};
 use crate::db;
 use crate::db::access::{self, AuditEvent, GrantRow};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Failed sign-ins allowed per account or client within [`FAILURE_WINDOW_MINUTES`].
-const MAX_FAILURES: i64 = 5;
-const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 /// A token request, OAuth 2.0 style: form-encoded (or JSON). `password` grants sign a person in;
 /// `client_credentials` grants sign a script in (the client may also authenticate with HTTP Basic).
@@ -96,20 +93,25 @@ fn parse_token_request(req: &HttpRequest, body: &[u8]) -> Result<TokenRequest, A
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let mut request: TokenRequest =
-        match content_type.as_str() {
-            "application/x-www-form-urlencoded" => {
-                serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest {
-                    code: "bad-form",
-                    detail: format!("cannot read the form: {e}"),
-                })?
+    let mut request: TokenRequest = match content_type.as_str() {
+        "application/x-www-form-urlencoded" => {
+            let errors = super::hygiene::check_pairs(body, Some(super::hygiene::FORM_VALUE_MAX));
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
             }
-            "application/json" => super::body::parse(body)?,
-            _ => return Err(ApiError::UnsupportedMediaType(
+            serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest {
+                code: "bad-form",
+                detail: format!("cannot read the form: {e}"),
+            })?
+        }
+        "application/json" => super::body::parse(body)?,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(
                 "send the token request as application/x-www-form-urlencoded (or application/json)"
                     .to_owned(),
-            )),
-        };
+            ))
+        }
+    };
     if let Some((id, secret)) = basic_credentials(req) {
         request.client_id.get_or_insert(id);
         request.client_secret.get_or_insert(secret);
@@ -117,125 +119,235 @@ fn parse_token_request(req: &HttpRequest, body: &[u8]) -> Result<TokenRequest, A
     Ok(request)
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized("the credentials are not valid".to_owned())
-}
+// The token endpoint's error responses: problem documents with the OAuth `error` member.
+
+#[derive(ToResponse)]
+#[response(
+    description = "The request cannot be read (`error`: `invalid_request`).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:bad-form", "title": "Bad Request", "status": 400,
+        "detail": "cannot read the form: invalid percent-encoding", "code": "bad-form",
+        "instance": "/api/v1/auth/token", "error": "invalid_request"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TokenBadRequest(crate::error::Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Wrong or unknown credentials: `error` is `invalid_grant` for a username and password, `invalid_client` for a client id and secret (then with `WWW-Authenticate: Basic`).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:unauthorized", "title": "Unauthorized", "status": 401,
+        "detail": "the credentials are not valid", "code": "unauthorized",
+        "instance": "/api/v1/auth/token", "error": "invalid_grant"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TokenUnauthorized(crate::error::Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body did not arrive in time (`error`: `invalid_request`).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:request-timeout", "title": "Request Timeout", "status": 408,
+        "detail": "the request body did not arrive within 10 seconds", "code": "request-timeout",
+        "instance": "/api/v1/auth/token", "error": "invalid_request"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TokenRequestTimeout(crate::error::Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is larger than 16 KiB (`error`: `invalid_request`).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:payload-too-large", "title": "Payload Too Large", "status": 413,
+        "detail": "request body larger than 16384 bytes", "code": "payload-too-large",
+        "instance": "/api/v1/auth/token", "error": "invalid_request"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TokenPayloadTooLarge(crate::error::Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is neither a form nor JSON (`error`: `invalid_request`).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:unsupported-media-type", "title": "Unsupported Media Type", "status": 415,
+        "detail": "send the token request as application/x-www-form-urlencoded (or application/json)",
+        "code": "unsupported-media-type", "instance": "/api/v1/auth/token", "error": "invalid_request"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TokenUnsupportedMediaType(crate::error::Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "An unknown `grant_type` (`error`: `unsupported_grant_type`) or missing credentials (`invalid_request`).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:validation-failed", "title": "Unprocessable Entity", "status": 422,
+        "detail": "invalid request: grant_type: unsupported grant type \"implicit\"; use password or client_credentials",
+        "code": "validation-failed", "instance": "/api/v1/auth/token", "error": "unsupported_grant_type",
+        "errors": [{"field": "grant_type", "message": "unsupported grant type \"implicit\"; use password or client_credentials"}]})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TokenUnprocessable(crate::error::Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Too many failed attempts for this account or client (from this address) or from this address in the current window; retry after `Retry-After` seconds, when the window ends. `error` is `invalid_grant` or `invalid_client`.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:too-many-requests", "title": "Too Many Requests", "status": 429,
+        "detail": "too many attempts; retry after 412 seconds", "code": "too-many-requests",
+        "instance": "/api/v1/auth/token", "error": "invalid_grant"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TokenTooManyRequests(crate::error::Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The server is checking as many secrets as it allows at once, or the database is unavailable; retry after `Retry-After` seconds (`error`: `temporarily_unavailable`).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:unavailable", "title": "Service Unavailable", "status": 503,
+        "detail": "too many sign-ins are being checked right now; retry shortly", "code": "unavailable",
+        "instance": "/api/v1/auth/token", "error": "temporarily_unavailable"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct TokenUnavailable(crate::error::Problem);
 
 /// Get an access token
 ///
 /// Exchanges a username and password (`grant_type=password`) or a client id and secret
 /// (`grant_type=client_credentials`, in the form or as HTTP Basic) for a short-lived bearer
-/// token. Wrong credentials and unknown accounts get the same 401; after 5 failures in 15 minutes
-/// an account or client gets 429 with `Retry-After`.
+/// token. Wrong credentials and unknown accounts get the same 401. Failed checks are limited per
+/// 15-minute window (by default 5 per account or client from one address, 20 per account from all
+/// addresses, 50 per address); beyond a limit the attempt gets 429 with `Retry-After` (the end of
+/// the window) without being checked or counted. When the server is already checking as many
+/// secrets as it allows at once, the attempt gets 503 with `Retry-After` at once.
+///
+/// Every error is a problem document that also carries the OAuth 2.0 `error` code (RFC 6749
+/// section 5.2), so OAuth client libraries understand it: `invalid_request` (unreadable or
+/// incomplete request), `unsupported_grant_type`, `invalid_grant` (wrong username or password,
+/// or that account's attempts are used up for now), `invalid_client` (wrong client id or secret,
+/// or that client's attempts from this address are used up), and `temporarily_unavailable` (503).
+/// Statuses are as everywhere in cogov; a wrong client answers 401 with
+/// `WWW-Authenticate: Basic`.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "access",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "A bearer token.", body = TokenResponse),
-        (status = 401, response = super::problems::Unauthorized),
-        (status = 429, response = super::problems::TooManyRequests),
-        super::problems::BodyErrors))]
+        (status = 400, response = TokenBadRequest),
+        (status = 401, response = TokenUnauthorized),
+        (status = 408, response = TokenRequestTimeout),
+        (status = 413, response = TokenPayloadTooLarge),
+        (status = 415, response = TokenUnsupportedMediaType),
+        (status = 422, response = TokenUnprocessable),
+        (status = 429, response = TokenTooManyRequests),
+        (status = 503, response = TokenUnavailable)))]
 pub async fn issue_token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let request = parse_token_request(&req, &body)?;
+    let body = read_token_body(payload, state.protection.body_read_timeout)
+        .await
+        .map_err(|e| e.oauth("invalid_request"))?;
+    let request = parse_token_request(&req, &body).map_err(|e| e.oauth("invalid_request"))?;
+    exchange(state, req, request).await.map_err(|e| match e {
+        ApiError::OAuth { .. } => e,
+        ApiError::Unavailable(_) => e.oauth("temporarily_unavailable"),
+        ApiError::Internal(_) => e.oauth("server_error"),
+        other => other.oauth("invalid_request"),
+    })
+}
+
+/// Token requests are small forms; anything near this is not one.
+const TOKEN_BODY_LIMIT: usize = 16 * 1024;
+
+/// Reads the token request's body, at most [`TOKEN_BODY_LIMIT`] bytes within `timeout`.
+async fn read_token_body(
+    mut payload: web::Payload,
+    timeout: std::time::Duration,
+) -> Result<web::BytesMut, ApiError> {
+    use futures_util::StreamExt;
+    let read = async move {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::BadRequest {
+                code: "unreadable-body",
+                detail: format!("cannot read the request body: {e}"),
+            })?;
+            if body.len() + chunk.len() > TOKEN_BODY_LIMIT {
+                return Err(ApiError::PayloadTooLarge(TOKEN_BODY_LIMIT));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    actix_web::rt::time::timeout(timeout, read)
+        .await
+        .map_err(|_| ApiError::body_timeout(timeout.as_secs()))?
+}
+
+/// The credentials of a token request, or why it has none.
+fn credentials(req: &HttpRequest, request: TokenRequest) -> Result<sign_in::Credentials, ApiError> {
     let (kind, key, secret) = match request.grant_type.as_str() {
         "password" => (
-            "account",
-            request
-                .username
-                .clone()
-                .unwrap_or_default()
-                .trim()
-                .to_lowercase(),
-            request.password.clone().unwrap_or_default(),
+            Kind::Account,
+            request.username.unwrap_or_default().trim().to_lowercase(),
+            request.password.unwrap_or_default(),
         ),
         "client_credentials" => (
-            "api_client",
-            request.client_id.clone().unwrap_or_default(),
-            request.client_secret.clone().unwrap_or_default(),
+            Kind::Client,
+            request.client_id.unwrap_or_default(),
+            request.client_secret.unwrap_or_default(),
         ),
         other => {
             return Err(ApiError::validation(
                 "grant_type",
                 format!("unsupported grant type {other:?}; use password or client_credentials"),
-            ))
+            )
+            .oauth("unsupported_grant_type"))
         }
     };
-    if key.is_empty() || secret.is_empty() || key.len() > 400 || secret.len() > 1024 {
-        return Err(invalid_credentials());
-    }
-    let facts = RequestFacts::of(&req);
-    let since = db::now() - chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
-    let (failures, stored, subject) = state.db.read(|conn| {
-        let failures = access::audit::failures_since(conn, &key, since)?;
-        let found: Option<(String, String)> = if kind == "account" {
-            access::account::by_username(conn, &key)?
-                .filter(|a| !a.disabled)
-                .and_then(|a| {
-                    a.password_hash
-                        .map(|h| (h, format!("person:{}", a.person_id)))
-                })
-        } else {
-            access::client::by_client_id(conn, &key)?
-                .filter(|c| !c.disabled)
-                .map(|c| (c.secret_hash, format!("client:{}", c.client_id)))
+    if key.is_empty() || secret.is_empty() {
+        let (field, message) = match kind {
+            Kind::Account => ("username", "the password grant needs username and password"),
+            Kind::Client => (
+                "client_id",
+                "client_credentials needs client_id and client_secret (in the form or as HTTP Basic)",
+            ),
         };
-        let (stored, subject) = found
-            .map(|(h, s)| (Some(h), Some(s)))
-            .unwrap_or((None, None));
-        Ok::<_, ApiError>((failures, stored, subject))
-    })?;
-    let record = |status: u16| {
-        let mut event = audit_event(
-            &Principal::anonymous(),
-            &facts,
-            "sign_in",
-            kind,
-            Some(key.clone()),
-            status,
-        );
-        if let Some(s) = &subject {
-            let (k, id) = s.split_once(':').unwrap_or(("", s));
-            event.actor_kind = if k == "client" {
-                "client".to_owned()
-            } else {
-                "person".to_owned()
-            };
-            event.actor_id = Some(id.to_owned());
-        }
-        event
-    };
-    if failures >= MAX_FAILURES {
-        let event = record(429);
-        state
-            .db
-            .write(move |conn| access::audit::record(conn, &event).map_err(ApiError::from))
-            .await?;
-        return Err(ApiError::TooManyRequests(
-            (FAILURE_WINDOW_MINUTES * 60) as u64,
-        ));
+        return Err(ApiError::validation(field, message).oauth("invalid_request"));
     }
-    // Hashing is deliberately slow: keep it off the request workers.
-    let ok = web::block(move || secrets::verify(&secret, stored.as_deref()))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let event = record(if ok { 200 } else { 401 });
-    state
-        .db
-        .write(move |conn| access::audit::record(conn, &event).map_err(ApiError::from))
-        .await?;
-    let Some(subject) = subject.filter(|_| ok) else {
-        return Err(invalid_credentials());
-    };
-    let (access_token, expires_in) = state.tokens.issue(&subject).map_err(ApiError::Internal)?;
+    Ok(sign_in::Credentials {
+        kind,
+        key,
+        secret,
+        address: throttle::address_key(req.peer_addr().map(|a| a.ip())),
+    })
+}
+
+async fn exchange(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request: TokenRequest,
+) -> Result<HttpResponse, ApiError> {
+    let credentials = credentials(&req, request)?;
+    let ctx = crate::commands::Context::new(
+        Principal::anonymous(),
+        RequestFacts::of(&req),
+        "/api/v1/auth/token",
+    );
+    let issued = sign_in::sign_in(
+        &ctx,
+        &state.db,
+        &state.protection,
+        &state.tokens,
+        credentials,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE_NONE))
         .json(TokenResponse {
-            access_token,
+            access_token: issued.access_token,
             token_type: "Bearer",
-            expires_in,
+            expires_in: issued.expires_in,
         }))
 }
 

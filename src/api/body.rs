@@ -33,13 +33,22 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
             .app_data::<web::PayloadConfig>()
             .map(|_| crate::config::BODY_LIMIT_BYTES)
             .unwrap_or(crate::config::BODY_LIMIT_BYTES);
+        // A client that trickles its body must not hold a worker's request open at will.
+        let timeout = req
+            .app_data::<web::Data<crate::state::AppState>>()
+            .map_or(std::time::Duration::from_secs(10), |s| {
+                s.protection.body_read_timeout
+            });
         Box::pin(async move {
             if !media_type_ok {
                 return Err(ApiError::UnsupportedMediaType(
                     "send the body as Content-Type: application/json".to_owned(),
                 ));
             }
-            let bytes = bytes.await.map_err(|err| {
+            let bytes = actix_web::rt::time::timeout(timeout, bytes)
+                .await
+                .map_err(|_| ApiError::body_timeout(timeout.as_secs()))?;
+            let bytes = bytes.map_err(|err| {
                 let status = err.as_response_error().status_code();
                 if status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge(limit)

@@ -208,10 +208,10 @@ impl utoipa::Modify for ContractDoc {
             let headers = &mut response.headers;
             headers.insert("X-Request-Id".to_owned(), header_ref("X-Request-Id"));
             match name.as_str() {
-                "TooManyRequests" | "Unavailable" => {
+                "TooManyRequests" | "Unavailable" | "TokenTooManyRequests" | "TokenUnavailable" => {
                     headers.insert("Retry-After".to_owned(), header_ref("Retry-After"));
                 }
-                "Unauthorized" => {
+                "Unauthorized" | "TokenUnauthorized" => {
                     headers.insert(
                         "WWW-Authenticate".to_owned(),
                         header_ref("WWW-Authenticate"),

@@ -6,10 +6,7 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
-use futures_util::StreamExt;
 
 use crate::error::{ApiError, FieldError};
 
@@ -100,42 +97,16 @@ pub fn check_json(value: &serde_json::Value, path: &str, errors: &mut Vec<FieldE
     }
 }
 
-fn is_form(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
-/// The middleware: refuses control characters in the query string and in form bodies, and
-/// query values over [`QUERY_VALUE_MAX`] characters. JSON bodies are checked by
-/// [`super::body::parse`].
+/// The middleware: refuses control characters in the query string and query values over
+/// [`QUERY_VALUE_MAX`] characters. JSON bodies are checked by [`super::body::parse`], form bodies
+/// by the token endpoint.
 pub async fn refuse_bad_input<B: MessageBody + 'static>(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let mut errors = check_pairs(req.query_string().as_bytes(), Some(QUERY_VALUE_MAX));
-    if errors.is_empty() && is_form(&req) {
-        let limit = crate::config::BODY_LIMIT_BYTES;
-        let mut payload = req.take_payload();
-        let mut body = actix_web::web::BytesMut::new();
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk?;
-            if body.len() + chunk.len() > limit {
-                let res = req.error_response(ApiError::PayloadTooLarge(limit));
-                return Ok(res.map_into_right_body());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        errors = check_pairs(&body, Some(FORM_VALUE_MAX));
-        let (_, mut replay) = actix_http::h1::Payload::create(true);
-        replay.unread_data(body.freeze());
-        req.set_payload(replay.into());
-    }
+    // Form bodies are read (and checked with `check_pairs`) by the one endpoint that takes them,
+    // the token endpoint, which bounds their size and the time they may take to arrive.
+    let errors = check_pairs(req.query_string().as_bytes(), Some(QUERY_VALUE_MAX));
     if !errors.is_empty() {
         let res = req.error_response(ApiError::Validation(errors));
         return Ok(res.map_into_right_body());

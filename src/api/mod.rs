@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod accounts;
 pub mod body;
 pub mod contract;
+pub mod cors;
 pub mod councils;
 pub mod fields;
 pub mod head;
@@ -53,6 +54,9 @@ use utoipa::OpenApi;
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
         problems::Unprocessable, problems::Unavailable, problems::Unauthorized, problems::Forbidden,
         problems::TooManyRequests,
+        access::TokenBadRequest, access::TokenUnauthorized, access::TokenRequestTimeout,
+        access::TokenPayloadTooLarge, access::TokenUnsupportedMediaType, access::TokenUnprocessable,
+        access::TokenTooManyRequests, access::TokenUnavailable,
     )),
     modifiers(&AccessDoc, &ContractDoc),
     tags(

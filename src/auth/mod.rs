@@ -3,6 +3,7 @@
 
 pub mod policy;
 pub mod secrets;
+pub mod throttle;
 pub mod tokens;
 
 use std::future::{ready, Ready};
@@ -156,24 +157,81 @@ fn resolve(state: &AppState, token: &str) -> Result<Principal, ApiError> {
                 account.person_id
             }
             (false, _, IdentityClaim::Email) => {
-                let email = claims.email.as_deref().ok_or_else(unknown)?;
-                let filter = db::people::PersonFilter {
-                    email: Some(email.to_owned()),
-                    ..Default::default()
-                };
-                let found = db::people::list(conn, &filter, None, 2)?;
-                if found.len() != 1 {
-                    return Err(unknown());
+                // Once bound, only the provider's subject counts: a later edit of anyone's
+                // email (staff may edit people's records, people their own) changes nothing.
+                if let Some(account) = db::access::account::by_external_subject(conn, &claims.sub)?
+                {
+                    if account.disabled {
+                        return Err(unknown());
+                    }
+                    account.person_id
+                } else {
+                    let email = claims
+                        .email
+                        .as_deref()
+                        .filter(|_| claims.email_verified != Some(false))
+                        .ok_or_else(unknown)?;
+                    bind_by_email(state, conn, &claims.sub, email)?.ok_or_else(unknown)?
                 }
-                let id = found[0].id.clone();
-                if db::access::account::by_person(conn, &id)?.is_some_and(|a| a.disabled) {
-                    return Err(unknown());
-                }
-                id
             }
         };
         principal_for(conn, Actor::Person(person_id))
     })
+}
+
+/// First sign-in of a provider subject under `jwt_identity_claim = email`: binds the subject to
+/// the one account whose person has this email, and returns that person. Nothing is bound (and
+/// the caller is unknown) when no account or several have the email, when that account is bound
+/// already (to another subject), is disabled, or holds a privileged role (`district_admin`,
+/// `council_staff`): emails are editable by staff and by people themselves, so a privileged
+/// account is linked only by an operator (`cogov admin link-identity`).
+fn bind_by_email(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    subject: &str,
+    email: &str,
+) -> Result<Option<String>, ApiError> {
+    let accounts = db::access::account::by_person_email(conn, email)?;
+    let [account] = accounts.as_slice() else {
+        return Ok(None);
+    };
+    if account.disabled || account.external_subject.is_some() {
+        return Ok(None);
+    }
+    let privileged = db::access::grant::of_subject(conn, "person", &account.person_id)?
+        .iter()
+        .any(|g| matches!(g.role.as_str(), "district_admin" | "council_staff"));
+    if privileged {
+        return Ok(None);
+    }
+    let account_id = account.id.clone();
+    let owned_subject = subject.to_owned();
+    // The binding is conditional on the account being unbound, and a subject can be bound to one
+    // account only (unique index): of concurrent first sign-ins, at most one binds.
+    let bound =
+        state.db.write_blocking(|conn| {
+            match db::access::account::bind_external_subject(
+                conn,
+                &account_id,
+                &owned_subject,
+                db::now(),
+            ) {
+                Ok(bound) => Ok(bound),
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => Ok(false),
+                Err(e) => Err(ApiError::from(e)),
+            }
+        })?;
+    if !bound {
+        // Another request may have bound this very subject a moment ago.
+        return Ok(db::access::account::by_external_subject(conn, subject)?
+            .filter(|a| a.id == account.id && !a.disabled)
+            .map(|a| a.person_id));
+    }
+    tracing::info!(account = %account.id, "identity provider subject bound to an account by email");
+    Ok(Some(account.person_id.clone()))
 }
 
 fn principal_for(conn: &mut AnyConnection, actor: Actor) -> Result<Principal, ApiError> {

@@ -62,7 +62,8 @@ pub struct Tokens {
 pub struct Claims {
     pub sub: String,
     pub iss: String,
-    pub aud: String,
+    /// One audience or several (RFC 7519 section 4.1.3 allows both; identity providers send both).
+    pub aud: Audience,
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
@@ -70,6 +71,27 @@ pub struct Claims {
     pub iat: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// OpenID Connect: whether the provider verified `email`. An email the provider says it has
+    /// not verified never binds an identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+}
+
+/// The `aud` claim: a string, or an array of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Audience::One(a) => a == audience,
+            Audience::Many(list) => list.iter().any(|a| a == audience),
+        }
+    }
 }
 
 /// Why a token was refused. Every variant is answered 401; the text goes to the log and to the
@@ -210,7 +232,15 @@ impl Tokens {
             .map(|s| s.to_string())
             .collect::<HashSet<_>>();
         decode::<Claims>(token, key, &validation)
-            .map(|data| (data.claims, local))
+            .and_then(|data| {
+                // The library checked `aud` already; this guards against that check ever being
+                // configured away.
+                if data.claims.aud.contains(&self.audience) {
+                    Ok((data.claims, local))
+                } else {
+                    Err(jsonwebtoken::errors::ErrorKind::InvalidAudience.into())
+                }
+            })
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 match e.kind() {
@@ -237,14 +267,66 @@ impl Tokens {
         let claims = Claims {
             sub: subject.to_owned(),
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: Audience::One(self.audience.clone()),
             exp: now + self.ttl_secs,
             nbf: Some(now),
             iat: Some(now),
             email: None,
+            email_verified: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, key)
             .map(|t| (t, self.ttl_secs))
             .map_err(|e| format!("cannot sign the token: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens() -> Tokens {
+        Tokens::new(&TokenConfig {
+            secret: Some("a standalone secret of at least 32 bytes".to_owned()),
+            issuer: "https://idp.example".to_owned(),
+            audience: "cogov".to_owned(),
+            leeway_secs: 5,
+            ttl_secs: 900,
+            ..TokenConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn sign(claims: serde_json::Value) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"a standalone secret of at least 32 bytes"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn aud_may_be_a_string_or_an_array() {
+        let t = tokens();
+        let exp = jsonwebtoken::get_current_timestamp() + 60;
+        let base = |aud: serde_json::Value| serde_json::json!({"sub": "person:x", "iss": "https://idp.example", "aud": aud, "exp": exp});
+        let (claims, _) = t.verify(&sign(base("cogov".into()))).unwrap();
+        assert_eq!(claims.aud, Audience::One("cogov".to_owned()));
+        let (claims, _) = t
+            .verify(&sign(base(serde_json::json!(["reports", "cogov"]))))
+            .unwrap();
+        assert!(claims.aud.contains("cogov"));
+        for wrong in [
+            serde_json::json!("other"),
+            serde_json::json!(["reports", "other"]),
+            serde_json::json!([]),
+        ] {
+            assert_eq!(
+                t.verify(&sign(base(wrong.clone()))).unwrap_err(),
+                TokenError::WrongIssuerOrAudience,
+                "{wrong}"
+            );
+        }
+        assert!(t.verify(&sign(base(serde_json::json!(42)))).is_err());
     }
 }

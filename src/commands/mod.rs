@@ -12,6 +12,7 @@ pub mod councils;
 pub mod people;
 pub mod schools;
 pub mod seats;
+pub mod sign_in;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -43,6 +43,53 @@ pub mod account {
             .map(|rows| rows.into_iter().next())
     }
 
+    /// Accounts of people whose email is `email` (ignoring case).
+    pub fn by_person_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Vec<Account>> {
+        use crate::db::changes::lower;
+        use crate::db::schema::people;
+        accounts::table
+            .inner_join(people::table)
+            .filter(lower(people::email.assume_not_null()).eq(lower(email.to_owned())))
+            .select(Account::as_select())
+            .load(conn)
+    }
+
+    /// Binds an account that has no external subject yet to `subject`. Returns false when the
+    /// account is bound already (to this or another subject): a binding is never overwritten
+    /// here. A subject bound to another account is a unique violation.
+    pub fn bind_external_subject(
+        conn: &mut AnyConnection,
+        account_id: &str,
+        subject: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let bound = diesel::update(
+            accounts::table
+                .filter(accounts::id.eq(account_id))
+                .filter(accounts::external_subject.is_null()),
+        )
+        .set((
+            accounts::external_subject.eq(subject),
+            accounts::updated_at.eq(now),
+            accounts::version.eq(accounts::version + 1),
+        ))
+        .execute(conn)?
+            == 1;
+        if bound {
+            if let Some(row) = find(conn, account_id)? {
+                crate::db::changes::record(
+                    conn,
+                    "account",
+                    &row.id,
+                    crate::db::changes::Action::Updated,
+                    row.version,
+                    row.updated_at,
+                )?;
+            }
+        }
+        Ok(bound)
+    }
+
     pub fn by_external_subject(
         conn: &mut AnyConnection,
         subject: &str,
@@ -299,19 +346,91 @@ pub mod audit {
         }
         query.order(audit_events::id.asc()).limit(fetch).load(conn)
     }
+}
 
-    /// Failed sign-in attempts for `key` (a username or client id) since `since`.
-    pub fn failures_since(
+/// Sign-in throttling counters (`sign_in_attempts`): one row per scope, subject and fixed window.
+pub mod throttle {
+    use super::*;
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+
+    #[derive(QueryableByName)]
+    struct Attempts {
+        #[diesel(sql_type = BigInt)]
+        #[allow(dead_code)] // only whether a row came back matters
+        attempts: i64,
+    }
+
+    /// Counts one attempt for `(scope, subject)` in the window starting at `window_start`, unless
+    /// `limit` attempts are already counted there. One statement: concurrent callers (threads or
+    /// cogov instances) can never count past the limit. Returns whether the attempt was counted.
+    pub fn reserve(
         conn: &mut AnyConnection,
-        key: &str,
-        since: NaiveDateTime,
+        scope: &str,
+        subject: &str,
+        window_start: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<bool> {
+        let counted: Vec<Attempts> = diesel::sql_query(
+            "INSERT INTO sign_in_attempts (scope, subject, window_start, attempts) \
+             VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (scope, subject, window_start) \
+             DO UPDATE SET attempts = sign_in_attempts.attempts + 1 \
+             WHERE sign_in_attempts.attempts < $4 \
+             RETURNING attempts",
+        )
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(subject)
+        .bind::<Timestamp, _>(window_start)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+        Ok(!counted.is_empty())
+    }
+
+    /// Gives back an attempt counted by [`reserve`] (the secret was right: not a failure).
+    pub fn release(
+        conn: &mut AnyConnection,
+        scope: &str,
+        subject: &str,
+        window_start: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::sql_query(
+            "UPDATE sign_in_attempts SET attempts = attempts - 1 \
+             WHERE scope = $1 AND subject = $2 AND window_start = $3 AND attempts > 0",
+        )
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(subject)
+        .bind::<Timestamp, _>(window_start)
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    /// Removes the counters of windows that started before `before` (they no longer limit anything).
+    pub fn forget_before(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
+        diesel::sql_query("DELETE FROM sign_in_attempts WHERE window_start < $1")
+            .bind::<Timestamp, _>(before)
+            .execute(conn)
+    }
+
+    /// The counted attempts of `(scope, subject)` in one window (0 when none).
+    pub fn counted(
+        conn: &mut AnyConnection,
+        scope: &str,
+        subject: &str,
+        window_start: NaiveDateTime,
     ) -> QueryResult<i64> {
-        audit_events::table
-            .filter(audit_events::action.eq("sign_in"))
-            .filter(audit_events::resource_id.eq(key))
-            .filter(audit_events::outcome.eq("denied"))
-            .filter(audit_events::occurred_at.ge(since))
-            .count()
-            .get_result(conn)
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            attempts: i64,
+        }
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT attempts FROM sign_in_attempts \
+             WHERE scope = $1 AND subject = $2 AND window_start = $3",
+        )
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(subject)
+        .bind::<Timestamp, _>(window_start)
+        .load(conn)?;
+        Ok(rows.first().map_or(0, |r| r.attempts))
     }
 }

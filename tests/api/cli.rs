@@ -291,9 +291,11 @@ fn configuration_layers() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
-        .unwrap()
-        .count();
+    let migrations = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite"),
+    )
+    .unwrap()
+    .count();
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&format!("applied {migrations} migration"))
     );

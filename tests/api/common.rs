@@ -288,6 +288,7 @@ impl TestApp {
             db,
             tokens: cogov::auth::tokens::Tokens::new(&token_config()).expect("token config"),
             identity_claim: cogov::auth::IdentityClaim::Sub,
+            protection: self.state.protection.clone(),
         });
         Instance {
             call: service(state).await,
@@ -296,6 +297,21 @@ impl TestApp {
     }
 
     pub async fn new() -> TestApp {
+        TestApp::with_protection(|_| {}).await
+    }
+
+    /// An app whose limits (sign-in throttling, hashing bound, CORS, body timeout) the test sets.
+    pub async fn with_protection(configure: impl FnOnce(&mut cogov::state::Protection)) -> TestApp {
+        TestApp::with_options(cogov::auth::IdentityClaim::Sub, configure).await
+    }
+
+    /// An app with the given identity claim and limits.
+    pub async fn with_options(
+        identity_claim: cogov::auth::IdentityClaim,
+        configure: impl FnOnce(&mut cogov::state::Protection),
+    ) -> TestApp {
+        let mut protection = cogov::state::Protection::default();
+        configure(&mut protection);
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
             .with_test_writer()
@@ -305,7 +321,8 @@ impl TestApp {
         let state = web::Data::new(AppState {
             db: db.clone(),
             tokens: cogov::auth::tokens::Tokens::new(&token_config()).expect("token config"),
-            identity_claim: cogov::auth::IdentityClaim::Sub,
+            identity_claim,
+            protection,
         });
         let call = service(state.clone()).await;
         let mut app = TestApp {
