@@ -245,6 +245,19 @@ async fn service(state: web::Data<AppState>) -> Call {
     })
 }
 
+/// Sends the request exactly as built and reads what a client would see.
+async fn send(call: &Call, req: test::TestRequest) -> Reply {
+    let res = call(req.to_request()).await;
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = test::read_body(res).await.to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
 /// A second application instance on the same database, with its own pools and writer, as a
 /// second `cogov serve` process behind a load balancer would be.
 pub struct Instance {
@@ -255,28 +268,12 @@ pub struct Instance {
 impl Instance {
     /// Sends the request exactly as built (no token unless the caller added one).
     pub async fn send(&self, req: test::TestRequest) -> Reply {
-        let res = (self.call)(req.to_request()).await;
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = test::read_body(res).await.to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(&self.call, req).await
     }
 
     pub async fn send_admin(&self, req: test::TestRequest) -> Reply {
         let req = req.insert_header(("Authorization", format!("Bearer {}", self.admin)));
-        let res = (self.call)(req.to_request()).await;
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = test::read_body(res).await.to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(&self.call, req).await
     }
 }
 
@@ -408,15 +405,7 @@ impl TestApp {
 
     /// Sends the request exactly as built (no token unless the caller added one).
     pub async fn send(&self, req: test::TestRequest) -> Reply {
-        let res = (self.call)(req.to_request()).await;
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = test::read_body(res).await.to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(&self.call, req).await
     }
 
     /// Sends the request as the district admin.
