@@ -302,6 +302,7 @@ pub async fn find_council_by_id(
            ("If-Match" = String, Header, description = "The council's current ETag")),
     responses(
         (status = 200, description = "The changed council, with the new `ETag`.", body = CouncilResponse),
+        (status = 409, response = super::problems::Conflict),
         super::problems::ChangeErrors))]
 pub async fn update_council(
     state: web::Data<AppState>,

@@ -116,6 +116,17 @@ impl Server {
 
 /// `cogov admin create-user` with the password on standard input.
 fn create_admin(url: &str, dir: &std::path::Path) {
+    let out = run_create_admin(url, dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("created person"), "{said}");
+}
+
+fn run_create_admin(url: &str, dir: &std::path::Path) -> std::process::Output {
     let mut child = cogov()
         .args([
             "admin",
@@ -140,13 +151,31 @@ fn create_admin(url: &str, dir: &std::path::Path) {
         .unwrap()
         .write_all(b"correct horse battery staple\n")
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A newcomer must see where the admin went and why a second one with the same name is refused:
+/// the success line names the database, and a duplicate is explained in plain words, not SQL.
+#[test]
+fn create_user_names_the_database_and_explains_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("admin.db").display());
+    let first = run_create_admin(&url, dir.path());
+    let said = String::from_utf8_lossy(&first.stdout);
     assert!(
-        out.status.success(),
+        first.status.success(),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("created person"));
+    assert!(
+        said.contains("admin.db"),
+        "the success line names the database: {said}"
+    );
+    let again = run_create_admin(&url, dir.path());
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("\"ada\" exists"), "{err}");
+    assert!(!err.to_lowercase().contains("unique constraint"), "{err}");
 }
 
 #[test]
