@@ -583,7 +583,7 @@ pub async fn create_grant(
         },
         subject_id: body.subject_id,
         role: body.role,
-        council_id: body.council_id.map(|c| c.to_string()),
+        council_id: body.council_id.map(Into::into),
     };
     let row = commands::access::create_grant(&ctx, &state.db, grant).await?;
     let version = row.version;
@@ -612,7 +612,7 @@ pub async fn delete_grant(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = super::preconditions::expected(&req)?;
-    commands::access::delete_grant(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
+    commands::access::delete_grant(&ctx, &state.db, id.into_inner().into(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -250,7 +250,7 @@ pub async fn find_account(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = accounts::find(&ctx, &state.db, &id.into_inner().to_string())?;
+    let row = accounts::find(&ctx, &state.db, id.into_inner().into())?;
     let version = row.version;
     Ok(resource_response(
         &req,
@@ -289,14 +289,7 @@ pub async fn update_account(
         password: body.password,
         external_subject: body.external_subject,
     };
-    let row = accounts::update(
-        &ctx,
-        &state.db,
-        id.into_inner().to_string(),
-        expected,
-        changes,
-    )
-    .await?;
+    let row = accounts::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;
     let version = row.version;
     Ok(updated_response(
         &AccountResponse::try_from(row)?,
@@ -496,7 +489,7 @@ pub async fn find_api_client(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = accounts::find_client(&ctx, &state.db, &id.into_inner().to_string())?;
+    let row = accounts::find_client(&ctx, &state.db, id.into_inner().into())?;
     let version = row.version;
     Ok(resource_response(
         &req,
@@ -532,14 +525,8 @@ pub async fn update_api_client(
         name: body.name,
         disabled: body.disabled,
     };
-    let row = accounts::update_client(
-        &ctx,
-        &state.db,
-        id.into_inner().to_string(),
-        expected,
-        changes,
-    )
-    .await?;
+    let row =
+        accounts::update_client(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;
     let version = row.version;
     Ok(updated_response(
         &ApiClientResponse::try_from(row)?,
@@ -576,8 +563,7 @@ pub async fn rotate_api_client_secret(
     } else {
         Expected::Any
     };
-    let made =
-        accounts::rotate_secret(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
+    let made = accounts::rotate_secret(&ctx, &state.db, id.into_inner().into(), expected).await?;
     let version = made.client.version;
     Ok(updated_response(
         &ApiClientSecret::try_from(made)?,

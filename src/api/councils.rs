@@ -251,7 +251,7 @@ pub async fn create_council(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = councils::NewCouncil {
-        school_id: body.school_id.map(|u| u.to_string()),
+        school_id: body.school_id.map(Into::into),
         kind: body.kind,
         regime: body.regime,
         name: body.name,
@@ -286,7 +286,7 @@ pub async fn find_council_by_id(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let council = councils::find(&state.db, &id.into_inner().to_string())?;
+    let council = councils::find(&state.db, id.into_inner().into())?;
     let version = council.row.version;
     Ok(resource_response(
         &req,
@@ -314,7 +314,7 @@ pub async fn update_council(
     let expected = expected(&req)?;
     let body = body.into_inner();
     let changes = councils::CouncilChanges {
-        school_id: body.school_id.map(|s| s.map(|u| u.to_string())),
+        school_id: body.school_id.map(|s| s.map(Into::into)),
         kind: body.kind,
         regime: body.regime,
         name: body.name,
@@ -325,14 +325,8 @@ pub async fn update_council(
         composition_rules: body.composition_rules,
         max_seats_per_person: body.max_seats_per_person,
     };
-    let council = councils::update(
-        &ctx,
-        &state.db,
-        id.into_inner().to_string(),
-        expected,
-        changes,
-    )
-    .await?;
+    let council =
+        councils::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;
     let version = council.row.version;
     Ok(updated_response(
         &CouncilResponse::try_from(council)?,
@@ -358,7 +352,7 @@ pub async fn delete_council(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected(&req)?;
-    councils::delete(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
+    councils::delete(&ctx, &state.db, id.into_inner().into(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -405,14 +399,8 @@ async fn set_archived(
     archived: bool,
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected(&req)?;
-    let council = councils::archive(
-        &ctx,
-        &state.db,
-        id.into_inner().to_string(),
-        expected,
-        archived,
-    )
-    .await?;
+    let council =
+        councils::archive(&ctx, &state.db, id.into_inner().into(), expected, archived).await?;
     let version = council.row.version;
     Ok(updated_response(
         &CouncilResponse::try_from(council)?,
@@ -434,7 +422,7 @@ pub async fn council_composition(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = councils::composition(&state.db, &id.into_inner().to_string())?;
+    let report = councils::composition(&state.db, id.into_inner().into())?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", CACHE_REVALIDATE))
         .json(report))
@@ -486,9 +474,9 @@ pub async fn list_rule_overrides(
     id: web::Path<Uuid>,
     params: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().to_string();
+    let id: crate::domain::ids::CouncilId = id.into_inner().into();
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
-    let rows = councils::list_overrides(&state.db, &id, page.after.as_deref(), page.fetch())?;
+    let rows = councils::list_overrides(&state.db, id, page.after.as_deref(), page.fetch())?;
     let (rows, next) = split_page(rows, &page, |r| &r.id);
     let items = rows
         .into_iter()

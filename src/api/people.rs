@@ -207,7 +207,7 @@ pub async fn find_person(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = people::find(&ctx, &state.db, &id.into_inner().to_string())?;
+    let row = people::find(&ctx, &state.db, id.into_inner().into())?;
     let version = row.version;
     Ok(resource_response(
         &req,
@@ -239,14 +239,7 @@ pub async fn update_person(
         phone: body.phone,
         preferred_language: body.preferred_language,
     };
-    let row = people::update(
-        &ctx,
-        &state.db,
-        id.into_inner().to_string(),
-        expected,
-        changes,
-    )
-    .await?;
+    let row = people::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;
     let version = row.version;
     Ok(updated_response(
         &PersonResponse::try_from(row)?,
@@ -272,7 +265,7 @@ pub async fn delete_person(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected(&req)?;
-    people::delete(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
+    people::delete(&ctx, &state.db, id.into_inner().into(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -294,7 +287,7 @@ pub async fn erase_contact(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected(&req)?;
-    let row = people::erase_contact(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
+    let row = people::erase_contact(&ctx, &state.db, id.into_inner().into(), expected).await?;
     let version = row.version;
     Ok(updated_response(
         &PersonResponse::try_from(row)?,
@@ -356,7 +349,7 @@ pub async fn list_person_seats(
     Caller(ctx): Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = people::seats_held(&ctx, &state.db, &id.into_inner().to_string())?
+    let items = people::seats_held(&ctx, &state.db, id.into_inner().into())?
         .into_iter()
         .map(SeatHeldResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;

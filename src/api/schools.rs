@@ -193,7 +193,7 @@ pub async fn find_school(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = schools::find(&state.db, &id.into_inner().to_string())?;
+    let row = schools::find(&state.db, id.into_inner().into())?;
     let version = row.version;
     Ok(resource_response(
         &req,
@@ -226,14 +226,7 @@ pub async fn update_school(
         time_zone: body.time_zone,
         address: body.address,
     };
-    let row = schools::update(
-        &ctx,
-        &state.db,
-        id.into_inner().to_string(),
-        expected,
-        changes,
-    )
-    .await?;
+    let row = schools::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;
     let version = row.version;
     Ok(updated_response(
         &SchoolResponse::try_from(row)?,
@@ -258,6 +251,6 @@ pub async fn delete_school(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected(&req)?;
-    schools::delete(&ctx, &state.db, id.into_inner().to_string(), expected).await?;
+    schools::delete(&ctx, &state.db, id.into_inner().into(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }

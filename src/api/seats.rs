@@ -242,7 +242,7 @@ pub async fn list_seats(
     council_id: web::Path<Uuid>,
     params: web::Query<SeatListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let council_id = council_id.into_inner().to_string();
+    let council_id: crate::domain::ids::CouncilId = council_id.into_inner().into();
     let params = params.into_inner();
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
     let filter = db::seats::SeatFilter {
@@ -253,7 +253,7 @@ pub async fn list_seats(
     };
     let rows = seats::list(
         &state.db,
-        &council_id,
+        council_id,
         &filter,
         page.after.as_deref(),
         page.fetch(),
@@ -293,7 +293,7 @@ pub async fn create_seat(
     let seat = seats::create(
         &ctx,
         &state.db,
-        council_id.into_inner().to_string(),
+        council_id.into_inner().into(),
         input,
         params.allow_rule_violation,
     )
@@ -321,7 +321,7 @@ pub async fn find_seat_by_id(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let seat = SeatResponse::try_from(seats::find(&state.db, &id.into_inner().to_string())?)?;
+    let seat = SeatResponse::try_from(seats::find(&state.db, id.into_inner().into())?)?;
     let version = seat.version;
     Ok(resource_response(&req, &seat, version, CACHE_REVALIDATE))
 }
@@ -354,7 +354,7 @@ pub async fn update_seat(
     let seat = seats::update(
         &ctx,
         &state.db,
-        id.into_inner().to_string(),
+        id.into_inner().into(),
         expected,
         changes,
         params.allow_rule_violation,
@@ -386,7 +386,7 @@ pub async fn delete_seat(
     seats::delete(
         &ctx,
         &state.db,
-        id.into_inner().to_string(),
+        id.into_inner().into(),
         expected,
         params.allow_rule_violation,
     )
@@ -418,9 +418,9 @@ pub async fn assign_holder(
     let seat = seats::assign_holder(
         &ctx,
         &state.db,
-        id.into_inner().to_string(),
+        id.into_inner().into(),
         expected,
-        body.person_id.to_string(),
+        body.person_id.into(),
         body.starts_on,
         params.allow_rule_violation,
     )
@@ -458,7 +458,7 @@ pub async fn vacate_seat(
     let seat = seats::vacate(
         &ctx,
         &state.db,
-        id.into_inner().to_string(),
+        id.into_inner().into(),
         expected,
         input,
         params.allow_rule_violation,
@@ -486,7 +486,7 @@ pub async fn list_holdings(
     let page = PageRequest::new(params.limit, params.cursor.as_deref())?;
     let rows = seats::list_holdings(
         &state.db,
-        &id.into_inner().to_string(),
+        id.into_inner().into(),
         page.after.as_deref(),
         page.fetch(),
     )?;

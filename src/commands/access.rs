@@ -6,6 +6,7 @@ use crate::auth::policy::{self, Role};
 use crate::db::access::{self as store, AuditEvent, GrantRow};
 use crate::db::dialect::{lock_row, LockTable};
 use crate::db::{self, AnyConnection, Db, StoreError};
+use crate::domain::ids::{CouncilId, GrantId};
 use crate::error::{ApiError, FieldError};
 
 /// Who a role is granted to.
@@ -29,7 +30,7 @@ pub struct NewGrant {
     /// A person id, or an API client's `client_id`.
     pub subject_id: String,
     pub role: Role,
-    pub council_id: Option<String>,
+    pub council_id: Option<CouncilId>,
 }
 
 /// Most rows one CSV export holds; an export that stops here says so.
@@ -54,7 +55,7 @@ fn check_grant(conn: &mut AnyConnection, grant: &NewGrant) -> Result<(), ApiErro
             "council_staff needs the council",
         )),
         (Role::CouncilStaff, Some(c)) => {
-            if db::councils::find(conn, c)?.is_none() {
+            if db::councils::find(conn, &c.key())?.is_none() {
                 errors.push(FieldError::new("council_id", "no council with this id"));
             }
         }
@@ -87,7 +88,7 @@ fn grant_role(conn: &mut AnyConnection, grant: &NewGrant) -> Result<GrantRow, Ap
         subject_kind: grant.subject.as_str().to_owned(),
         subject_id: grant.subject_id.clone(),
         role: grant.role.as_str().to_owned(),
-        council_id: grant.council_id.clone(),
+        council_id: grant.council_id.map(|c| c.key()),
         created_at: now,
         updated_at: now,
         version: 1,
@@ -161,9 +162,10 @@ pub fn keep_an_admin(
 pub async fn delete_grant(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: GrantId,
     expected: Expected,
 ) -> Result<(), ApiError> {
+    let id = id.key();
     require(policy::district_admin_only(&ctx.caller), "grants", &id)?;
     ctx.write(db, "delete", Some(id.clone()), 204, move |conn| {
         let row =
@@ -293,7 +295,7 @@ fn grant_from_words(
         )
     })?;
     let council_id = council
-        .map(|c| uuid::Uuid::parse_str(&c).map(|u| u.to_string()))
+        .map(|c| uuid::Uuid::parse_str(&c).map(CouncilId::from))
         .transpose()
         .map_err(|_| ApiError::validation("council", "not a council id"))?;
     Ok(NewGrant {

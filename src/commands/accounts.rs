@@ -13,6 +13,7 @@ use crate::auth::policy::{self, Actor, Principal};
 use crate::auth::secrets;
 use crate::db::access::{self as store, Account, ApiClient};
 use crate::db::{self, AnyConnection, Db, StoreError};
+use crate::domain::ids::{AccountId, ApiClientId};
 use crate::error::{ApiError, FieldError};
 
 /// Shortest password, in characters.
@@ -289,7 +290,8 @@ pub fn list(
     db.read(|conn| Ok(store::account::list(conn, filter, after, fetch)?))
 }
 
-pub fn find(ctx: &Context, db: &Db, id: &str) -> Result<Account, ApiError> {
+pub fn find(ctx: &Context, db: &Db, id: AccountId) -> Result<Account, ApiError> {
+    let id = &id.key();
     admin_only(ctx, "account", id)?;
     db.read(|conn| {
         store::account::find(conn, id)?.ok_or_else(|| ApiError::not_found("account", id))
@@ -345,10 +347,11 @@ pub async fn create(ctx: &Context, db: &Db, input: NewAccount) -> Result<Account
 pub async fn update(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: AccountId,
     expected: Expected,
     changes: AccountChanges,
 ) -> Result<Account, ApiError> {
+    let id = id.key();
     admin_only(ctx, "account", &id)?;
     let mut errors = Vec::new();
     let name = match changes.username {
@@ -461,7 +464,8 @@ pub fn list_clients(
     db.read(|conn| Ok(store::client::list(conn, filter, after, fetch)?))
 }
 
-pub fn find_client(ctx: &Context, db: &Db, id: &str) -> Result<ApiClient, ApiError> {
+pub fn find_client(ctx: &Context, db: &Db, id: ApiClientId) -> Result<ApiClient, ApiError> {
+    let id = &id.key();
     admin_only(ctx, "API client", id)?;
     db.read(|conn| {
         store::client::find(conn, id)?.ok_or_else(|| ApiError::not_found("API client", id))
@@ -494,10 +498,11 @@ pub async fn create_client(
 pub async fn update_client(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: ApiClientId,
     expected: Expected,
     changes: ClientChanges,
 ) -> Result<ApiClient, ApiError> {
+    let id = id.key();
     admin_only(ctx, "API client", &id)?;
     let name = match changes.name {
         Some(Some(text)) => Some(Some(
@@ -546,9 +551,10 @@ pub async fn update_client(
 pub async fn rotate_secret(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: ApiClientId,
     expected: Expected,
 ) -> Result<ClientSecret, ApiError> {
+    let id = id.key();
     admin_only(ctx, "API client", &id)?;
     let secret = secrets::random(32);
     let secret_hash = hash(secret.clone()).await?;

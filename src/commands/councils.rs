@@ -9,12 +9,13 @@ use crate::db::{self, councils::Council, councils::RuleOverride, AnyConnection, 
 use crate::domain::council::{
     notice_problems, DEFAULT_REGULAR_NOTICE_HOURS, DEFAULT_SPECIAL_NOTICE_HOURS,
 };
+use crate::domain::ids::{CouncilId, SchoolId};
 use crate::domain::report::{composition_report, Composition, SeatSnapshot};
 use crate::domain::{composition, CompositionRule, Constituency, CouncilKind, QuorumBasis, Regime};
 use crate::error::{ApiError, FieldError};
 
 pub struct NewCouncil {
-    pub school_id: Option<String>,
+    pub school_id: Option<SchoolId>,
     pub kind: CouncilKind,
     pub regime: Option<Regime>,
     pub name: String,
@@ -30,7 +31,7 @@ pub struct NewCouncil {
 /// A JSON merge patch of a council. `composition_rules` replaces the whole list.
 #[derive(Default)]
 pub struct CouncilChanges {
-    pub school_id: Patch<String>,
+    pub school_id: Patch<SchoolId>,
     pub kind: Patch<CouncilKind>,
     pub regime: Patch<Regime>,
     pub name: Patch<String>,
@@ -113,7 +114,8 @@ pub fn list(
     rows.into_iter().map(CouncilRecord::try_from).collect()
 }
 
-pub fn find(db: &Db, id: &str) -> Result<CouncilRecord, ApiError> {
+pub fn find(db: &Db, id: CouncilId) -> Result<CouncilRecord, ApiError> {
+    let id = &id.key();
     db.read(|conn| find_council(conn, id))?.try_into()
 }
 
@@ -130,7 +132,7 @@ pub async fn create(ctx: &Context, db: &Db, input: NewCouncil) -> Result<Council
     let now = db::now();
     let row = Council {
         id: new_id(),
-        school_id: input.school_id,
+        school_id: input.school_id.map(|s| s.key()),
         kind: input.kind.as_str().to_owned(),
         regime: regime.as_str().to_owned(),
         name: input.name,
@@ -162,10 +164,11 @@ pub async fn create(ctx: &Context, db: &Db, input: NewCouncil) -> Result<Council
 pub async fn update(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: CouncilId,
     expected: Expected,
     changes: CouncilChanges,
 ) -> Result<CouncilRecord, ApiError> {
+    let id = id.key();
     require(policy::manage_council(&ctx.caller, &id), "council", &id)?;
     let row = ctx
         .write(db, "update", Some(id.clone()), 200, move |conn| {
@@ -174,7 +177,11 @@ pub async fn update(
             not_archived(&row)?;
             let (mut errors, mut changed) = (Vec::new(), false);
             let before_school = row.school_id.clone();
-            patch_optional(&mut row.school_id, changes.school_id, &mut changed);
+            patch_optional(
+                &mut row.school_id,
+                changes.school_id.map(|s| s.map(|s| s.key())),
+                &mut changed,
+            );
             if row.school_id != before_school {
                 school_exists(conn, &row.school_id)?;
             }
@@ -250,9 +257,10 @@ fn enum_text<T>(value: Patch<T>, as_str: fn(T) -> &'static str) -> Patch<String>
 pub async fn delete(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: CouncilId,
     expected: Expected,
 ) -> Result<(), ApiError> {
+    let id = id.key();
     require(policy::district_admin_only(&ctx.caller), "council", &id)?;
     ctx.write(db, "delete", Some(id.clone()), 204, move |conn| {
         let row = find_council(conn, &id)?;
@@ -287,10 +295,11 @@ pub fn not_archived(council: &Council) -> Result<(), ApiError> {
 pub async fn archive(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: CouncilId,
     expected: Expected,
     archived: bool,
 ) -> Result<CouncilRecord, ApiError> {
+    let id = id.key();
     require(policy::district_admin_only(&ctx.caller), "council", &id)?;
     let action = if archived { "create" } else { "delete" };
     let row = ctx
@@ -328,7 +337,8 @@ pub fn seat_facts(seats: &[db::seats::Seat]) -> Result<Vec<composition::SeatFact
 }
 
 /// The composition report of a council, computed now.
-pub fn composition(db: &Db, id: &str) -> Result<Composition, ApiError> {
+pub fn composition(db: &Db, id: CouncilId) -> Result<Composition, ApiError> {
+    let id = &id.key();
     let (council, seats, holders) = db.read(|conn| {
         let council = find_council(conn, id)?;
         let seats = db::seats::all_of_council(conn, id)?;
@@ -367,10 +377,11 @@ pub fn composition(db: &Db, id: &str) -> Result<Composition, ApiError> {
 
 pub fn list_overrides(
     db: &Db,
-    council_id: &str,
+    council_id: CouncilId,
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<RuleOverride>, ApiError> {
+    let council_id = &council_id.key();
     db.read(|conn| {
         find_council(conn, council_id)?;
         Ok(db::councils::list_overrides(

@@ -5,6 +5,7 @@ use super::schools::still_referenced;
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy;
 use crate::db::{self, people::Person, AnyConnection, Db};
+use crate::domain::ids::PersonId;
 use crate::error::ApiError;
 
 pub struct NewPerson {
@@ -64,7 +65,8 @@ pub async fn create(ctx: &Context, db: &Db, input: NewPerson) -> Result<Person, 
     .await
 }
 
-pub fn find(ctx: &Context, db: &Db, id: &str) -> Result<Person, ApiError> {
+pub fn find(ctx: &Context, db: &Db, id: PersonId) -> Result<Person, ApiError> {
+    let id = &id.key();
     db.read(|conn| {
         let facts = person_facts(conn, id)?;
         require(policy::read_person(&ctx.caller, id, &facts), "person", id)?;
@@ -75,10 +77,11 @@ pub fn find(ctx: &Context, db: &Db, id: &str) -> Result<Person, ApiError> {
 pub async fn update(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: PersonId,
     expected: Expected,
     changes: PersonChanges,
 ) -> Result<Person, ApiError> {
+    let id = id.key();
     let caller = ctx.caller.clone();
     ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
         let facts = person_facts(conn, &id)?;
@@ -118,9 +121,10 @@ pub async fn update(
 pub async fn delete(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: PersonId,
     expected: Expected,
 ) -> Result<(), ApiError> {
+    let id = id.key();
     let caller = ctx.caller.clone();
     ctx.write(db, "delete", Some(id.clone()), 204, move |conn| {
         let facts = person_facts(conn, &id)?;
@@ -143,9 +147,10 @@ pub async fn delete(
 pub async fn erase_contact(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: PersonId,
     expected: Expected,
 ) -> Result<Person, ApiError> {
+    let id = id.key();
     let caller = ctx.caller.clone();
     ctx.write(db, "delete", Some(id.clone()), 200, move |conn| {
         let facts = person_facts(conn, &id)?;
@@ -173,7 +178,8 @@ pub struct SeatHeld {
 }
 
 /// Every seat a person holds or held, oldest first; visible to whoever may read the person.
-pub fn seats_held(ctx: &Context, db: &Db, id: &str) -> Result<Vec<SeatHeld>, ApiError> {
+pub fn seats_held(ctx: &Context, db: &Db, id: PersonId) -> Result<Vec<SeatHeld>, ApiError> {
+    let id = &id.key();
     db.read(|conn| {
         let facts = person_facts(conn, id)?;
         require(policy::read_person(&ctx.caller, id, &facts), "person", id)?;

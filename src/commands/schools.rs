@@ -3,6 +3,7 @@
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy;
 use crate::db::{self, schools::School, Db, StoreError};
+use crate::domain::ids::SchoolId;
 use crate::error::ApiError;
 
 pub struct NewSchool {
@@ -30,9 +31,10 @@ pub fn list(
     db.read(|conn| Ok(db::schools::list(conn, filter, after, fetch)?))
 }
 
-pub fn find(db: &Db, id: &str) -> Result<School, ApiError> {
-    db.read(|conn| Ok::<_, ApiError>(db::schools::find(conn, id)?))?
-        .ok_or_else(|| ApiError::not_found("school", id))
+pub fn find(db: &Db, id: SchoolId) -> Result<School, ApiError> {
+    let id = id.key();
+    db.read(|conn| Ok::<_, ApiError>(db::schools::find(conn, &id)?))?
+        .ok_or_else(|| ApiError::not_found("school", &id))
 }
 
 fn duplicate_code(err: StoreError) -> ApiError {
@@ -68,10 +70,11 @@ pub async fn create(ctx: &Context, db: &Db, input: NewSchool) -> Result<School, 
 pub async fn update(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: SchoolId,
     expected: Expected,
     changes: SchoolChanges,
 ) -> Result<School, ApiError> {
+    let id = id.key();
     require(policy::district_admin_only(&ctx.caller), "school", &id)?;
     ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
         let mut row =
@@ -115,9 +118,10 @@ pub async fn update(
 pub async fn delete(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: SchoolId,
     expected: Expected,
 ) -> Result<(), ApiError> {
+    let id = id.key();
     require(policy::district_admin_only(&ctx.caller), "school", &id)?;
     ctx.write(db, "delete", Some(id.clone()), 204, move |conn| {
         let row =

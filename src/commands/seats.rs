@@ -9,6 +9,7 @@ use super::{fields_ok, new_id, patch_optional, patch_required, require, Context,
 use crate::auth::policy;
 use crate::db::dialect::{lock_row, LockTable};
 use crate::db::{self, councils::RuleOverride, seats::Holding, seats::Seat, AnyConnection, Db};
+use crate::domain::ids::{CouncilId, PersonId, SeatId};
 use crate::domain::{composition, Constituency};
 use crate::error::{ApiError, FieldError};
 
@@ -157,11 +158,12 @@ fn seat_for_change(
 
 pub fn list(
     db: &Db,
-    council_id: &str,
+    council_id: CouncilId,
     filter: &db::seats::SeatFilter,
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<SeatRecord>, ApiError> {
+    let council_id = &council_id.key();
     let (rows, holders) = db.read(|conn| {
         find_council(conn, council_id)?;
         let rows = db::seats::list(conn, council_id, filter, after, fetch)?;
@@ -181,7 +183,8 @@ pub fn list(
         .collect()
 }
 
-pub fn find(db: &Db, id: &str) -> Result<SeatRecord, ApiError> {
+pub fn find(db: &Db, id: SeatId) -> Result<SeatRecord, ApiError> {
+    let id = &id.key();
     db.read(|conn| {
         let seat = find_seat(conn, id)?;
         with_holder(conn, seat)
@@ -191,10 +194,11 @@ pub fn find(db: &Db, id: &str) -> Result<SeatRecord, ApiError> {
 pub async fn create(
     ctx: &Context,
     db: &Db,
-    council_id: String,
+    council_id: CouncilId,
     input: NewSeat,
     allow_rule_violation: bool,
 ) -> Result<SeatRecord, ApiError> {
+    let council_id = council_id.key();
     require(
         policy::manage_council(&ctx.caller, &council_id),
         "council",
@@ -236,11 +240,12 @@ pub async fn create(
 pub async fn update(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: SeatId,
     expected: Expected,
     changes: SeatChanges,
     allow_rule_violation: bool,
 ) -> Result<SeatRecord, ApiError> {
+    let id = id.key();
     let caller = ctx.caller.clone();
     ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
         let mut row = seat_for_change(conn, &caller, &id, &expected)?;
@@ -295,10 +300,11 @@ pub async fn update(
 pub async fn delete(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: SeatId,
     expected: Expected,
     allow_rule_violation: bool,
 ) -> Result<(), ApiError> {
+    let id = id.key();
     let caller = ctx.caller.clone();
     ctx.write(db, "delete", Some(id.clone()), 204, move |conn| {
         let row = seat_for_change(conn, &caller, &id, &expected)?;
@@ -325,12 +331,14 @@ pub async fn delete(
 pub async fn assign_holder(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: SeatId,
     expected: Expected,
-    person_id: String,
+    person_id: PersonId,
     starts_on: Option<NaiveDate>,
     allow_rule_violation: bool,
 ) -> Result<SeatRecord, ApiError> {
+    let id = id.key();
+    let person_id = person_id.key();
     let caller = ctx.caller.clone();
     let today = Utc::now().date_naive();
     let starts_on = starts_on.unwrap_or(today);
@@ -420,11 +428,12 @@ pub async fn assign_holder(
 pub async fn vacate(
     ctx: &Context,
     db: &Db,
-    id: String,
+    id: SeatId,
     expected: Expected,
     input: Vacate,
     allow_rule_violation: bool,
 ) -> Result<SeatRecord, ApiError> {
+    let id = id.key();
     let caller = ctx.caller.clone();
     let ends_on = input.ends_on.unwrap_or_else(|| Utc::now().date_naive());
     ctx.write(db, "delete", Some(id.clone()), 200, move |conn| {
@@ -471,10 +480,11 @@ pub async fn vacate(
 
 pub fn list_holdings(
     db: &Db,
-    seat_id: &str,
+    seat_id: SeatId,
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<Holding>, ApiError> {
+    let seat_id = &seat_id.key();
     db.read(|conn| {
         find_seat(conn, seat_id)?;
         Ok(db::seats::holdings::of_seat(conn, seat_id, after, fetch)?)

@@ -3,6 +3,7 @@
 
 pub mod composition;
 pub mod council;
+pub mod ids;
 pub mod report;
 pub mod terms;
 

@@ -570,7 +570,7 @@ async fn admins_cannot_disable_themselves_nor_the_last_admin() {
     let err = cogov::commands::accounts::update(
         &outsider,
         &app.db,
-        id(&own),
+        uuid::Uuid::parse_str(&id(&own)).unwrap().into(),
         cogov::commands::Expected::Any,
         disable(),
     )
@@ -599,7 +599,7 @@ async fn admins_cannot_disable_themselves_nor_the_last_admin() {
     let err = cogov::commands::accounts::update(
         &outsider,
         &app.db,
-        id(&second_account),
+        uuid::Uuid::parse_str(&id(&second_account)).unwrap().into(),
         cogov::commands::Expected::Any,
         disable(),
     )
