@@ -291,3 +291,30 @@ async fn cut_database_connections_are_unavailable_not_internal_errors() {
     }
     assert!(recovered, "writes work again once connections are replaced");
 }
+
+/// A stored value cogov cannot read is an error the operator sees, never a silent default (a
+/// corrupt id used to come back as the nil UUID).
+#[actix_web::test]
+async fn a_corrupt_stored_id_is_an_error_not_a_nil_id() {
+    let app = TestApp::new().await;
+    let council = app.council(json!({"kind": "assembly", "name": "A"})).await;
+    let seat = app.seat(&id(&council), "families").await;
+    let person = app.person("Someone").await;
+    app.query(|conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(
+            "INSERT INTO seat_holdings (id, seat_id, person_id, started_on, ended_on, end_reason, \
+             created_at, updated_at, version) VALUES ('not-a-uuid', $1, $2, '2026-01-01', \
+             '2026-02-01', 'test', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1)",
+        )
+        .bind::<diesel::sql_types::Text, _>(id(&seat))
+        .bind::<diesel::sql_types::Text, _>(id(&person))
+        .execute(conn)
+    });
+    let reply = app
+        .get(&format!("/api/v1/seats/{}/holdings", id(&seat)))
+        .await;
+    let problem = reply.expect(500);
+    assert_eq!(problem["code"], "internal");
+    assert!(!String::from_utf8_lossy(&reply.body).contains("00000000-0000-0000-0000-000000000000"));
+}
