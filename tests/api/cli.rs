@@ -360,3 +360,43 @@ fn openapi_command_prints_the_contract() {
         serde_json::from_str(&cogov::app::openapi().to_pretty_json().unwrap()).unwrap();
     assert_eq!(printed, generated);
 }
+
+/// On a terminal, `admin create-user` asks for the password twice and never shows it. The test
+/// gives the command a real terminal (a pseudo-terminal from `script`) and types into it.
+#[test]
+fn create_user_prompts_on_a_terminal_without_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tty.db").display());
+    let command = format!(
+        "{} admin create-user --username tess --display-name Tess --role district_admin",
+        env!("CARGO_BIN_EXE_cogov")
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("COGOV_DATABASE_URL", &url)
+        .env_remove("COGOV_TEST_DATABASE_URL")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the script command (util-linux) runs a command on a pseudo-terminal");
+    let mut stdin = child.stdin.take().unwrap();
+    let typer = std::thread::spawn(move || {
+        for _ in 0..2 {
+            std::thread::sleep(Duration::from_millis(700));
+            stdin.write_all(b"never shown on screen\n").unwrap();
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    typer.join().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("Password for tess"), "{screen}");
+    assert!(screen.contains("Repeat the password"), "{screen}");
+    assert!(screen.contains("created person"), "{screen}");
+    assert!(
+        !screen.contains("never shown"),
+        "the password was echoed: {screen}"
+    );
+}
