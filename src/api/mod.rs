@@ -4,6 +4,7 @@ pub mod access;
 pub mod access_log;
 pub mod accounts;
 pub mod body;
+pub mod changes;
 pub mod contract;
 pub mod cors;
 pub mod councils;
@@ -36,6 +37,7 @@ use utoipa::OpenApi;
         health::live, health::ready,
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
         access::list_audit_events,
+        changes::list_changes,
         accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
         accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
         accounts::update_api_client, accounts::rotate_api_client_secret,
@@ -65,6 +67,7 @@ use utoipa::OpenApi;
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
+        (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
         (name = "operations", description = "Health checks."),
     )
 )]
@@ -92,6 +95,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/audit-events").route(web::get().to(access::list_audit_events)),
                 )
+                .service(web::resource("/changes").route(web::get().to(changes::list_changes)))
                 .service(
                     web::scope("/accounts")
                         .service(
@@ -232,6 +236,7 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/grants", "district_admin"),
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
     ("get", "/api/v1/audit-events", "district_admin"),
+    ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
     ("get", "/api/v1/accounts", "district_admin"),
     ("post", "/api/v1/accounts", "district_admin"),
     ("get", "/api/v1/accounts/{account_id}", "district_admin"),

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod changes;
 pub mod councils;
 pub mod people;
 pub mod schools;

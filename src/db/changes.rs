@@ -33,6 +33,9 @@ pub struct Change {
     pub action: String,
     pub version: i64,
     pub occurred_at: NaiveDateTime,
+    /// The writing transaction's position in commit order (PostgreSQL's transaction id; 0 on
+    /// SQLite, where the sequence is commit order already).
+    pub txid: i64,
 }
 
 #[derive(Insertable)]
@@ -77,6 +80,45 @@ pub fn for_resource(
         .filter(changes::resource_id.eq(resource_id))
         .order(changes::seq.asc())
         .select(Change::as_select())
+        .load(conn)
+}
+
+/// A position in the change feed: after the change `seq` of transaction `txid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FeedPosition {
+    pub txid: i64,
+    pub seq: i64,
+}
+
+/// Changes after `after`, in commit order, at most `fetch` of them, only of the given resource
+/// kinds (`None`: all), and only of transactions older than `horizon` (when the backend has one,
+/// see `dialect::feed_horizon`): a transaction still running may yet commit rows, and a reader
+/// must not move past them.
+pub fn feed(
+    conn: &mut AnyConnection,
+    after: FeedPosition,
+    horizon: Option<i64>,
+    resources: Option<&[&str]>,
+    fetch: i64,
+) -> QueryResult<Vec<Change>> {
+    let mut query = changes::table
+        .filter(
+            changes::txid
+                .gt(after.txid)
+                .or(changes::txid.eq(after.txid).and(changes::seq.gt(after.seq))),
+        )
+        .select(Change::as_select())
+        .into_boxed();
+    if let Some(horizon) = horizon {
+        query = query.filter(changes::txid.lt(horizon));
+    }
+    if let Some(kinds) = resources {
+        let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+        query = query.filter(changes::resource.eq_any(kinds));
+    }
+    query
+        .order((changes::txid.asc(), changes::seq.asc()))
+        .limit(fetch)
         .load(conn)
 }
 

@@ -77,6 +77,29 @@ pub fn is_transient(info: &dyn diesel::result::DatabaseErrorInformation) -> bool
     .any(|needle| message.contains(needle))
 }
 
+#[derive(diesel::QueryableByName)]
+struct Horizon {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    horizon: i64,
+}
+
+/// The change feed's horizon: the oldest transaction still running on PostgreSQL (rows of it and
+/// of younger ones may still appear, so a reader stops below it). SQLite runs one writer at a
+/// time and readers see only committed rows in sequence order: no horizon.
+pub fn feed_horizon(conn: &mut AnyConnection) -> diesel::QueryResult<Option<i64>> {
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(None),
+        AnyConnection::Postgresql(_) => {
+            let rows: Vec<Horizon> = diesel::sql_query(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon",
+            )
+            .load(conn)?;
+            Ok(rows.first().map(|r| r.horizon))
+        }
+    }
+}
+
 /// Locks a row for the rest of the transaction, so that changes that must see each other's
 /// effects (seat changes checked against a council's composition rules) run one after the
 /// other. PostgreSQL takes a row lock (`FOR UPDATE`); SQLite's write transactions already run

@@ -101,6 +101,7 @@ diesel::table! {
         action -> Text,
         version -> BigInt,
         occurred_at -> Timestamp,
+        txid -> BigInt,
     }
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX changes_feed_idx;
+ALTER TABLE changes DROP COLUMN txid;
