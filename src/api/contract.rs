@@ -173,6 +173,30 @@ fn is_string(schema_type: &SchemaType) -> bool {
     }
 }
 
+/// The optional `Idempotency-Key` header every POST that changes something accepts.
+fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::ParameterBuilder;
+    use utoipa::openapi::Required;
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(crate::commands::idempotency::KEY_MAX_LENGTH))
+        .pattern(Some("^[\\x20-\\x7E]+$"))
+        .examples([serde_json::json!("4f0c3a7e-sync-2026-11-25-0001")]);
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key with the same request within 24 hours gets the first \
+             response again (with `Idempotent-Replayed: true`) instead of acting twice; the same \
+             key with another request is 422; while the first is still being handled, 409 with \
+             `Retry-After: 1`.",
+        ))
+        .schema(Some(schema))
+        .build()
+}
+
 /// Writes the shared statuses and headers into the document.
 pub struct ContractDoc;
 
@@ -227,6 +251,22 @@ impl utoipa::Modify for ContractDoc {
                     responses
                         .entry(status.to_owned())
                         .or_insert_with(|| response_ref(name));
+                }
+                if method == "post" && path != "/api/v1/auth/token" {
+                    // Idempotency-Key (api::idempotency): a reused key is 422, a request still in
+                    // progress is 409, a malformed key is 400.
+                    for (status, name) in [
+                        ("400", "BadRequest"),
+                        ("409", "Conflict"),
+                        ("422", "Unprocessable"),
+                    ] {
+                        responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| response_ref(name));
+                    }
+                    op.parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(RefOr::T(idempotency_key_parameter()));
                 }
                 for (status, response) in responses.iter_mut() {
                     let RefOr::T(response) = response else {

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod head;
 pub mod health;
 pub mod hygiene;
+pub mod idempotency;
 pub mod messages;
 pub mod paging;
 pub mod people;

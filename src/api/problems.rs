@@ -13,7 +13,7 @@ use tracing_actix_web::RequestId;
 use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa::{IntoResponses, ToResponse};
 
-use crate::error::{problem_response, ApiError, Problem};
+use crate::error::{problem_response, ApiError, Problem, PROBLEM_JSON};
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -34,7 +34,12 @@ pub async fn finish_response<B: MessageBody + 'static>(
     // the router from writing the matched path into it.
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let res = next.call(req).await?;
-    let mut res = if res.status().as_u16() >= 400 {
+    let already_problem = res.response().error().is_none()
+        && res
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    let mut res = if res.status().as_u16() >= 400 && !already_problem {
         rewrite(res, request_id.as_deref())
     } else {
         res.map_into_left_body()

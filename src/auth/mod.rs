@@ -411,7 +411,15 @@ pub async fn authenticate<B: MessageBody + 'static>(
     let event = audit_event(
         &principal,
         &RequestFacts::of(request),
-        action_of(&method, &pattern),
+        if res
+            .headers()
+            .contains_key(crate::api::idempotency::REPLAYED)
+        {
+            // A retry answered with the first response: nothing was done again.
+            "replay"
+        } else {
+            action_of(&method, &pattern)
+        },
         &pattern,
         resource_id,
         status,

@@ -10,6 +10,7 @@ pub mod access;
 pub mod accounts;
 pub mod changes;
 pub mod councils;
+pub mod idempotency;
 pub mod people;
 pub mod schools;
 pub mod seats;

@@ -105,6 +105,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (id) {
+        id -> Text,
+        caller -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<BigInt>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(councils -> schools (school_id));
 diesel::joinable!(seats -> councils (council_id));
 diesel::joinable!(seats -> people (holder_id));

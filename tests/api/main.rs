@@ -11,6 +11,7 @@ mod contract;
 mod councils;
 mod http;
 mod hygiene;
+mod idempotency;
 mod integrity;
 mod layers;
 mod newcomers;
