@@ -52,5 +52,6 @@ pub fn build(
         .wrap(from_fn(api::head::answer_head))
         .wrap(from_fn(api::cors::cors))
         .wrap(from_fn(api::access_log::log_request))
+        .wrap(from_fn(api::metrics::measure))
         .wrap(TracingLogger::<api::access_log::RequestSpan>::new())
 }

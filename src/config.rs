@@ -18,6 +18,7 @@
 //! | `sign_in_max_failures_per_address` | `COGOV_SIGN_IN_MAX_FAILURES_PER_ADDRESS` | 50 (0: off) |
 //! | `password_hash_concurrency` | `COGOV_PASSWORD_HASH_CONCURRENCY` | number of CPUs |
 //! | `cors_allowed_origins` | `COGOV_CORS_ALLOWED_ORIGINS` | none |
+//! | `metrics_token` | `COGOV_METRICS_TOKEN` | none: `/metrics` answers loopback callers only |
 //! | `client_request_timeout_secs` | `COGOV_CLIENT_REQUEST_TIMEOUT_SECS` | 10 |
 //! | `body_read_timeout_secs` | `COGOV_BODY_READ_TIMEOUT_SECS` | 10 |
 //! | `client_disconnect_timeout_secs` | `COGOV_CLIENT_DISCONNECT_TIMEOUT_SECS` | 2 |
@@ -85,6 +86,7 @@ const KEYS: &[&str] = &[
     "sign_in_max_failures_per_address",
     "password_hash_concurrency",
     "cors_allowed_origins",
+    "metrics_token",
     "client_request_timeout_secs",
     "body_read_timeout_secs",
     "client_disconnect_timeout_secs",
@@ -140,6 +142,8 @@ pub struct Settings {
     /// default. In the environment, separate them with commas.
     #[serde(deserialize_with = "list_or_commas")]
     pub cors_allowed_origins: Vec<String>,
+    /// Bearer token for `/metrics` (a Prometheus scraper's); unset: loopback callers only.
+    pub metrics_token: Option<String>,
     /// Longest time a client may take to send a request's headers (408 after it).
     pub client_request_timeout_secs: u64,
     /// Longest time a client may take to send a request's body, from when the handler starts
@@ -200,6 +204,7 @@ impl Default for Settings {
             sign_in_max_failures_per_address: 50,
             password_hash_concurrency: None,
             cors_allowed_origins: Vec::new(),
+            metrics_token: None,
             client_request_timeout_secs: 10,
             body_read_timeout_secs: 10,
             client_disconnect_timeout_secs: 2,
@@ -307,6 +312,7 @@ impl Settings {
                 .filter_map(|o| crate::api::cors::normalize_origin(o))
                 .collect(),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
+            metrics_token: self.metrics_token.clone(),
         }
     }
 

@@ -26,6 +26,9 @@ pub struct Protection {
     pub cors_allowed_origins: Vec<String>,
     /// Longest wait for a request body to arrive in full.
     pub body_read_timeout: Duration,
+    /// Bearer token a Prometheus scraper sends for `/metrics`; without one, only callers on the
+    /// same host (loopback) may read it.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Protection {
@@ -35,6 +38,7 @@ impl Default for Protection {
             hashing: Hashing::per_cpu(),
             cors_allowed_origins: Vec::new(),
             body_read_timeout: Duration::from_secs(10),
+            metrics_token: None,
         }
     }
 }

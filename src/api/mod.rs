@@ -14,6 +14,7 @@ pub mod health;
 pub mod hygiene;
 pub mod idempotency;
 pub mod messages;
+pub mod metrics;
 pub mod paging;
 pub mod people;
 pub mod preconditions;
@@ -39,6 +40,7 @@ use utoipa::OpenApi;
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
         access::list_audit_events,
         changes::list_changes,
+        metrics::metrics_endpoint,
         accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
         accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
         accounts::update_api_client, accounts::rotate_api_client_secret,
@@ -79,6 +81,7 @@ pub struct ApiDoc;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health/live").route(web::get().to(health::live)))
         .service(web::resource("/health/ready").route(web::get().to(health::ready)))
+        .service(web::resource("/metrics").route(web::get().to(metrics::metrics_endpoint)))
         .service(
             web::scope("/api/v1")
                 .service(web::resource("/openapi.json").route(web::get().to(openapi_document)))
@@ -231,6 +234,7 @@ async fn openapi_document() -> actix_web::HttpResponse {
 pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/health/live", "anyone"),
     ("get", "/health/ready", "anyone"),
+    ("get", "/metrics", "anyone on the same host, or a scraper with the configured metrics token (others get 404)"),
     ("post", "/api/v1/auth/token", "anyone (with credentials)"),
     ("get", "/api/v1/me", "any signed-in caller"),
     ("get", "/api/v1/grants", "district_admin"),

@@ -349,7 +349,8 @@ pub async fn authenticate<B: MessageBody + 'static>(
     };
     let route = route_before_routing(&req);
     // The token endpoint reads its own Authorization header (HTTP Basic client credentials).
-    let credentials = if route.as_deref() == Some(TOKEN_ROUTE) {
+    // So does `/metrics`, whose bearer token is the scraper's (not a JWT).
+    let credentials = if matches!(route.as_deref(), Some(TOKEN_ROUTE | "/metrics")) {
         None
     } else {
         bearer(&req)

@@ -368,6 +368,18 @@ impl Db {
         dialect::run_migrations(&mut conn).map_err(StartupError::Migrate)
     }
 
+    /// The pools' and the writer's state now, for metrics.
+    pub fn health(&self) -> DbHealth {
+        let (read, write) = (self.read.state(), self.write.state());
+        DbHealth {
+            read_connections: read.connections,
+            read_idle: read.idle_connections,
+            write_connections: write.connections,
+            write_idle: write.idle_connections,
+            writer_queue: self.writer.waiting(),
+        }
+    }
+
     /// True when the database answers a trivial query.
     pub fn ping(&self) -> bool {
         match self.read.get() {
@@ -375,6 +387,16 @@ impl Db {
             Err(_) => false,
         }
     }
+}
+
+/// The pools' and the writer's state at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct DbHealth {
+    pub read_connections: u32,
+    pub read_idle: u32,
+    pub write_connections: u32,
+    pub write_idle: u32,
+    pub writer_queue: usize,
 }
 
 /// The clock every stored timestamp comes from: UTC, truncated to microseconds so that both

@@ -10,6 +10,7 @@
 //! is rolled back alone and the others in the batch still commit. A write's result is delivered
 //! only after the batch has committed; if the commit fails, every write in it gets that error.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
@@ -86,6 +87,8 @@ where
 #[derive(Clone)]
 pub struct Writer {
     queue: SyncSender<Box<dyn Job>>,
+    /// Writes submitted and not yet taken by a writer thread.
+    waiting: Arc<AtomicUsize>,
 }
 
 /// How the writer runs: its threads, and how many waiting writes one transaction may take.
@@ -103,14 +106,15 @@ impl Writer {
         let (queue, jobs) = mpsc::sync_channel(QUEUE_DEPTH);
         let jobs = Arc::new(Mutex::new(jobs));
         let max_batch = options.max_batch.max(1);
+        let waiting = Arc::new(AtomicUsize::new(0));
         for n in 0..options.threads.max(1) {
-            let (pool, jobs) = (pool.clone(), jobs.clone());
+            let (pool, jobs, waiting) = (pool.clone(), jobs.clone(), waiting.clone());
             std::thread::Builder::new()
                 .name(format!("cogov-writer-{n}"))
-                .spawn(move || run(pool, jobs, max_batch))
+                .spawn(move || run(pool, jobs, max_batch, waiting))
                 .expect("spawn a writer thread");
         }
-        Writer { queue }
+        Writer { queue, waiting }
     }
 
     /// Runs `work` in a write transaction and waits (without blocking the caller's thread) until
@@ -126,7 +130,9 @@ impl Writer {
         let (reply, result) = oneshot::channel();
         let job: Box<dyn Job> = Box::new(TypedJob { work, reply });
         match self.queue.try_send(job) {
-            Ok(()) => {}
+            Ok(()) => {
+                self.waiting.fetch_add(1, Ordering::Relaxed);
+            }
             Err(TrySendError::Full(_)) => {
                 return Err(E::from(Unavailable::Overloaded(
                     "too many writes are waiting",
@@ -139,6 +145,13 @@ impl Writer {
         result
             .await
             .unwrap_or_else(|_| Err(E::from(Unavailable::Overloaded("the writer has stopped"))))
+    }
+}
+
+impl Writer {
+    /// Writes waiting for a writer thread now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 }
 
@@ -156,8 +169,17 @@ fn next_batch(jobs: &Mutex<Receiver<Box<dyn Job>>>, max_batch: usize) -> Option<
     Some(batch)
 }
 
-fn run(pool: Pool, jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>, max_batch: usize) {
+fn run(
+    pool: Pool,
+    jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>,
+    max_batch: usize,
+    waiting: Arc<AtomicUsize>,
+) {
     while let Some(batch) = next_batch(&jobs, max_batch) {
+        // Saturating: a write counted after its job was already taken must not wrap around.
+        let _ = waiting.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+            Some(n.saturating_sub(batch.len()))
+        });
         let mut conn = match pool.get() {
             Ok(conn) => conn,
             Err(err) => {

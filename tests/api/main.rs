@@ -14,6 +14,7 @@ mod hygiene;
 mod idempotency;
 mod integrity;
 mod layers;
+mod metrics;
 mod newcomers;
 mod people;
 mod protection;
