@@ -19,8 +19,6 @@ use crate::error::{ApiError, PROBLEM_JSON};
 use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
-/// Set on a response that repeats the first answer to a key.
-pub const REPLAYED: &str = "idempotent-replayed";
 
 /// Response headers a replay repeats.
 const KEPT_HEADERS: &[header::HeaderName] = &[
@@ -122,7 +120,7 @@ pub async fn replay_or_record<B: MessageBody + 'static>(
                 problem |= name == "content-type" && value == PROBLEM_JSON;
                 res.insert_header((name, value));
             }
-            res.insert_header((REPLAYED, "true"));
+            res.insert_header((idempotency::REPLAYED_HEADER, "true"));
             // A refusal is replayed as the same problem, about this request.
             let body = if problem {
                 restamp(&body, req.request())

@@ -414,7 +414,7 @@ pub async fn authenticate<B: MessageBody + 'static>(
         &RequestFacts::of(request),
         if res
             .headers()
-            .contains_key(crate::api::idempotency::REPLAYED)
+            .contains_key(crate::commands::idempotency::REPLAYED_HEADER)
         {
             // A retry answered with the first response: nothing was done again.
             "replay"

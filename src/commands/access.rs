@@ -4,7 +4,6 @@
 use super::{accounts, fields_ok, new_id, require, Context, Expected};
 use crate::auth::policy::{self, Role};
 use crate::db::access::{self as store, AuditEvent, GrantRow};
-use crate::db::dialect::{lock_row, LockTable};
 use crate::db::{self, AnyConnection, Db, StoreError};
 use crate::domain::ids::{CouncilId, GrantId};
 use crate::error::{ApiError, FieldError};
@@ -113,51 +112,6 @@ pub async fn create_grant(ctx: &Context, db: &Db, grant: NewGrant) -> Result<Gra
     .await
 }
 
-/// True when the grant's subject can still sign in (its account or API client is enabled).
-fn subject_active(conn: &mut AnyConnection, grant: &GrantRow) -> Result<bool, ApiError> {
-    Ok(match grant.subject_kind.as_str() {
-        "person" => {
-            store::account::by_person(conn, &grant.subject_id)?.is_some_and(|a| !a.disabled)
-        }
-        _ => store::client::by_client_id(conn, &grant.subject_id)?.is_some_and(|c| !c.disabled),
-    })
-}
-
-/// Refuses (409 `last-district-admin`) a change after which no active district admin would be
-/// left: nobody could grant roles or enable accounts again. `leaving` picks the district-admin
-/// grants the change takes away (a revoked grant, a disabled account's or client's grants).
-/// District-admin grants are locked while counting, so two changes racing each other (revoking,
-/// disabling) cannot both pass the check.
-pub fn keep_an_admin(
-    conn: &mut AnyConnection,
-    leaving: impl Fn(&GrantRow) -> bool,
-) -> Result<(), ApiError> {
-    lock_row(conn, LockTable::Grants, Role::DistrictAdmin.as_str())?;
-    let filter = store::grant::GrantFilter {
-        role: Some(Role::DistrictAdmin.as_str().to_owned()),
-        ..Default::default()
-    };
-    let admins = store::grant::list(conn, &filter, None, 10_000)?;
-    let (mut lost, mut kept) = (false, 0);
-    for g in &admins {
-        if subject_active(conn, g)? {
-            if leaving(g) {
-                lost = true;
-            } else {
-                kept += 1;
-            }
-        }
-    }
-    if lost && kept == 0 {
-        return Err(ApiError::Conflict {
-            code: "last-district-admin",
-            detail: "this is the last active district admin; grant the role to someone else first"
-                .to_owned(),
-        });
-    }
-    Ok(())
-}
-
 /// Revokes a grant. The last active district admin's grant cannot be revoked (409).
 pub async fn delete_grant(
     ctx: &Context,
@@ -172,7 +126,7 @@ pub async fn delete_grant(
             store::grant::find(conn, &id)?.ok_or_else(|| ApiError::not_found("grant", &id))?;
         expected.check(row.version)?;
         if row.role == Role::DistrictAdmin.as_str() {
-            keep_an_admin(conn, |g| g.id == row.id)?;
+            accounts::keep_an_admin(conn, |g| g.id == row.id)?;
         }
         store::grant::delete(conn, &row)?;
         Ok(())

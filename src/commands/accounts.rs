@@ -7,11 +7,11 @@
 //! its next request (the auth middleware reads the flag on every request); a rotated secret
 //! replaces the old one in the same write.
 
-use super::access::keep_an_admin;
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
-use crate::auth::policy::{self, Actor, Principal};
+use crate::auth::policy::{self, Actor, Principal, Role};
 use crate::auth::secrets;
-use crate::db::access::{self as store, Account, ApiClient};
+use crate::db::access::{self as store, Account, ApiClient, GrantRow};
+use crate::db::dialect::{lock_row, LockTable};
 use crate::db::{self, AnyConnection, Db, StoreError};
 use crate::domain::ids::{AccountId, ApiClientId};
 use crate::error::{ApiError, FieldError};
@@ -569,4 +569,49 @@ pub async fn rotate_secret(
         Ok(ClientSecret { client, secret })
     })
     .await
+}
+
+/// True when the grant's subject can still sign in (its account or API client is enabled).
+fn subject_active(conn: &mut AnyConnection, grant: &GrantRow) -> Result<bool, ApiError> {
+    Ok(match grant.subject_kind.as_str() {
+        "person" => {
+            store::account::by_person(conn, &grant.subject_id)?.is_some_and(|a| !a.disabled)
+        }
+        _ => store::client::by_client_id(conn, &grant.subject_id)?.is_some_and(|c| !c.disabled),
+    })
+}
+
+/// Refuses (409 `last-district-admin`) a change after which no active district admin would be
+/// left: nobody could grant roles or enable accounts again. `leaving` picks the district-admin
+/// grants the change takes away (a revoked grant, a disabled account's or client's grants).
+/// District-admin grants are locked while counting, so two changes racing each other (revoking,
+/// disabling) cannot both pass the check.
+pub fn keep_an_admin(
+    conn: &mut AnyConnection,
+    leaving: impl Fn(&GrantRow) -> bool,
+) -> Result<(), ApiError> {
+    lock_row(conn, LockTable::Grants, Role::DistrictAdmin.as_str())?;
+    let filter = store::grant::GrantFilter {
+        role: Some(Role::DistrictAdmin.as_str().to_owned()),
+        ..Default::default()
+    };
+    let admins = store::grant::list(conn, &filter, None, 10_000)?;
+    let (mut lost, mut kept) = (false, 0);
+    for g in &admins {
+        if subject_active(conn, g)? {
+            if leaving(g) {
+                lost = true;
+            } else {
+                kept += 1;
+            }
+        }
+    }
+    if lost && kept == 0 {
+        return Err(ApiError::Conflict {
+            code: "last-district-admin",
+            detail: "this is the last active district admin; grant the role to someone else first"
+                .to_owned(),
+        });
+    }
+    Ok(())
 }

@@ -13,6 +13,8 @@ use crate::error::ApiError;
 
 /// How long a key is remembered.
 pub const KEY_LIFETIME_HOURS: i64 = 24;
+/// The response header that marks a replayed first answer (`Idempotent-Replayed: true`).
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// Longest key accepted.
 pub const KEY_MAX_LENGTH: usize = 255;
 
