@@ -309,6 +309,17 @@ impl TestApp {
     ) -> TestApp {
         let mut protection = cogov::state::Protection::default();
         configure(&mut protection);
+        // Sign-in windows are fixed and aligned to the clock: a test that ran across a window's
+        // end would see its counters reset halfway. Close to an end, start after it instead.
+        let window = protection.sign_in.window.as_secs().max(1);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let left = window - now % window;
+        if window >= 60 && left < 30 {
+            std::thread::sleep(std::time::Duration::from_secs(left + 1));
+        }
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
             .with_test_writer()
