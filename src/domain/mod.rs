@@ -4,6 +4,7 @@
 pub mod composition;
 pub mod council;
 pub mod report;
+pub mod services;
 pub mod terms;
 
 use std::str::FromStr;
