@@ -12,6 +12,7 @@ pub mod councils;
 pub mod people;
 pub mod schools;
 pub mod seats;
+pub mod services;
 pub mod sign_in;
 
 use std::sync::atomic::{AtomicBool, Ordering};

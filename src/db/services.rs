@@ -149,6 +149,17 @@ pub mod members {
     }
 }
 
+/// The councils of a school.
+pub fn council_ids_of_school(
+    conn: &mut AnyConnection,
+    school_id: &str,
+) -> QueryResult<Vec<String>> {
+    councils::table
+        .filter(councils::school_id.eq(school_id))
+        .select(councils::id)
+        .load(conn)
+}
+
 /// The schools of these councils (staff of a council are staff of its school).
 pub fn schools_of_councils(
     conn: &mut AnyConnection,

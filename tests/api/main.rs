@@ -17,4 +17,5 @@ mod people;
 mod protection;
 mod schools;
 mod seats;
+mod services;
 mod storage;
