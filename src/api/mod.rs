@@ -10,6 +10,7 @@ pub mod councils;
 pub mod fields;
 pub mod head;
 pub mod health;
+pub mod hsds;
 pub mod hygiene;
 pub mod messages;
 pub mod paging;
@@ -57,6 +58,7 @@ use utoipa::OpenApi;
         services::withdraw_request, services::cancel_request,
         services::list_notes, services::add_note, services::list_consents, services::give_consent,
         services::withdraw_consent, services::list_disclosures,
+        hsds::root, hsds::list_services, hsds::find_service, hsds::list_organizations,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -75,6 +77,7 @@ use utoipa::OpenApi;
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
         (name = "services", description = "Wraparound services: the service catalog, partner organizations, and service requests with their lifecycle, notes, consents and disclosure records. See docs/SERVICES.md."),
+        (name = "directory", description = "The partner-service directory as Open Referral HSDS 3.0 (read-only, public; nothing about families or requests)."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "operations", description = "Health checks."),
     )
@@ -86,6 +89,18 @@ pub struct ApiDoc;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health/live").route(web::get().to(health::live)))
         .service(web::resource("/health/ready").route(web::get().to(health::ready)))
+        .service(
+            web::scope("/hsds")
+                .service(web::resource("/").route(web::get().to(hsds::root)))
+                .service(web::resource("/services").route(web::get().to(hsds::list_services)))
+                .service(
+                    web::resource("/services/{service_id}")
+                        .route(web::get().to(hsds::find_service)),
+                )
+                .service(
+                    web::resource("/organizations").route(web::get().to(hsds::list_organizations)),
+                ),
+        )
         .service(
             web::scope("/api/v1")
                 .service(web::resource("/openapi.json").route(web::get().to(openapi_document)))
@@ -341,6 +356,10 @@ async fn openapi_document() -> actix_web::HttpResponse {
 pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/health/live", "anyone"),
     ("get", "/health/ready", "anyone"),
+    ("get", "/hsds/", "anyone"),
+    ("get", "/hsds/services", "anyone"),
+    ("get", "/hsds/services/{service_id}", "anyone"),
+    ("get", "/hsds/organizations", "anyone"),
     ("post", "/api/v1/auth/token", "anyone (with credentials)"),
     ("get", "/api/v1/me", "any signed-in caller"),
     ("get", "/api/v1/grants", "district_admin"),

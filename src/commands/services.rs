@@ -1186,6 +1186,44 @@ pub fn list_disclosures(ctx: &Context, db: &Db, id: &str) -> Result<Vec<Disclosu
     })
 }
 
+// The public directory (HSDS) -----------------------------------------------------------------
+
+/// The most organizations and categories the public directory lists (a district has tens).
+pub const DIRECTORY_MAX: i64 = 10_000;
+
+/// What the public directory publishes: active partner organizations, the active categories,
+/// and the schools their offerings name. Never anything about a family or a request.
+pub struct Directory {
+    pub partners: Vec<PartnerRecord>,
+    pub categories: Vec<CategoryRecord>,
+    pub schools: Vec<db::schools::School>,
+}
+
+pub fn directory(db: &Db) -> Result<Directory, ApiError> {
+    let (partners, categories, schools) = db.read(|conn| {
+        let partners = partners::list(conn, Some(true), None, DIRECTORY_MAX)?;
+        let categories = categories::list(conn, Some(true), None, DIRECTORY_MAX)?;
+        let schools = db::schools::list(
+            conn,
+            &db::schools::SchoolFilter::default(),
+            None,
+            DIRECTORY_MAX,
+        )?;
+        Ok::<_, ApiError>((partners, categories, schools))
+    })?;
+    Ok(Directory {
+        partners: partners
+            .into_iter()
+            .map(PartnerRecord::try_from)
+            .collect::<Result<_, _>>()?,
+        categories: categories
+            .into_iter()
+            .map(CategoryRecord::try_from)
+            .collect::<Result<_, _>>()?,
+        schools,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -605,3 +605,56 @@ async fn racing_transitions_one_wins() {
         .len();
     assert_eq!(history, 2, "one submit, one triage");
 }
+
+/// The public directory lists organizations and what they offer where, and nothing about
+/// families or requests.
+#[actix_web::test]
+async fn hsds_directory_lists_offerings_not_requests() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    post_as(
+        &app,
+        &w.family.1,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-SECRET",
+            "attributes": {"household_size": 2}}),
+    )
+    .await
+    .expect(201);
+    let root = app.send(TestRequest::get().uri("/hsds/")).await.expect(200);
+    assert_eq!(root["version"], "3.0");
+    let services = app
+        .send(TestRequest::get().uri("/hsds/services?per_page=10"))
+        .await;
+    let body = services.expect(200);
+    assert_eq!(body["total_items"], 1);
+    assert_eq!(body["page_number"], 1);
+    assert_eq!(body["last_page"], true);
+    let service = &body["contents"][0];
+    assert_eq!(service["organization_id"], w.partner.as_str());
+    assert_eq!(service["name"], "Food assistance");
+    assert_eq!(service["service_areas"][0]["id"], w.school.as_str());
+    assert!(!String::from_utf8_lossy(&services.body).contains("STU-SECRET"));
+    let one = app
+        .send(TestRequest::get().uri(&format!(
+            "/hsds/services/{}",
+            service["id"].as_str().unwrap()
+        )))
+        .await
+        .expect(200);
+    assert_eq!(one["id"], service["id"]);
+    app.send(TestRequest::get().uri("/hsds/services/nope"))
+        .await
+        .expect(404);
+    let orgs = app
+        .send(TestRequest::get().uri("/hsds/organizations"))
+        .await
+        .expect(200);
+    assert_eq!(
+        orgs["contents"][0]["name"],
+        "Eastside Family Resource Center"
+    );
+    app.send(TestRequest::get().uri("/hsds/organizations?per_page=0"))
+        .await
+        .expect(422);
+}
