@@ -390,6 +390,21 @@ impl Action {
         }
     }
 
+    /// The participle, for messages ("cannot be referred").
+    pub fn past(self) -> &'static str {
+        match self {
+            Action::Triage => "triaged",
+            Action::Refer => "referred",
+            Action::Accept => "accepted",
+            Action::Reject => "rejected",
+            Action::Start => "started",
+            Action::Complete => "completed",
+            Action::Decline => "declined",
+            Action::Withdraw => "withdrawn",
+            Action::Cancel => "cancelled",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.as_str() == text)
     }
@@ -458,9 +473,9 @@ impl Refusal {
                 let (allowed, _, _) = rule(*action);
                 let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
                 format!(
-                    "a request that is {} cannot be {}d (only from: {})",
+                    "a request that is {} cannot be {} (only from: {})",
                     from.as_str(),
-                    action.as_str().trim_end_matches('e'),
+                    action.past(),
                     names.join(", ")
                 )
             }
@@ -876,8 +891,10 @@ mod tests {
                 action: Action::Accept
             }
         );
-        assert!(e.detail().contains("submitted"));
-        assert!(e.detail().contains("referred"));
+        assert_eq!(
+            e.detail(),
+            "a request that is submitted cannot be accepted (only from: referred)"
+        );
         assert!(transition(Status::Submitted, Action::Refer, &[Party::Staff]).is_err());
         assert_eq!(
             transition(Status::Rejected, Action::Refer, &[Party::Staff]),

@@ -658,3 +658,118 @@ async fn hsds_directory_lists_offerings_not_requests() {
         .await
         .expect(422);
 }
+
+/// A 12+ minor consents alone to outpatient mental health only with the provider's attestation
+/// and the parent-involvement decision; never to inpatient care or medication. The family may
+/// withdraw its request; afterwards nothing moves it.
+#[actix_web::test]
+async fn minors_consent_and_families_withdraw() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut classes = Vec::new();
+    for (code, class) in [
+        ("counseling", "outpatient_mental_health"),
+        ("inpatient", "inpatient_or_medication"),
+    ] {
+        let c = app
+            .post(
+                "/api/v1/service-categories",
+                json!({"code": code, "names": {"en": code, "es": code}, "consent_class": class,
+                    "sensitive": true}),
+            )
+            .await
+            .expect(201);
+        classes.push(id(&c));
+    }
+    let fourteen = chrono::Utc::now()
+        .date_naive()
+        .checked_sub_months(chrono::Months::new(14 * 12))
+        .unwrap();
+    let mut requests = Vec::new();
+    for category in &classes {
+        requests.push(
+            post_as(
+                &app,
+                &w.staff,
+                "/api/v1/service-requests",
+                json!({"school_id": w.school, "category_id": category, "subject_code": "STU-M",
+                    "subject_birth_date": fourteen, "family_person_id": w.family.0}),
+            )
+            .await
+            .expect(201),
+        );
+    }
+    let minor = |extra: Value| {
+        let mut body = json!({"partner_id": w.partner, "records": "Referral", "purpose": "Counseling",
+            "giver": "student", "given_by_name": "Student"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let counseling = format!("/api/v1/service-requests/{}/consents", id(&requests[0]));
+    let p = post_as(&app, &w.staff, &counseling, minor(json!({})))
+        .await
+        .expect(409);
+    assert!(p["detail"].as_str().unwrap().contains("attestation"), "{p}");
+    let p = post_as(
+        &app,
+        &w.staff,
+        &counseling,
+        minor(json!({"provider_attestation": true})),
+    )
+    .await
+    .expect(409);
+    assert!(
+        p["detail"].as_str().unwrap().contains("parent-involvement"),
+        "{p}"
+    );
+    post_as(
+        &app,
+        &w.staff,
+        &counseling,
+        minor(json!({"provider_attestation": true,
+            "parent_involvement": "Not contacted: the counselor judged it inappropriate after consulting the student"})),
+    )
+    .await
+    .expect(201);
+    let inpatient = format!("/api/v1/service-requests/{}/consents", id(&requests[1]));
+    let p = post_as(
+        &app,
+        &w.staff,
+        &inpatient,
+        minor(json!({"provider_attestation": true, "parent_involvement": "x"})),
+    )
+    .await
+    .expect(409);
+    assert!(p["detail"].as_str().unwrap().contains("never"), "{p}");
+
+    // The family withdraws the second request; then nothing moves it.
+    let withdrawn = act(
+        &app,
+        &w.family.1,
+        &requests[1],
+        "withdraw",
+        json!({"note": "Ya no lo necesitamos"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(withdrawn["status"], "withdrawn");
+    let p = act(&app, &w.staff, &withdrawn, "cancel", json!({}))
+        .await
+        .expect(409);
+    assert_eq!(p["code"], "illegal-transition");
+    assert!(p["detail"].as_str().unwrap().contains("withdrawn"), "{p}");
+    // Without If-Match: 428.
+    app.send_as(
+        &w.staff,
+        TestRequest::post()
+            .uri(&format!(
+                "/api/v1/service-requests/{}/triage",
+                id(&requests[0])
+            ))
+            .set_json(json!({})),
+    )
+    .await
+    .expect(428);
+}
