@@ -826,9 +826,33 @@ pub fn list_requests(
         } else {
             requests::list(conn, &filter, after, fetch)?
         };
+        // The caller's schools and organizations are looked up once for the page, not per row.
+        let staffed = db::services::schools_of_councils(conn, &ctx.caller.staffed_councils())?;
+        let caller_partners = match ctx.caller.person_id() {
+            Some(p) => members::partners_of(conn, p)?,
+            None => Vec::new(),
+        };
         rows.into_iter()
             .map(|row| {
-                let f = facts(conn, &ctx.caller, &row)?;
+                let staff = ctx.caller.is_admin() || staffed.contains(&row.school_id);
+                let consent_in_force = match &row.partner_id {
+                    Some(p) if caller_partners.contains(p) => {
+                        consents::in_force(conn, &row.id, p)?.is_some()
+                    }
+                    _ => false,
+                };
+                let f = ServiceRequestFacts {
+                    // Staff of the school: any of the caller's councils stands for them.
+                    school_councils: if staff {
+                        ctx.caller.staffed_councils()
+                    } else {
+                        Vec::new()
+                    },
+                    family_person_id: row.family_person_id.clone(),
+                    partner_id: row.partner_id.clone(),
+                    caller_partners: caller_partners.clone(),
+                    consent_in_force,
+                };
                 let parties = policy::request_parties(&ctx.caller, &f);
                 view(row, parties, Vec::new())
             })

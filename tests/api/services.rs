@@ -520,6 +520,11 @@ async fn staff_queue_filters_and_counts() {
         .await
         .expect(200);
     assert_eq!(urgent["items"].as_array().unwrap().len(), 2);
+    assert_eq!(urgent["items"][0]["your_parts"], json!(["staff"]));
+    let mine = get_as(&app, &w.family.1, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert_eq!(mine["items"][0]["your_parts"], json!(["family"]));
     let q = get_as(&app, &w.staff, "/api/v1/service-requests?q=stu-1")
         .await
         .expect(200);
