@@ -1700,3 +1700,67 @@ pub async fn list_disclosures(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(list_response(&req, &items, None).customize_no_store())
 }
+
+/// One request in a family's export.
+#[derive(Serialize, ToSchema)]
+pub struct ExportedRequest {
+    pub request: RequestResponse,
+    pub notes: Vec<NoteResponse>,
+    pub consents: Vec<ConsentResponse>,
+    pub disclosures: Vec<DisclosureResponse>,
+}
+
+/// A family's export.
+#[derive(Serialize, ToSchema)]
+pub struct FamilyExport {
+    pub exported_at: DateTime<Utc>,
+    pub items: Vec<ExportedRequest>,
+}
+
+/// Export my service requests
+///
+/// Everything a family may see of its own requests, as one JSON document: each request with
+/// its status history, family notes, consents and disclosure record.
+#[utoipa::path(get, path = "/api/v1/service-requests/export", tag = "services",
+    responses(
+        (status = 200, description = "The caller's requests (at most 1000).", body = FamilyExport),
+        (status = 503, response = super::problems::Unavailable)))]
+pub async fn export_requests(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+) -> Result<HttpResponse, ApiError> {
+    let rows = cmd::export_family(&ctx, &state.db)?;
+    let items = rows
+        .into_iter()
+        .map(|e| {
+            Ok(ExportedRequest {
+                request: request_response(e.request)?,
+                notes: e
+                    .notes
+                    .into_iter()
+                    .map(note_response)
+                    .collect::<Result<_, ApiError>>()?,
+                consents: e
+                    .consents
+                    .into_iter()
+                    .map(consent_response)
+                    .collect::<Result<_, ApiError>>()?,
+                disclosures: e
+                    .disclosures
+                    .into_iter()
+                    .map(disclosure_response)
+                    .collect::<Result<_, ApiError>>()?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", CACHE_NONE))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"service-requests.json\"",
+        ))
+        .json(FamilyExport {
+            exported_at: Utc::now(),
+            items,
+        }))
+}

@@ -1248,6 +1248,61 @@ pub fn directory(db: &Db) -> Result<Directory, ApiError> {
     })
 }
 
+// A family's export ------------------------------------------------------------------------------
+
+/// The most requests one export holds.
+pub const EXPORT_MAX: i64 = 1_000;
+
+/// One request in a family's export: what the family may see of it.
+pub struct ExportedRequest {
+    pub request: RequestView,
+    pub notes: Vec<Note>,
+    pub consents: Vec<Consent>,
+    pub disclosures: Vec<Disclosure>,
+}
+
+/// Everything cogov holds about the caller's own service requests that the family may see
+/// (data portability; FERPA's right to inspect): each request with its history, family notes,
+/// consents and disclosure record.
+pub fn export_family(ctx: &Context, db: &Db) -> Result<Vec<ExportedRequest>, ApiError> {
+    let me = match (ctx.caller.has(policy::Role::Family), ctx.caller.person_id()) {
+        (true, Some(me)) => me.to_owned(),
+        _ => {
+            return Err(ApiError::Forbidden(
+                "the export is for family members, of their own requests".to_owned(),
+            ))
+        }
+    };
+    db.read(|conn| {
+        let filter = RequestFilter {
+            scope: Some(Scope {
+                family: Some(me.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let rows = requests::list(conn, &filter, None, EXPORT_MAX)?;
+        rows.into_iter()
+            .map(|row| {
+                let id = row.id.clone();
+                let history = events::of_request(conn, &id)?;
+                Ok(ExportedRequest {
+                    request: view(row, vec![Party::Family], history)?,
+                    notes: notes::of_request(
+                        conn,
+                        &id,
+                        &[Visibility::Family.as_str()],
+                        None,
+                        EXPORT_MAX,
+                    )?,
+                    consents: consents::of_request(conn, &id)?,
+                    disclosures: disclosures::of_request(conn, &id)?,
+                })
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -778,3 +778,51 @@ async fn minors_consent_and_families_withdraw() {
     .await
     .expect(428);
 }
+
+/// A family exports what it may see of its own requests, and nothing of others'.
+#[actix_web::test]
+async fn families_export_their_own_requests() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let request = post_as(
+        &app,
+        &w.family.1,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-E",
+            "attributes": {"household_size": 3}}),
+    )
+    .await
+    .expect(201);
+    let path = format!("/api/v1/service-requests/{}", id(&request));
+    post_as(
+        &app,
+        &w.staff,
+        &format!("{path}/notes"),
+        json!({"visibility": "staff", "body": "staff only"}),
+    )
+    .await
+    .expect(201);
+    post_as(
+        &app,
+        &w.family.1,
+        &format!("{path}/notes"),
+        json!({"visibility": "family", "body": "Gracias"}),
+    )
+    .await
+    .expect(201);
+    let export = get_as(&app, &w.family.1, "/api/v1/service-requests/export").await;
+    assert_eq!(export.header("cache-control").as_deref(), Some("no-store"));
+    let body = export.expect(200);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["request"]["subject_code"], "STU-E");
+    assert_eq!(items[0]["notes"].as_array().unwrap().len(), 1);
+    assert_eq!(items[0]["notes"][0]["body"], "Gracias");
+    let other = get_as(&app, &w.other_family, "/api/v1/service-requests/export")
+        .await
+        .expect(200);
+    assert_eq!(other["items"].as_array().unwrap().len(), 0);
+    get_as(&app, &w.staff, "/api/v1/service-requests/export")
+        .await
+        .expect(403);
+}
