@@ -52,7 +52,7 @@ use utoipa::OpenApi;
         services::list_categories, services::create_category, services::find_category, services::update_category,
         services::list_partners, services::create_partner, services::find_partner, services::update_partner,
         services::list_members, services::add_member, services::remove_member,
-        services::list_requests, services::create_request, services::count_requests, services::export_requests, services::find_request,
+        services::list_requests, services::create_request, services::count_requests, services::export_requests, services::anonymise_requests, services::find_request,
         services::triage_request, services::refer_request, services::accept_request, services::reject_request,
         services::start_request, services::complete_request, services::decline_request,
         services::withdraw_request, services::cancel_request,
@@ -270,6 +270,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::get().to(services::export_requests)),
                         )
                         .service(
+                            web::resource("/anonymise")
+                                .route(web::post().to(services::anonymise_requests)),
+                        )
+                        .service(
                             web::resource("/{request_id}")
                                 .route(web::get().to(services::find_request)),
                         )
@@ -422,6 +426,7 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/service-requests", "any signed-in caller (the list holds only the requests the caller plays a part for)"),
     ("post", "/api/v1/service-requests", "family (for themselves); district_admin, council_staff of a council of the school (for a family)"),
     ("get", "/api/v1/service-requests/counts", "any signed-in caller (counts only the requests the caller plays a part for)"),
+    ("post", "/api/v1/service-requests/anonymise", "district_admin"),
     ("get", "/api/v1/service-requests/export", "family (their own requests)"),
     ("get", "/api/v1/service-requests/{request_id}", "the family that owns it; district_admin and council_staff of a council of its school; members of the partner it is referred to while a consent is in force (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/triage", "district_admin, council_staff of a council of its school (others get 404)"),

@@ -1764,3 +1764,45 @@ pub async fn export_requests(
             items,
         }))
 }
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"closed_before": "2025-07-01"}))]
+pub struct AnonymiseBody {
+    /// Anonymise requests closed (last changed) before this day (UTC).
+    pub closed_before: NaiveDate,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"anonymised": 42}))]
+pub struct AnonymiseResult {
+    /// How many requests were anonymised by this run (at most 1000; run again for more).
+    pub anonymised: usize,
+}
+
+/// Anonymise closed service requests
+///
+/// The retention run: removes the personal text of requests closed before a day (subject code,
+/// birth date, family link, description, answers, note bodies, signers' names); their status
+/// history and disclosure records stay.
+#[utoipa::path(post, path = "/api/v1/service-requests/anonymise", tag = "services", request_body = AnonymiseBody,
+    responses(
+        (status = 200, description = "How many requests were anonymised.", body = AnonymiseResult),
+        super::problems::BodyErrors))]
+pub async fn anonymise_requests(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    body: JsonBody<AnonymiseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let closed_before = body.into_inner().closed_before;
+    if closed_before > Utc::now().date_naive() {
+        return Err(ApiError::validation(
+            "closed_before",
+            "must not be in the future",
+        ));
+    }
+    let anonymised = cmd::anonymise_closed(&ctx, &state.db, closed_before).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", CACHE_NONE))
+        .json(AnonymiseResult { anonymised }))
+}

@@ -1303,6 +1303,79 @@ pub fn export_family(ctx: &Context, db: &Db) -> Result<Vec<ExportedRequest>, Api
     })
 }
 
+// Retention -------------------------------------------------------------------------------------
+
+/// The most requests one anonymisation run changes (run it again for more).
+pub const ANONYMISE_MAX: i64 = 1_000;
+
+/// Anonymises closed requests (completed, declined, withdrawn, cancelled, rejected) last
+/// changed before `closed_before`: the subject code, birth date, family link, description,
+/// answers, note bodies and signers' names are removed. The status history and the disclosure
+/// record stay (FERPA keeps the record of disclosures as long as the request is kept).
+/// District admins only; returns how many requests were anonymised.
+pub async fn anonymise_closed(
+    ctx: &Context,
+    db: &Db,
+    closed_before: NaiveDate,
+) -> Result<usize, ApiError> {
+    require(
+        policy::district_admin_only(&ctx.caller),
+        "service requests",
+        "",
+    )?;
+    let before = closed_before.and_hms_opt(0, 0, 0).unwrap_or_default();
+    ctx.write(db, "update", None, 200, move |conn| {
+        let closed = [
+            Status::Completed.as_str(),
+            Status::Declined.as_str(),
+            Status::Withdrawn.as_str(),
+            Status::Cancelled.as_str(),
+            Status::Rejected.as_str(),
+        ];
+        let rows = requests::closed_before(conn, &closed, before, ANONYMISE_MAX)?;
+        let now = db::now();
+        let count = rows.len();
+        for mut row in rows {
+            let id = row.id.clone();
+            row.subject_code = db::services::ANONYMISED.to_owned();
+            row.subject_birth_date = None;
+            row.family_person_id = None;
+            row.description = None;
+            row.attributes = "{}".to_owned();
+            row.version += 1;
+            row.updated_at = now;
+            requests::update(conn, &row)?;
+            for mut note in
+                notes::of_request(conn, &id, &["family", "staff", "partner"], None, EXPORT_MAX)?
+            {
+                note.body = db::services::ANONYMISED.to_owned();
+                note.version += 1;
+                note.updated_at = now;
+                notes::update(conn, &note)?;
+            }
+            for mut event in events::of_request(conn, &id)? {
+                if event.note.is_some() {
+                    event.note = Some(db::services::ANONYMISED.to_owned());
+                    event.version += 1;
+                    event.updated_at = now;
+                    events::update(conn, &event)?;
+                }
+            }
+            for mut consent in consents::of_request(conn, &id)? {
+                consent.given_by_name = db::services::ANONYMISED.to_owned();
+                consent.parent_involvement = consent
+                    .parent_involvement
+                    .map(|_| db::services::ANONYMISED.to_owned());
+                consent.version += 1;
+                consent.updated_at = now;
+                consents::update(conn, &consent)?;
+            }
+        }
+        Ok(count)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

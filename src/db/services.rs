@@ -299,6 +299,9 @@ fn filtered<'a>(filter: &RequestFilter) -> Boxed<'a> {
     query
 }
 
+/// What replaces personal text when a request is anonymised.
+pub const ANONYMISED: &str = "anonymised";
+
 pub mod requests {
     use super::*;
     versioned_writes!(service_requests, Request, "service_request");
@@ -317,6 +320,24 @@ pub mod requests {
         query
             .order(service_requests::id.asc())
             .limit(fetch)
+            .load(conn)
+    }
+
+    /// Closed requests last changed before `before` that are not anonymised yet.
+    pub fn closed_before(
+        conn: &mut AnyConnection,
+        statuses: &[&str],
+        before: NaiveDateTime,
+        fetch: i64,
+    ) -> QueryResult<Vec<Request>> {
+        let statuses: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
+        service_requests::table
+            .filter(service_requests::status.eq_any(statuses))
+            .filter(service_requests::updated_at.lt(before))
+            .filter(service_requests::subject_code.ne(ANONYMISED))
+            .order(service_requests::id.asc())
+            .limit(fetch)
+            .select(Request::as_select())
             .load(conn)
     }
 

@@ -826,3 +826,109 @@ async fn families_export_their_own_requests() {
         .await
         .expect(403);
 }
+
+/// The retention run removes the personal text of old closed requests and keeps their
+/// history and disclosure record; open and recent requests are untouched.
+#[actix_web::test]
+async fn retention_anonymises_old_closed_requests() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut made = Vec::new();
+    for code in ["STU-OLD", "STU-OPEN"] {
+        made.push(
+            post_as(
+                &app,
+                &w.family.1,
+                "/api/v1/service-requests",
+                json!({"school_id": w.school, "category_id": w.category, "subject_code": code,
+                    "description": "Mi hijo necesita ayuda", "attributes": {"household_size": 4}}),
+            )
+            .await
+            .expect(201),
+        );
+    }
+    post_as(
+        &app,
+        &w.family.1,
+        &format!("/api/v1/service-requests/{}/notes", id(&made[0])),
+        json!({"visibility": "family", "body": "Llamar a María"}),
+    )
+    .await
+    .expect(201);
+    act(
+        &app,
+        &w.family.1,
+        &made[0],
+        "withdraw",
+        json!({"note": "Ya no"}),
+    )
+    .await
+    .expect(200);
+    // Both were last changed long ago.
+    app.db
+        .write_blocking(|conn| {
+            use cogov::db::schema::service_requests::dsl::*;
+            use diesel::prelude::*;
+            let old = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap();
+            diesel::update(service_requests)
+                .set(updated_at.eq(old))
+                .execute(conn)
+                .map_err(cogov::error::ApiError::from)
+        })
+        .unwrap();
+    post_as(
+        &app,
+        &w.staff,
+        "/api/v1/service-requests/anonymise",
+        json!({"closed_before": "2021-01-01"}),
+    )
+    .await
+    .expect(403);
+    let run = app
+        .post(
+            "/api/v1/service-requests/anonymise",
+            json!({"closed_before": "2021-01-01"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(run["anonymised"], 1);
+    let old = app
+        .get(&format!("/api/v1/service-requests/{}", id(&made[0])))
+        .await
+        .expect(200);
+    assert_eq!(old["subject_code"], "anonymised");
+    assert_eq!(old["description"], Value::Null);
+    assert_eq!(old["family_person_id"], Value::Null);
+    assert_eq!(old["attributes"], json!({}));
+    assert_eq!(old["status"], "withdrawn");
+    assert_eq!(old["history"].as_array().unwrap().len(), 2);
+    assert_eq!(old["history"][1]["note"], "anonymised");
+    let notes = app
+        .get(&format!("/api/v1/service-requests/{}/notes", id(&made[0])))
+        .await
+        .expect(200);
+    assert_eq!(notes["items"][0]["body"], "anonymised");
+    let open = app
+        .get(&format!("/api/v1/service-requests/{}", id(&made[1])))
+        .await
+        .expect(200);
+    assert_eq!(open["subject_code"], "STU-OPEN");
+    // A second run finds nothing more; a day in the future is refused.
+    let again = app
+        .post(
+            "/api/v1/service-requests/anonymise",
+            json!({"closed_before": "2021-01-01"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again["anonymised"], 0);
+    app.post(
+        "/api/v1/service-requests/anonymise",
+        json!({"closed_before": "2999-01-01"}),
+    )
+    .await
+    .expect(422);
+}
