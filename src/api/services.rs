@@ -142,7 +142,8 @@ pub struct CategoryResponse {
     /// The target for a first contact with the family, in school days.
     pub first_contact_school_days: Option<i64>,
     pub pillar: Option<Pillar>,
-    /// Details of requests of a sensitive category are for staff and the partner only.
+    /// The description and answers of a sensitive category's requests are left out of lists and
+    /// shown only when one request is read (each read is in the audit trail).
     pub sensitive: bool,
     /// Whose consent a referral needs (see docs/SERVICES.md).
     pub consent_class: ConsentClass,

@@ -826,6 +826,25 @@ pub fn list_requests(
         } else {
             requests::list(conn, &filter, after, fetch)?
         };
+        // Details of requests of sensitive categories (the description and the answers) are
+        // left out of lists: they are shown only when one request is read, so that every look
+        // at them is in the audit trail under that request's id.
+        let category_ids: Vec<String> = rows.iter().map(|r| r.category_id.clone()).collect();
+        let sensitive: Vec<String> = categories::by_ids(conn, &category_ids)?
+            .into_iter()
+            .filter(|c| c.sensitive)
+            .map(|c| c.id)
+            .collect();
+        let rows: Vec<Request> = rows
+            .into_iter()
+            .map(|mut r| {
+                if sensitive.contains(&r.category_id) {
+                    r.description = None;
+                    r.attributes = "{}".to_owned();
+                }
+                r
+            })
+            .collect();
         // The caller's schools and organizations are looked up once for the page, not per row.
         let staffed = db::services::schools_of_councils(conn, &ctx.caller.staffed_councils())?;
         let caller_partners = match ctx.caller.person_id() {

@@ -686,6 +686,32 @@ async fn minors_consent_and_families_withdraw() {
             .expect(201);
         classes.push(id(&c));
     }
+    // Details of a sensitive category's requests stay out of lists.
+    let sensitive = post_as(
+        &app,
+        &w.family.1,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": classes[0], "subject_code": "STU-S",
+            "description": "Mi hija está muy triste"}),
+    )
+    .await
+    .expect(201);
+    let listed = get_as(
+        &app,
+        &w.staff,
+        &format!("/api/v1/service-requests?category_id={}", classes[0]),
+    )
+    .await
+    .expect(200);
+    assert_eq!(listed["items"][0]["description"], Value::Null);
+    let one = get_as(
+        &app,
+        &w.staff,
+        &format!("/api/v1/service-requests/{}", id(&sensitive)),
+    )
+    .await
+    .expect(200);
+    assert_eq!(one["description"], "Mi hija está muy triste");
     let fourteen = chrono::Utc::now()
         .date_naive()
         .checked_sub_months(chrono::Months::new(14 * 12))
