@@ -11,6 +11,7 @@ pub mod councils;
 pub mod fields;
 pub mod head;
 pub mod health;
+pub mod hsds;
 pub mod hygiene;
 pub mod idempotency;
 pub mod messages;
@@ -21,6 +22,7 @@ pub mod preconditions;
 pub mod problems;
 pub mod schools;
 pub mod seats;
+pub mod services;
 
 use actix_web::web;
 use contract::ContractDoc;
@@ -52,6 +54,16 @@ use utoipa::OpenApi;
         councils::council_composition, councils::list_rule_overrides,
         seats::list_seats, seats::create_seat, seats::find_seat_by_id, seats::update_seat, seats::delete_seat,
         seats::assign_holder, seats::vacate_seat, seats::list_holdings,
+        services::list_categories, services::create_category, services::find_category, services::update_category,
+        services::list_partners, services::create_partner, services::find_partner, services::update_partner,
+        services::list_members, services::add_member, services::remove_member,
+        services::list_requests, services::create_request, services::count_requests, services::export_requests, services::anonymise_requests, services::find_request,
+        services::triage_request, services::refer_request, services::accept_request, services::reject_request,
+        services::start_request, services::complete_request, services::decline_request,
+        services::withdraw_request, services::cancel_request,
+        services::list_notes, services::add_note, services::list_consents, services::give_consent,
+        services::withdraw_consent, services::list_disclosures,
+        hsds::root, hsds::list_services, hsds::find_service, hsds::list_organizations,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -69,6 +81,8 @@ use utoipa::OpenApi;
         (name = "people", description = "People: council members, family members, staff. Contact details are never cached."),
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
+        (name = "services", description = "Wraparound services: the service catalog, partner organizations, and service requests with their lifecycle, notes, consents and disclosure records. See docs/SERVICES.md."),
+        (name = "directory", description = "The partner-service directory as Open Referral HSDS 3.0 (read-only, public; nothing about families or requests)."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
         (name = "operations", description = "Health checks."),
@@ -82,6 +96,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health/live").route(web::get().to(health::live)))
         .service(web::resource("/health/ready").route(web::get().to(health::ready)))
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics_endpoint)))
+        .service(
+            web::scope("/hsds")
+                .service(web::resource("/").route(web::get().to(hsds::root)))
+                .service(web::resource("/services").route(web::get().to(hsds::list_services)))
+                .service(
+                    web::resource("/services/{service_id}")
+                        .route(web::get().to(hsds::find_service)),
+                )
+                .service(
+                    web::resource("/organizations").route(web::get().to(hsds::list_organizations)),
+                ),
+        )
         .service(
             web::scope("/api/v1")
                 .service(web::resource("/openapi.json").route(web::get().to(openapi_document)))
@@ -203,6 +229,118 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         ),
                 )
                 .service(
+                    web::scope("/service-categories")
+                        .service(
+                            web::resource("")
+                                .route(web::get().to(services::list_categories))
+                                .route(web::post().to(services::create_category)),
+                        )
+                        .service(
+                            web::resource("/{category_id}")
+                                .route(web::get().to(services::find_category))
+                                .route(web::patch().to(services::update_category)),
+                        ),
+                )
+                .service(
+                    web::scope("/partner-organizations")
+                        .service(
+                            web::resource("")
+                                .route(web::get().to(services::list_partners))
+                                .route(web::post().to(services::create_partner)),
+                        )
+                        .service(
+                            web::resource("/{partner_id}")
+                                .route(web::get().to(services::find_partner))
+                                .route(web::patch().to(services::update_partner)),
+                        )
+                        .service(
+                            web::resource("/{partner_id}/members")
+                                .route(web::get().to(services::list_members))
+                                .route(web::post().to(services::add_member)),
+                        )
+                        .service(
+                            web::resource("/{partner_id}/members/{member_id}")
+                                .route(web::delete().to(services::remove_member)),
+                        ),
+                )
+                .service(
+                    web::scope("/service-requests")
+                        .service(
+                            web::resource("")
+                                .route(web::get().to(services::list_requests))
+                                .route(web::post().to(services::create_request)),
+                        )
+                        .service(
+                            web::resource("/counts").route(web::get().to(services::count_requests)),
+                        )
+                        .service(
+                            web::resource("/export")
+                                .route(web::get().to(services::export_requests)),
+                        )
+                        .service(
+                            web::resource("/anonymise")
+                                .route(web::post().to(services::anonymise_requests)),
+                        )
+                        .service(
+                            web::resource("/{request_id}")
+                                .route(web::get().to(services::find_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/notes")
+                                .route(web::get().to(services::list_notes))
+                                .route(web::post().to(services::add_note)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/consents")
+                                .route(web::get().to(services::list_consents))
+                                .route(web::post().to(services::give_consent)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/consents/{consent_id}/withdraw")
+                                .route(web::post().to(services::withdraw_consent)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/disclosures")
+                                .route(web::get().to(services::list_disclosures)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/triage")
+                                .route(web::post().to(services::triage_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/refer")
+                                .route(web::post().to(services::refer_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/accept")
+                                .route(web::post().to(services::accept_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/reject")
+                                .route(web::post().to(services::reject_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/start")
+                                .route(web::post().to(services::start_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/complete")
+                                .route(web::post().to(services::complete_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/decline")
+                                .route(web::post().to(services::decline_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/withdraw")
+                                .route(web::post().to(services::withdraw_request)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/cancel")
+                                .route(web::post().to(services::cancel_request)),
+                        ),
+                )
+                .service(
                     web::scope("/schools")
                         .service(
                             web::resource("")
@@ -235,6 +373,10 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/health/live", "anyone"),
     ("get", "/health/ready", "anyone"),
     ("get", "/metrics", "anyone on the same host, or a scraper with the configured metrics token (others get 404)"),
+    ("get", "/hsds/", "anyone"),
+    ("get", "/hsds/services", "anyone"),
+    ("get", "/hsds/services/{service_id}", "anyone"),
+    ("get", "/hsds/organizations", "anyone"),
     ("post", "/api/v1/auth/token", "anyone (with credentials)"),
     ("get", "/api/v1/me", "any signed-in caller"),
     ("get", "/api/v1/grants", "district_admin"),
@@ -280,6 +422,38 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("put", "/api/v1/seats/{seat_id}/holder", "district_admin, council_staff of the seat's council"),
     ("delete", "/api/v1/seats/{seat_id}/holder", "district_admin, council_staff of the seat's council"),
     ("get", "/api/v1/seats/{seat_id}/holdings", "anyone"),
+    ("get", "/api/v1/service-categories", "anyone"),
+    ("post", "/api/v1/service-categories", "district_admin"),
+    ("get", "/api/v1/service-categories/{category_id}", "anyone"),
+    ("patch", "/api/v1/service-categories/{category_id}", "district_admin"),
+    ("get", "/api/v1/partner-organizations", "anyone"),
+    ("post", "/api/v1/partner-organizations", "district_admin"),
+    ("get", "/api/v1/partner-organizations/{partner_id}", "anyone"),
+    ("patch", "/api/v1/partner-organizations/{partner_id}", "district_admin"),
+    ("get", "/api/v1/partner-organizations/{partner_id}/members", "district_admin"),
+    ("post", "/api/v1/partner-organizations/{partner_id}/members", "district_admin"),
+    ("delete", "/api/v1/partner-organizations/{partner_id}/members/{member_id}", "district_admin"),
+    ("get", "/api/v1/service-requests", "any signed-in caller (the list holds only the requests the caller plays a part for)"),
+    ("post", "/api/v1/service-requests", "family (for themselves); district_admin, council_staff of a council of the school (for a family)"),
+    ("get", "/api/v1/service-requests/counts", "any signed-in caller (counts only the requests the caller plays a part for)"),
+    ("post", "/api/v1/service-requests/anonymise", "district_admin"),
+    ("get", "/api/v1/service-requests/export", "family (their own requests)"),
+    ("get", "/api/v1/service-requests/{request_id}", "the family that owns it; district_admin and council_staff of a council of its school; members of the partner it is referred to while a consent is in force (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/triage", "district_admin, council_staff of a council of its school (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/refer", "district_admin, council_staff of a council of its school (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/accept", "members of the partner it is referred to (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/reject", "members of the partner it is referred to (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/start", "members of the partner it is referred to (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/complete", "members of the partner it is referred to (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/decline", "members of the partner it is referred to (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/withdraw", "the family that owns it (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/cancel", "district_admin, council_staff of a council of its school (others get 404)"),
+    ("get", "/api/v1/service-requests/{request_id}/notes", "whoever may read the request, each seeing the notes their part may read (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/notes", "whoever may read the request: families write family notes, partners family or partner notes, staff any (others get 404)"),
+    ("get", "/api/v1/service-requests/{request_id}/consents", "the family that owns it; staff of its school (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/consents", "the family that owns it; staff of its school (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/consents/{consent_id}/withdraw", "the family that owns it; staff of its school (others get 404)"),
+    ("get", "/api/v1/service-requests/{request_id}/disclosures", "the family that owns it; staff of its school (others get 404)"),
 ];
 
 /// Declares the bearer scheme and writes who may call each operation into its description and

@@ -279,6 +279,8 @@ fn audited(method: &Method, route: Option<&str>) -> bool {
         "/api/v1/api-clients",
         "/api/v1/audit-events",
         "/api/v1/me",
+        "/api/v1/service-requests",
+        "/api/v1/partner-organizations/{partner_id}/members",
     ]
     .iter()
     .any(|prefix| {

@@ -2,6 +2,8 @@
 //! I/O here; handlers gather the facts and ask. See docs/AUTH.md for the table this implements.
 
 use serde::Serialize;
+
+use crate::domain::services::Party;
 use utoipa::ToSchema;
 
 /// A role granted to a person or an API client.
@@ -238,6 +240,86 @@ pub fn delete_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Dec
     }
 }
 
+/// Facts about a service request that decide which parts a caller plays for it.
+#[derive(Debug, Default, Clone)]
+pub struct ServiceRequestFacts {
+    /// The councils of the request's school (their staff are the school's staff).
+    pub school_councils: Vec<String>,
+    /// The family member who owns the request.
+    pub family_person_id: Option<String>,
+    /// The partner organization the request is referred to.
+    pub partner_id: Option<String>,
+    /// The partner organizations the caller is a member of.
+    pub caller_partners: Vec<String>,
+    /// Whether a consent to disclose the request to `partner_id` is in force.
+    pub consent_in_force: bool,
+}
+
+/// The parts a caller plays for a service request: staff (district admins, and council staff of
+/// a council of the request's school), the family (a `family` caller who owns the request), the
+/// partner (a `partner` caller who is a member of the organization the request is referred to,
+/// while a consent to disclose it to that organization is in force).
+pub fn request_parties(p: &Principal, facts: &ServiceRequestFacts) -> Vec<Party> {
+    let mut parties = Vec::new();
+    if p.is_admin() || facts.school_councils.iter().any(|c| p.staffs(c)) {
+        parties.push(Party::Staff);
+    }
+    if p.has(Role::Family)
+        && p.person_id().is_some()
+        && p.person_id() == facts.family_person_id.as_deref()
+    {
+        parties.push(Party::Family);
+    }
+    if p.has(Role::Partner)
+        && facts.consent_in_force
+        && facts
+            .partner_id
+            .as_ref()
+            .is_some_and(|id| facts.caller_partners.contains(id))
+    {
+        parties.push(Party::Partner);
+    }
+    parties
+}
+
+/// Reading a service request: anyone who plays a part for it; everyone else is told it does
+/// not exist.
+pub fn read_request(p: &Principal, parties: &[Party]) -> Decision {
+    if !parties.is_empty() {
+        Decision::Allow
+    } else if p.is_authenticated() {
+        Decision::Hidden
+    } else {
+        Decision::SignIn
+    }
+}
+
+/// Filing a service request: a family member (for themselves), or staff of the school (for a
+/// family).
+pub fn create_request(p: &Principal, school_councils: &[String]) -> Decision {
+    let staff = p.is_admin() || school_councils.iter().any(|c| p.staffs(c));
+    allow_if(p, staff || p.has(Role::Family))
+}
+
+/// Listing service requests: every signed-in caller (the list holds only the requests the caller
+/// plays a part for).
+pub fn list_requests(p: &Principal) -> Decision {
+    allow_if(p, p.is_authenticated())
+}
+
+/// Recording or withdrawing a consent, and reading disclosure records: the family and staff
+/// (never the partner).
+pub fn manage_consent(parties: &[Party]) -> Decision {
+    if parties
+        .iter()
+        .any(|p| matches!(p, Party::Family | Party::Staff))
+    {
+        Decision::Allow
+    } else {
+        Decision::Forbid
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +418,38 @@ mod tests {
     fn role_names_include_derived_membership() {
         let p = person("p", &[(Role::CouncilStaff, Some("A"))], &["B"]);
         assert_eq!(p.role_names(), ["council_staff:A", "council_member:B"]);
+    }
+
+    #[test]
+    fn request_parties_follow_relationships_and_consent() {
+        let facts = ServiceRequestFacts {
+            school_councils: vec!["C".into()],
+            family_person_id: Some("f".into()),
+            partner_id: Some("P".into()),
+            caller_partners: vec![],
+            consent_in_force: true,
+        };
+        let family = person("f", &[(Role::Family, None)], &[]);
+        assert_eq!(request_parties(&family, &facts), [Party::Family]);
+        let other_family = person("g", &[(Role::Family, None)], &[]);
+        assert!(request_parties(&other_family, &facts).is_empty());
+        assert_eq!(read_request(&other_family, &[]), Decision::Hidden);
+        let staff = person("s", &[(Role::CouncilStaff, Some("C"))], &[]);
+        assert_eq!(request_parties(&staff, &facts), [Party::Staff]);
+        let other_staff = person("s", &[(Role::CouncilStaff, Some("D"))], &[]);
+        assert!(request_parties(&other_staff, &facts).is_empty());
+        let partner = person("p", &[(Role::Partner, None)], &[]);
+        let member = ServiceRequestFacts {
+            caller_partners: vec!["P".into()],
+            ..facts.clone()
+        };
+        assert_eq!(request_parties(&partner, &member), [Party::Partner]);
+        let withdrawn = ServiceRequestFacts {
+            consent_in_force: false,
+            ..member.clone()
+        };
+        assert!(request_parties(&partner, &withdrawn).is_empty());
+        assert_eq!(manage_consent(&[Party::Partner]), Decision::Forbid);
+        assert_eq!(manage_consent(&[Party::Family]), Decision::Allow);
     }
 }

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod people;
 pub mod schools;
 pub mod seats;
+pub mod services;
 pub mod sign_in;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -14,6 +14,7 @@ pub mod people;
 pub mod schema;
 pub mod schools;
 pub mod seats;
+pub mod services;
 pub mod writer;
 
 use std::path::PathBuf;

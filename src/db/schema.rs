@@ -138,6 +138,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     grants,
     audit_events,
+    service_categories,
+    partner_organizations,
+    partner_members,
+    service_requests,
+    service_request_events,
+    service_request_notes,
+    service_consents,
+    service_disclosures,
 );
 
 diesel::table! {
@@ -200,3 +208,146 @@ diesel::table! {
 
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(grants -> councils (council_id));
+
+diesel::table! {
+    service_categories (id) {
+        id -> Text,
+        code -> Text,
+        names -> Text,
+        descriptions -> Text,
+        active -> Bool,
+        first_contact_school_days -> Nullable<BigInt>,
+        pillar -> Nullable<Text>,
+        sensitive -> Bool,
+        consent_class -> Text,
+        attributes -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    partner_organizations (id) {
+        id -> Text,
+        name -> Text,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        offerings -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    partner_members (id) {
+        id -> Text,
+        partner_id -> Text,
+        person_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_requests (id) {
+        id -> Text,
+        school_id -> Text,
+        category_id -> Text,
+        subject_code -> Text,
+        subject_birth_date -> Nullable<Date>,
+        family_person_id -> Nullable<Text>,
+        description -> Nullable<Text>,
+        attributes -> Text,
+        preferred_language -> Text,
+        contact_method -> Text,
+        urgency -> Text,
+        status -> Text,
+        partner_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_request_events (id) {
+        id -> Text,
+        request_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor -> Text,
+        party -> Text,
+        note -> Nullable<Text>,
+        partner_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_request_notes (id) {
+        id -> Text,
+        request_id -> Text,
+        visibility -> Text,
+        body -> Text,
+        author -> Text,
+        party -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_consents (id) {
+        id -> Text,
+        request_id -> Text,
+        partner_id -> Text,
+        records -> Text,
+        purpose -> Text,
+        giver -> Text,
+        given_by_name -> Text,
+        given_on -> Date,
+        recorded_by -> Text,
+        provider_attestation -> Bool,
+        parent_involvement -> Nullable<Text>,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_disclosures (id) {
+        id -> Text,
+        request_id -> Text,
+        partner_id -> Text,
+        consent_id -> Nullable<Text>,
+        records -> Text,
+        purpose -> Text,
+        disclosed_by -> Text,
+        disclosed_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(partner_members -> partner_organizations (partner_id));
+diesel::joinable!(partner_members -> people (person_id));
+diesel::joinable!(service_requests -> schools (school_id));
+diesel::joinable!(service_requests -> service_categories (category_id));
+diesel::joinable!(service_requests -> partner_organizations (partner_id));
+diesel::joinable!(service_request_events -> service_requests (request_id));
+diesel::joinable!(service_request_notes -> service_requests (request_id));
+diesel::joinable!(service_consents -> service_requests (request_id));
+diesel::joinable!(service_disclosures -> service_requests (request_id));

@@ -5,6 +5,7 @@ pub mod composition;
 pub mod council;
 pub mod ids;
 pub mod report;
+pub mod services;
 pub mod terms;
 
 use std::str::FromStr;

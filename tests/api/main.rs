@@ -20,4 +20,5 @@ mod people;
 mod protection;
 mod schools;
 mod seats;
+mod services;
 mod storage;

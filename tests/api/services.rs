@@ -1,0 +1,960 @@
+//! Wraparound services through the HTTP API: the catalog, partner organizations, and the
+//! life of a service request with its notes, consents and disclosure records.
+
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+
+use crate::common::{id, version_tag, Reply, TestApp};
+
+struct World {
+    school: String,
+    category: String,
+    partner: String,
+    staff: String,
+    family: (String, String),
+    other_family: String,
+    partner_user: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let school = id(&app.school("SVC1").await);
+    let council = app
+        .council(json!({"kind": "school_site_council", "name": "SSC", "school_id": school}))
+        .await;
+    let category = app
+        .post(
+            "/api/v1/service-categories",
+            json!({"code": "food-assistance",
+                "names": {"en": "Food assistance", "es": "Ayuda con alimentos"},
+                "descriptions": {"en": "Groceries and meals.", "es": "Despensa y comidas."},
+                "first_contact_school_days": 2, "pillar": "integrated_student_supports",
+                "attributes": [
+                    {"code": "household_size", "datatype": "number", "required": true,
+                     "description": {"en": "How many people live in the home?", "es": "¿Cuántas personas viven en el hogar?"}},
+                    {"code": "needs", "datatype": "multivaluelist",
+                     "values": [{"key": "groceries", "name": {"en": "Groceries", "es": "Despensa"}},
+                                {"key": "meals", "name": {"en": "Meals", "es": "Comidas"}}]}
+                ]}),
+        )
+        .await
+        .expect(201);
+    let partner = app
+        .post(
+            "/api/v1/partner-organizations",
+            json!({"name": "Eastside Family Resource Center", "contact_email": "referrals@eastside.example.org",
+                "offerings": [{"category_id": id(&category), "school_id": school}]}),
+        )
+        .await
+        .expect(201);
+    let staff = app
+        .user("Sam Staff", "council_staff", Some(&id(&council)))
+        .1;
+    let family = app.user("Maria Lopez", "family", None);
+    let other_family = app.user("Other Family", "family", None).1;
+    let (partner_person, partner_user) = app.user("Pat Partner", "partner", None);
+    app.post(
+        &format!("/api/v1/partner-organizations/{}/members", id(&partner)),
+        json!({"person_id": partner_person}),
+    )
+    .await
+    .expect(201);
+    World {
+        school,
+        category: id(&category),
+        partner: id(&partner),
+        staff,
+        family,
+        other_family,
+        partner_user,
+    }
+}
+
+async fn get_as(app: &TestApp, token: &str, path: &str) -> Reply {
+    app.send_as(token, TestRequest::get().uri(path)).await
+}
+
+async fn post_as(app: &TestApp, token: &str, path: &str, body: Value) -> Reply {
+    app.send_as(token, TestRequest::post().uri(path).set_json(body))
+        .await
+}
+
+async fn act(app: &TestApp, token: &str, request: &Value, action: &str, body: Value) -> Reply {
+    app.send_as(
+        token,
+        TestRequest::post()
+            .uri(&format!(
+                "/api/v1/service-requests/{}/{action}",
+                id(request)
+            ))
+            .insert_header(("If-Match", version_tag(request)))
+            .set_json(body),
+    )
+    .await
+}
+
+/// The "done when" story: a family submits a request in Spanish, staff triage and refer it
+/// with consent, the partner accepts and completes it with a family-visible note, the family
+/// sees exactly that and its disclosure record and nothing else, and withdrawing consent cuts
+/// the partner off.
+#[actix_web::test]
+async fn a_request_from_submission_to_completion() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let (family_id, family) = (&w.family.0, &w.family.1);
+
+    // The family reads the catalog in Spanish (no token needed).
+    let list = app
+        .send(TestRequest::get().uri("/api/v1/service-categories?lang=es&active=true"))
+        .await
+        .expect(200);
+    assert_eq!(list["items"][0]["name"], "Ayuda con alimentos");
+    assert_eq!(list["items"][0]["description"], "Despensa y comidas.");
+
+    // Bad answers: every bad field named.
+    let p = post_as(
+        &app,
+        family,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-1",
+            "attributes": {"needs": ["groceries", "cars"], "pets": 2}}),
+    )
+    .await
+    .expect(422);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "attributes.pets",
+            "attributes.household_size",
+            "attributes.needs[1]"
+        ]
+    );
+
+    let request = post_as(
+        &app,
+        family,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-204518",
+            "description": "Necesitamos ayuda con comida.", "preferred_language": "es",
+            "contact_method": "text", "urgency": "soon",
+            "attributes": {"household_size": 5, "needs": ["groceries"]}}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(request["status"], "submitted");
+    assert_eq!(request["family_person_id"], family_id.as_str());
+    assert_eq!(request["your_parts"], json!(["family"]));
+    let path = format!("/api/v1/service-requests/{}", id(&request));
+
+    // Another family and the partner (before referral) cannot know it exists.
+    get_as(&app, &w.other_family, &path).await.expect(404);
+    get_as(&app, &w.partner_user, &path).await.expect(404);
+    get_as(&app, &w.partner_user, &format!("{path}/notes"))
+        .await
+        .expect(404);
+
+    // The family cannot triage; the partner cannot either (not its request yet).
+    let p = act(&app, family, &request, "triage", json!({}))
+        .await
+        .expect(409);
+    assert_eq!(p["code"], "illegal-transition");
+    act(&app, &w.partner_user, &request, "triage", json!({}))
+        .await
+        .expect(404);
+
+    // Staff triage, then try to refer without consent.
+    let triaged = act(
+        &app,
+        &w.staff,
+        &request,
+        "triage",
+        json!({"note": "Revisado / Reviewed"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(triaged["status"], "triaged");
+    let p = act(
+        &app,
+        &w.staff,
+        &triaged,
+        "refer",
+        json!({"partner_id": w.partner}),
+    )
+    .await
+    .expect(409);
+    assert_eq!(p["code"], "consent-required");
+    // A stale ETag is refused.
+    act(
+        &app,
+        &w.staff,
+        &request,
+        "refer",
+        json!({"partner_id": w.partner}),
+    )
+    .await
+    .expect(412);
+
+    // The parent consents; staff refer.
+    let consent = post_as(
+        &app,
+        family,
+        &format!("{path}/consents"),
+        json!({"partner_id": w.partner, "records": "Solicitud y respuestas",
+            "purpose": "Ayuda con alimentos", "giver": "parent", "given_by_name": "María López"}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(consent["in_force"], true);
+    let referred = act(
+        &app,
+        &w.staff,
+        &triaged,
+        "refer",
+        json!({"partner_id": w.partner, "note": "Referido / Referred"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(referred["status"], "referred");
+    assert_eq!(referred["partner_id"], w.partner.as_str());
+
+    // The partner sees the request now, without the family's person id.
+    let seen = get_as(&app, &w.partner_user, &path).await.expect(200);
+    assert_eq!(seen["your_parts"], json!(["partner"]));
+    assert_eq!(seen["family_person_id"], Value::Null);
+    assert_eq!(seen["subject_code"], "STU-204518");
+    // The partner may not read consents or disclosures.
+    get_as(&app, &w.partner_user, &format!("{path}/disclosures"))
+        .await
+        .expect(403);
+
+    // Staff write a staff-only note; the partner accepts, starts, writes a partner note and a
+    // family note, and completes.
+    post_as(
+        &app,
+        &w.staff,
+        &format!("{path}/notes"),
+        json!({"visibility": "staff", "body": "Hermano también en la escuela"}),
+    )
+    .await
+    .expect(201);
+    let accepted = act(&app, &w.partner_user, &seen, "accept", json!({}))
+        .await
+        .expect(200);
+    // The family may not complete it for the partner: wrong party, named.
+    let p = act(&app, family, &accepted, "complete", json!({}))
+        .await
+        .expect(409);
+    assert!(p["detail"].as_str().unwrap().contains("partner"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("family"), "{p}");
+    let started = act(&app, &w.partner_user, &accepted, "start", json!({}))
+        .await
+        .expect(200);
+    post_as(
+        &app,
+        &w.partner_user,
+        &format!("{path}/notes"),
+        json!({"visibility": "partner", "body": "Entrega programada"}),
+    )
+    .await
+    .expect(201);
+    post_as(
+        &app,
+        &w.partner_user,
+        &format!("{path}/notes"),
+        json!({"visibility": "family", "body": "Su despensa está lista el martes a las 3 pm."}),
+    )
+    .await
+    .expect(201);
+    // A partner may not write staff-only notes.
+    post_as(
+        &app,
+        &w.partner_user,
+        &format!("{path}/notes"),
+        json!({"visibility": "staff", "body": "x"}),
+    )
+    .await
+    .expect(403);
+    let completed = act(&app, &w.partner_user, &started, "complete", json!({}))
+        .await
+        .expect(200);
+    assert_eq!(completed["status"], "completed");
+    assert_eq!(completed["open311_status"], "closed");
+
+    // The family sees exactly: the status, its history, the family note, its disclosure.
+    let mine = get_as(&app, family, &path).await.expect(200);
+    assert_eq!(mine["status"], "completed");
+    let steps: Vec<&str> = mine["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to_status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "submitted",
+            "triaged",
+            "referred",
+            "accepted",
+            "in_progress",
+            "completed"
+        ]
+    );
+    assert!(
+        mine["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["actor"].is_null()),
+        "families do not see who acted, only which side"
+    );
+    let notes = get_as(&app, family, &format!("{path}/notes"))
+        .await
+        .expect(200);
+    let bodies: Vec<&str> = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["Su despensa está lista el martes a las 3 pm."]);
+    let staff_notes = get_as(&app, &w.staff, &format!("{path}/notes"))
+        .await
+        .expect(200);
+    assert_eq!(staff_notes["items"].as_array().unwrap().len(), 3);
+    let partner_notes = get_as(&app, &w.partner_user, &format!("{path}/notes"))
+        .await
+        .expect(200);
+    assert_eq!(partner_notes["items"].as_array().unwrap().len(), 2);
+    let disclosures = get_as(&app, family, &format!("{path}/disclosures"))
+        .await
+        .expect(200);
+    let items = disclosures["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["partner_id"], w.partner.as_str());
+    assert_eq!(items[0]["consent_id"], id(&consent));
+    assert_eq!(items[0]["purpose"], "Ayuda con alimentos");
+    // The other family's list is empty; the family's holds its request.
+    let theirs = get_as(&app, &w.other_family, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+    let own = get_as(&app, family, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+
+    // Withdrawing consent cuts the partner off at once.
+    let before = get_as(&app, &w.partner_user, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert_eq!(before["items"].as_array().unwrap().len(), 1);
+    let withdrawn = post_as(
+        &app,
+        family,
+        &format!("{path}/consents/{}/withdraw", id(&consent)),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(withdrawn["in_force"], false);
+    get_as(&app, &w.partner_user, &path).await.expect(404);
+    get_as(&app, &w.partner_user, &format!("{path}/notes"))
+        .await
+        .expect(404);
+    let after = get_as(&app, &w.partner_user, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert_eq!(after["items"].as_array().unwrap().len(), 0);
+
+    // Every read of the request is in the audit trail, with who read it.
+    let reads: Vec<(Option<String>, i64)> = app.query(|conn| {
+        use cogov::db::schema::audit_events::dsl::*;
+        use diesel::prelude::*;
+        audit_events
+            .filter(resource.eq("/api/v1/service-requests/{request_id}"))
+            .filter(action.eq("read"))
+            .select((actor_id, status))
+            .load(conn)
+    });
+    assert!(reads
+        .iter()
+        .any(|(who, s)| who.as_deref() == Some(family_id.as_str()) && *s == 200));
+    assert!(reads.iter().any(|(_, s)| *s == 404), "refused reads too");
+}
+
+#[actix_web::test]
+async fn consent_follows_the_students_age() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    let eighteen_today = today
+        .checked_sub_months(chrono::Months::new(18 * 12))
+        .unwrap();
+    let request = app
+        .send_as(
+            &w.staff,
+            TestRequest::post()
+                .uri("/api/v1/service-requests")
+                .set_json(json!({
+                "school_id": w.school, "category_id": w.category, "subject_code": "STU-9",
+                "subject_birth_date": eighteen_today, "family_person_id": w.family.0,
+                "attributes": {"household_size": 1}})),
+        )
+        .await
+        .expect(201);
+    let path = format!("/api/v1/service-requests/{}/consents", id(&request));
+    // The student is 18 today: a parent's consent no longer counts.
+    let p = post_as(
+        &app,
+        &w.staff,
+        &path,
+        json!({"partner_id": w.partner, "records": "r", "purpose": "p", "giver": "parent",
+            "given_by_name": "Parent"}),
+    )
+    .await
+    .expect(409);
+    assert_eq!(p["code"], "consent-not-valid");
+    post_as(
+        &app,
+        &w.staff,
+        &path,
+        json!({"partner_id": w.partner, "records": "r", "purpose": "p", "giver": "student",
+            "given_by_name": "Student"}),
+    )
+    .await
+    .expect(201);
+    // One consent in force per partner.
+    let p = post_as(
+        &app,
+        &w.staff,
+        &path,
+        json!({"partner_id": w.partner, "records": "r", "purpose": "p", "giver": "student",
+            "given_by_name": "Student"}),
+    )
+    .await
+    .expect(409);
+    assert_eq!(p["code"], "consent-exists");
+}
+
+#[actix_web::test]
+async fn catalog_definitions_are_checked_and_admin_managed() {
+    let app = TestApp::new().await;
+    let (_, family) = app.user("F", "family", None);
+    post_as(
+        &app,
+        &family,
+        "/api/v1/service-categories",
+        json!({"code": "x", "names": {"en": "X"}}),
+    )
+    .await
+    .expect(403);
+    let p = app
+        .post(
+            "/api/v1/service-categories",
+            json!({"code": "x", "names": {"en": "X"}, "attributes": [
+                {"code": "a", "datatype": "singlevaluelist"},
+                {"code": "a", "datatype": "number"}]}),
+        )
+        .await
+        .expect(422);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["attributes[0].values", "attributes[1].code"]);
+    let c = app
+        .post(
+            "/api/v1/service-categories",
+            json!({"code": "x", "names": {"en": "X"}}),
+        )
+        .await
+        .expect(201);
+    app.post(
+        "/api/v1/service-categories",
+        json!({"code": "x", "names": {"en": "Y"}}),
+    )
+    .await
+    .expect(409);
+    let path = format!("/api/v1/service-categories/{}", id(&c));
+    let changed = app
+        .patch(
+            &path,
+            &version_tag(&c),
+            json!({"active": false, "pillar": null}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(changed["active"], false);
+    let listed = app
+        .get("/api/v1/service-categories?active=true")
+        .await
+        .expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+}
+
+#[actix_web::test]
+async fn staff_queue_filters_and_counts() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    for (n, urgency) in ["routine", "urgent", "urgent"].iter().enumerate() {
+        post_as(
+            &app,
+            &w.family.1,
+            "/api/v1/service-requests",
+            json!({"school_id": w.school, "category_id": w.category,
+                "subject_code": format!("STU-{n}"), "urgency": urgency,
+                "attributes": {"household_size": 2}}),
+        )
+        .await
+        .expect(201);
+    }
+    let urgent = get_as(&app, &w.staff, "/api/v1/service-requests?urgency=urgent")
+        .await
+        .expect(200);
+    assert_eq!(urgent["items"].as_array().unwrap().len(), 2);
+    assert_eq!(urgent["items"][0]["your_parts"], json!(["staff"]));
+    let mine = get_as(&app, &w.family.1, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert_eq!(mine["items"][0]["your_parts"], json!(["family"]));
+    let q = get_as(&app, &w.staff, "/api/v1/service-requests?q=stu-1")
+        .await
+        .expect(200);
+    assert_eq!(q["items"].as_array().unwrap().len(), 1);
+    let page = get_as(&app, &w.staff, "/api/v1/service-requests?limit=2")
+        .await
+        .expect(200);
+    assert!(page["next_cursor"].is_string());
+    let counts = get_as(&app, &w.staff, "/api/v1/service-requests/counts")
+        .await
+        .expect(200);
+    assert_eq!(counts["counts"]["submitted"], 3);
+    assert_eq!(counts["total"], 3);
+    // Staff of another school see none of them.
+    let other_school = id(&app.school("SVC2").await);
+    let other_council = app
+        .council(json!({"kind": "school_site_council", "name": "Other", "school_id": other_school}))
+        .await;
+    let other_staff = app
+        .user("Other Staff", "council_staff", Some(&id(&other_council)))
+        .1;
+    let none = get_as(&app, &other_staff, "/api/v1/service-requests/counts")
+        .await
+        .expect(200);
+    assert_eq!(none["total"], 0);
+    // Nothing is overdue yet (the target is 2 school days).
+    let overdue = get_as(&app, &w.staff, "/api/v1/service-requests?overdue=true")
+        .await
+        .expect(200);
+    assert_eq!(overdue["items"].as_array().unwrap().len(), 0);
+}
+
+/// Two instances move one request at once with the same ETag: one wins.
+#[actix_web::test]
+async fn racing_transitions_one_wins() {
+    let app = TestApp::new().await;
+    let other = app.second_instance().await;
+    let w = world(&app).await;
+    let request = post_as(
+        &app,
+        &w.family.1,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-R",
+            "attributes": {"household_size": 2}}),
+    )
+    .await
+    .expect(201);
+    let uri = format!("/api/v1/service-requests/{}/triage", id(&request));
+    let make = || {
+        TestRequest::post()
+            .uri(&uri)
+            .insert_header(("If-Match", version_tag(&request)))
+            .insert_header(("Authorization", format!("Bearer {}", w.staff)))
+            .set_json(json!({}))
+    };
+    let replies = futures_util::future::join_all((0..10).map(|n| {
+        let req = make();
+        let (app, other) = (&app, &other);
+        async move {
+            if n % 2 == 0 {
+                app.send(req).await
+            } else {
+                other.send(req).await
+            }
+        }
+    }))
+    .await;
+    let codes: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(codes.iter().filter(|&&c| c == 200).count(), 1, "{codes:?}");
+    assert!(
+        codes.iter().all(|&c| matches!(c, 200 | 409 | 412)),
+        "{codes:?}"
+    );
+    let history = get_as(
+        &app,
+        &w.staff,
+        &format!("/api/v1/service-requests/{}", id(&request)),
+    )
+    .await
+    .expect(200)["history"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(history, 2, "one submit, one triage");
+}
+
+/// The public directory lists organizations and what they offer where, and nothing about
+/// families or requests.
+#[actix_web::test]
+async fn hsds_directory_lists_offerings_not_requests() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    post_as(
+        &app,
+        &w.family.1,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-SECRET",
+            "attributes": {"household_size": 2}}),
+    )
+    .await
+    .expect(201);
+    let root = app.send(TestRequest::get().uri("/hsds/")).await.expect(200);
+    assert_eq!(root["version"], "3.0");
+    let services = app
+        .send(TestRequest::get().uri("/hsds/services?per_page=10"))
+        .await;
+    let body = services.expect(200);
+    assert_eq!(body["total_items"], 1);
+    assert_eq!(body["page_number"], 1);
+    assert_eq!(body["last_page"], true);
+    let service = &body["contents"][0];
+    assert_eq!(service["organization_id"], w.partner.as_str());
+    assert_eq!(service["name"], "Food assistance");
+    assert_eq!(service["service_areas"][0]["id"], w.school.as_str());
+    assert!(!String::from_utf8_lossy(&services.body).contains("STU-SECRET"));
+    let one = app
+        .send(TestRequest::get().uri(&format!(
+            "/hsds/services/{}",
+            service["id"].as_str().unwrap()
+        )))
+        .await
+        .expect(200);
+    assert_eq!(one["id"], service["id"]);
+    app.send(TestRequest::get().uri("/hsds/services/nope"))
+        .await
+        .expect(404);
+    let orgs = app
+        .send(TestRequest::get().uri("/hsds/organizations"))
+        .await
+        .expect(200);
+    assert_eq!(
+        orgs["contents"][0]["name"],
+        "Eastside Family Resource Center"
+    );
+    app.send(TestRequest::get().uri("/hsds/organizations?per_page=0"))
+        .await
+        .expect(422);
+}
+
+/// A 12+ minor consents alone to outpatient mental health only with the provider's attestation
+/// and the parent-involvement decision; never to inpatient care or medication. The family may
+/// withdraw its request; afterwards nothing moves it.
+#[actix_web::test]
+async fn minors_consent_and_families_withdraw() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut classes = Vec::new();
+    for (code, class) in [
+        ("counseling", "outpatient_mental_health"),
+        ("inpatient", "inpatient_or_medication"),
+    ] {
+        let c = app
+            .post(
+                "/api/v1/service-categories",
+                json!({"code": code, "names": {"en": code, "es": code}, "consent_class": class,
+                    "sensitive": true}),
+            )
+            .await
+            .expect(201);
+        classes.push(id(&c));
+    }
+    // Details of a sensitive category's requests stay out of lists.
+    let sensitive = post_as(
+        &app,
+        &w.family.1,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": classes[0], "subject_code": "STU-S",
+            "description": "Mi hija está muy triste"}),
+    )
+    .await
+    .expect(201);
+    let listed = get_as(
+        &app,
+        &w.staff,
+        &format!("/api/v1/service-requests?category_id={}", classes[0]),
+    )
+    .await
+    .expect(200);
+    assert_eq!(listed["items"][0]["description"], Value::Null);
+    let one = get_as(
+        &app,
+        &w.staff,
+        &format!("/api/v1/service-requests/{}", id(&sensitive)),
+    )
+    .await
+    .expect(200);
+    assert_eq!(one["description"], "Mi hija está muy triste");
+    let fourteen = chrono::Utc::now()
+        .date_naive()
+        .checked_sub_months(chrono::Months::new(14 * 12))
+        .unwrap();
+    let mut requests = Vec::new();
+    for category in &classes {
+        requests.push(
+            post_as(
+                &app,
+                &w.staff,
+                "/api/v1/service-requests",
+                json!({"school_id": w.school, "category_id": category, "subject_code": "STU-M",
+                    "subject_birth_date": fourteen, "family_person_id": w.family.0}),
+            )
+            .await
+            .expect(201),
+        );
+    }
+    let minor = |extra: Value| {
+        let mut body = json!({"partner_id": w.partner, "records": "Referral", "purpose": "Counseling",
+            "giver": "student", "given_by_name": "Student"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let counseling = format!("/api/v1/service-requests/{}/consents", id(&requests[0]));
+    let p = post_as(&app, &w.staff, &counseling, minor(json!({})))
+        .await
+        .expect(409);
+    assert!(p["detail"].as_str().unwrap().contains("attestation"), "{p}");
+    let p = post_as(
+        &app,
+        &w.staff,
+        &counseling,
+        minor(json!({"provider_attestation": true})),
+    )
+    .await
+    .expect(409);
+    assert!(
+        p["detail"].as_str().unwrap().contains("parent-involvement"),
+        "{p}"
+    );
+    post_as(
+        &app,
+        &w.staff,
+        &counseling,
+        minor(json!({"provider_attestation": true,
+            "parent_involvement": "Not contacted: the counselor judged it inappropriate after consulting the student"})),
+    )
+    .await
+    .expect(201);
+    let inpatient = format!("/api/v1/service-requests/{}/consents", id(&requests[1]));
+    let p = post_as(
+        &app,
+        &w.staff,
+        &inpatient,
+        minor(json!({"provider_attestation": true, "parent_involvement": "x"})),
+    )
+    .await
+    .expect(409);
+    assert!(p["detail"].as_str().unwrap().contains("never"), "{p}");
+
+    // The family withdraws the second request; then nothing moves it.
+    let withdrawn = act(
+        &app,
+        &w.family.1,
+        &requests[1],
+        "withdraw",
+        json!({"note": "Ya no lo necesitamos"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(withdrawn["status"], "withdrawn");
+    let p = act(&app, &w.staff, &withdrawn, "cancel", json!({}))
+        .await
+        .expect(409);
+    assert_eq!(p["code"], "illegal-transition");
+    assert!(p["detail"].as_str().unwrap().contains("withdrawn"), "{p}");
+    // Without If-Match: 428.
+    app.send_as(
+        &w.staff,
+        TestRequest::post()
+            .uri(&format!(
+                "/api/v1/service-requests/{}/triage",
+                id(&requests[0])
+            ))
+            .set_json(json!({})),
+    )
+    .await
+    .expect(428);
+}
+
+/// A family exports what it may see of its own requests, and nothing of others'.
+#[actix_web::test]
+async fn families_export_their_own_requests() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let request = post_as(
+        &app,
+        &w.family.1,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-E",
+            "attributes": {"household_size": 3}}),
+    )
+    .await
+    .expect(201);
+    let path = format!("/api/v1/service-requests/{}", id(&request));
+    post_as(
+        &app,
+        &w.staff,
+        &format!("{path}/notes"),
+        json!({"visibility": "staff", "body": "staff only"}),
+    )
+    .await
+    .expect(201);
+    post_as(
+        &app,
+        &w.family.1,
+        &format!("{path}/notes"),
+        json!({"visibility": "family", "body": "Gracias"}),
+    )
+    .await
+    .expect(201);
+    let export = get_as(&app, &w.family.1, "/api/v1/service-requests/export").await;
+    assert_eq!(export.header("cache-control").as_deref(), Some("no-store"));
+    let body = export.expect(200);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["request"]["subject_code"], "STU-E");
+    assert_eq!(items[0]["notes"].as_array().unwrap().len(), 1);
+    assert_eq!(items[0]["notes"][0]["body"], "Gracias");
+    let other = get_as(&app, &w.other_family, "/api/v1/service-requests/export")
+        .await
+        .expect(200);
+    assert_eq!(other["items"].as_array().unwrap().len(), 0);
+    get_as(&app, &w.staff, "/api/v1/service-requests/export")
+        .await
+        .expect(403);
+}
+
+/// The retention run removes the personal text of old closed requests and keeps their
+/// history and disclosure record; open and recent requests are untouched.
+#[actix_web::test]
+async fn retention_anonymises_old_closed_requests() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut made = Vec::new();
+    for code in ["STU-OLD", "STU-OPEN"] {
+        made.push(
+            post_as(
+                &app,
+                &w.family.1,
+                "/api/v1/service-requests",
+                json!({"school_id": w.school, "category_id": w.category, "subject_code": code,
+                    "description": "Mi hijo necesita ayuda", "attributes": {"household_size": 4}}),
+            )
+            .await
+            .expect(201),
+        );
+    }
+    post_as(
+        &app,
+        &w.family.1,
+        &format!("/api/v1/service-requests/{}/notes", id(&made[0])),
+        json!({"visibility": "family", "body": "Llamar a María"}),
+    )
+    .await
+    .expect(201);
+    act(
+        &app,
+        &w.family.1,
+        &made[0],
+        "withdraw",
+        json!({"note": "Ya no"}),
+    )
+    .await
+    .expect(200);
+    // Both were last changed long ago.
+    app.db
+        .write_blocking(|conn| {
+            use cogov::db::schema::service_requests::dsl::*;
+            use diesel::prelude::*;
+            let old = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap();
+            diesel::update(service_requests)
+                .set(updated_at.eq(old))
+                .execute(conn)
+                .map_err(cogov::error::ApiError::from)
+        })
+        .unwrap();
+    post_as(
+        &app,
+        &w.staff,
+        "/api/v1/service-requests/anonymise",
+        json!({"closed_before": "2021-01-01"}),
+    )
+    .await
+    .expect(403);
+    let run = app
+        .post(
+            "/api/v1/service-requests/anonymise",
+            json!({"closed_before": "2021-01-01"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(run["anonymised"], 1);
+    let old = app
+        .get(&format!("/api/v1/service-requests/{}", id(&made[0])))
+        .await
+        .expect(200);
+    assert_eq!(old["subject_code"], "anonymised");
+    assert_eq!(old["description"], Value::Null);
+    assert_eq!(old["family_person_id"], Value::Null);
+    assert_eq!(old["attributes"], json!({}));
+    assert_eq!(old["status"], "withdrawn");
+    assert_eq!(old["history"].as_array().unwrap().len(), 2);
+    assert_eq!(old["history"][1]["note"], "anonymised");
+    let notes = app
+        .get(&format!("/api/v1/service-requests/{}/notes", id(&made[0])))
+        .await
+        .expect(200);
+    assert_eq!(notes["items"][0]["body"], "anonymised");
+    let open = app
+        .get(&format!("/api/v1/service-requests/{}", id(&made[1])))
+        .await
+        .expect(200);
+    assert_eq!(open["subject_code"], "STU-OPEN");
+    // A second run finds nothing more; a day in the future is refused.
+    let again = app
+        .post(
+            "/api/v1/service-requests/anonymise",
+            json!({"closed_before": "2021-01-01"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again["anonymised"], 0);
+    app.post(
+        "/api/v1/service-requests/anonymise",
+        json!({"closed_before": "2999-01-01"}),
+    )
+    .await
+    .expect(422);
+}
