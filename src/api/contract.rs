@@ -174,7 +174,7 @@ fn is_string(schema_type: &SchemaType) -> bool {
 }
 
 /// The optional `Idempotency-Key` header every POST that changes something accepts.
-fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
+fn idempotency_key_parameter(required: bool) -> utoipa::openapi::path::Parameter {
     use utoipa::openapi::path::ParameterBuilder;
     use utoipa::openapi::Required;
     let schema = ObjectBuilder::new()
@@ -186,7 +186,11 @@ fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name("Idempotency-Key")
         .parameter_in(ParameterIn::Header)
-        .required(Required::False)
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
         .description(Some(
             "Makes a retry safe: the same key with the same request within 24 hours gets the first \
              response again (with `Idempotent-Replayed: true`) instead of acting twice; the same \
@@ -264,9 +268,11 @@ impl utoipa::Modify for ContractDoc {
                             .entry(status.to_owned())
                             .or_insert_with(|| response_ref(name));
                     }
+                    let required =
+                        crate::commands::idempotency::KEY_REQUIRED.contains(&path.as_str());
                     op.parameters
                         .get_or_insert_with(Vec::new)
-                        .push(RefOr::T(idempotency_key_parameter()));
+                        .push(RefOr::T(idempotency_key_parameter(required)));
                 }
                 for (status, response) in responses.iter_mut() {
                     let RefOr::T(response) = response else {

@@ -50,15 +50,34 @@ pub async fn replay_or_record<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let wanted = req.method() == Method::POST && req.headers().contains_key(HEADER);
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (true, Some(state)) = (wanted, state) else {
+    if req.method() != Method::POST {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let path = actix_router::Url::new(req.uri().clone()).path().to_owned();
+    if !req.headers().contains_key(HEADER) {
+        if idempotency::KEY_REQUIRED.contains(&path.as_str()) {
+            let err = ApiError::BadRequest {
+                code: "idempotency-key-required",
+                detail: "send an Idempotency-Key with this request (any unique value of yours, \
+                         e.g. a UUID), so that a retry cannot file it twice"
+                    .to_owned(),
+            };
+            return Ok(fail(req, err));
+        }
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let path = actix_router::Url::new(req.uri().clone()).path().to_owned();
     if path == "/api/v1/auth/token" {
         // Exchanging credentials is not a change to replay.
         return next

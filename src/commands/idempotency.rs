@@ -15,6 +15,9 @@ use crate::error::ApiError;
 pub const KEY_LIFETIME_HOURS: i64 = 24;
 /// The response header that marks a replayed first answer (`Idempotent-Replayed: true`).
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+/// Routes where a POST must carry a key: a family app's retry must never file a second
+/// request for the same need.
+pub const KEY_REQUIRED: &[&str] = &["/api/v1/service-requests"];
 /// Longest key accepted.
 pub const KEY_MAX_LENGTH: usize = 255;
 

@@ -73,9 +73,16 @@ async fn get_as(app: &TestApp, token: &str, path: &str) -> Reply {
     app.send_as(token, TestRequest::get().uri(path)).await
 }
 
+/// A POST as a client would send it: with a fresh Idempotency-Key.
 async fn post_as(app: &TestApp, token: &str, path: &str, body: Value) -> Reply {
-    app.send_as(token, TestRequest::post().uri(path).set_json(body))
-        .await
+    app.send_as(
+        token,
+        TestRequest::post()
+            .uri(path)
+            .insert_header(("Idempotency-Key", uuid::Uuid::now_v7().to_string()))
+            .set_json(body),
+    )
+    .await
 }
 
 async fn act(app: &TestApp, token: &str, request: &Value, action: &str, body: Value) -> Reply {
@@ -401,6 +408,7 @@ async fn consent_follows_the_students_age() {
             &w.staff,
             TestRequest::post()
                 .uri("/api/v1/service-requests")
+                .insert_header(("Idempotency-Key", "eighteen-today"))
                 .set_json(json!({
                 "school_id": w.school, "category_id": w.category, "subject_code": "STU-9",
                 "subject_birth_date": eighteen_today, "family_person_id": w.family.0,
@@ -957,4 +965,47 @@ async fn retention_anonymises_old_closed_requests() {
     )
     .await
     .expect(422);
+}
+
+/// A family app's retry must never file a second request for the same need: the key is
+/// required here, and a retry with it files one request.
+#[actix_web::test]
+async fn a_service_request_needs_an_idempotency_key_and_a_retry_files_one() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let family = &w.family.1;
+    let body = json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-7",
+        "attributes": {"household_size": 3}});
+    let without = app
+        .send_as(
+            family,
+            TestRequest::post()
+                .uri("/api/v1/service-requests")
+                .set_json(body.clone()),
+        )
+        .await
+        .expect(400);
+    assert_eq!(without["code"], "idempotency-key-required");
+    let send = || {
+        app.send_as(
+            family,
+            TestRequest::post()
+                .uri("/api/v1/service-requests")
+                .insert_header(("Idempotency-Key", "family-app-0001"))
+                .set_json(body.clone()),
+        )
+    };
+    let first = send().await.expect(201);
+    let retry = send().await;
+    assert_eq!(id(&retry.expect(201)), id(&first));
+    let mine = get_as(&app, family, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    let filed = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["subject_code"] == "STU-7")
+        .count();
+    assert_eq!(filed, 1);
 }
