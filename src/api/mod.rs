@@ -11,6 +11,7 @@ pub mod fields;
 pub mod head;
 pub mod health;
 pub mod hygiene;
+pub mod meetings;
 pub mod messages;
 pub mod paging;
 pub mod people;
@@ -47,6 +48,9 @@ use utoipa::OpenApi;
         councils::council_composition, councils::list_rule_overrides,
         seats::list_seats, seats::create_seat, seats::find_seat_by_id, seats::update_seat, seats::delete_seat,
         seats::assign_holder, seats::vacate_seat, seats::list_holdings,
+        meetings::list_meetings, meetings::create_meeting, meetings::find_meeting, meetings::update_meeting,
+        meetings::publish_meeting, meetings::open_meeting, meetings::recess_meeting,
+        meetings::adjourn_meeting, meetings::cancel_meeting, meetings::list_meeting_events,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -64,6 +68,7 @@ use utoipa::OpenApi;
         (name = "people", description = "People: council members, family members, staff. Contact details are never cached."),
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
+        (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "operations", description = "Health checks."),
     )
@@ -152,6 +157,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             web::resource("/{council_id}/seats")
                                 .route(web::get().to(seats::list_seats))
                                 .route(web::post().to(seats::create_seat)),
+                        )
+                        .service(
+                            web::resource("/{council_id}/meetings")
+                                .route(web::get().to(meetings::list_meetings))
+                                .route(web::post().to(meetings::create_meeting)),
+                        ),
+                )
+                .service(
+                    web::scope("/meetings")
+                        .service(
+                            web::resource("/{meeting_id}")
+                                .route(web::get().to(meetings::find_meeting))
+                                .route(web::patch().to(meetings::update_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/publish")
+                                .route(web::post().to(meetings::publish_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/open")
+                                .route(web::post().to(meetings::open_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/recess")
+                                .route(web::post().to(meetings::recess_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/adjourn")
+                                .route(web::post().to(meetings::adjourn_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/cancel")
+                                .route(web::post().to(meetings::cancel_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/events")
+                                .route(web::get().to(meetings::list_meeting_events)),
                         ),
                 )
                 .service(
@@ -270,6 +312,16 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("put", "/api/v1/seats/{seat_id}/holder", "district_admin, council_staff of the seat's council"),
     ("delete", "/api/v1/seats/{seat_id}/holder", "district_admin, council_staff of the seat's council"),
     ("get", "/api/v1/seats/{seat_id}/holdings", "anyone"),
+    ("get", "/api/v1/councils/{council_id}/meetings", "anyone (meetings never published: district_admin, council_staff of this council only)"),
+    ("post", "/api/v1/councils/{council_id}/meetings", "district_admin, council_staff of this council"),
+    ("get", "/api/v1/meetings/{meeting_id}", "anyone once its notice is published; before that district_admin, council_staff of its council (others get 404)"),
+    ("patch", "/api/v1/meetings/{meeting_id}", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/publish", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/open", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/recess", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/adjourn", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/cancel", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/events", "whoever may read the meeting (others get 404)"),
 ];
 
 /// Declares the bearer scheme and writes who may call each operation into its description and

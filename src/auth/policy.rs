@@ -238,6 +238,21 @@ pub fn delete_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Dec
     }
 }
 
+/// Reading a meeting: anyone once its notice was published; before that (a draft, or a draft
+/// cancelled unpublished) only the council's staff. Anyone else is told it does not exist.
+pub fn read_meeting(p: &Principal, council_id: &str, published: bool) -> Decision {
+    if published || p.staffs(council_id) {
+        Decision::Allow
+    } else {
+        Decision::Hidden
+    }
+}
+
+/// Whether a council's meeting list shows the caller meetings never published.
+pub fn sees_unpublished_meetings(p: &Principal, council_id: &str) -> bool {
+    p.staffs(council_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +345,24 @@ mod tests {
             list_people(&person("f", &[(Role::Family, None)], &[])),
             Decision::Forbid
         );
+    }
+
+    #[test]
+    fn drafts_are_for_staff_only() {
+        let staff = person("s", &[(Role::CouncilStaff, Some("A"))], &[]);
+        let member = person("m", &[], &["A"]);
+        assert_eq!(read_meeting(&staff, "A", false), Decision::Allow);
+        assert_eq!(read_meeting(&member, "A", false), Decision::Hidden);
+        assert_eq!(
+            read_meeting(&Principal::anonymous(), "A", false),
+            Decision::Hidden
+        );
+        assert_eq!(
+            read_meeting(&Principal::anonymous(), "A", true),
+            Decision::Allow
+        );
+        assert!(!sees_unpublished_meetings(&member, "A"));
+        assert!(sees_unpublished_meetings(&staff, "A"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod accounts;
 pub mod councils;
+pub mod meetings;
 pub mod people;
 pub mod schools;
 pub mod seats;

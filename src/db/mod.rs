@@ -9,6 +9,7 @@ pub mod access;
 pub mod changes;
 pub mod councils;
 pub mod dialect;
+pub mod meetings;
 pub mod people;
 pub mod schema;
 pub mod schools;

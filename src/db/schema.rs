@@ -110,6 +110,8 @@ diesel::joinable!(seats -> people (holder_id));
 diesel::joinable!(seat_holdings -> seats (seat_id));
 diesel::joinable!(seat_holdings -> people (person_id));
 diesel::joinable!(rule_overrides -> councils (council_id));
+diesel::joinable!(meetings -> councils (council_id));
+diesel::joinable!(meeting_events -> meetings (meeting_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
@@ -123,6 +125,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     grants,
     audit_events,
+    meetings,
+    meeting_events,
 );
 
 diesel::table! {
@@ -185,3 +189,41 @@ diesel::table! {
 
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(grants -> councils (council_id));
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        council_id -> Text,
+        meeting_type -> Text,
+        status -> Text,
+        title -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Nullable<Timestamp>,
+        time_zone -> Text,
+        location -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        interpretation_languages -> Text,
+        emergency_finding -> Nullable<Text>,
+        media_notified_at -> Nullable<Timestamp>,
+        noticed_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    meeting_events (id) {
+        id -> Text,
+        meeting_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}

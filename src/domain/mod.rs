@@ -3,6 +3,7 @@
 
 pub mod composition;
 pub mod council;
+pub mod meeting;
 pub mod report;
 pub mod terms;
 

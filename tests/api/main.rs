@@ -12,6 +12,7 @@ mod http;
 mod hygiene;
 mod integrity;
 mod layers;
+mod meetings;
 mod newcomers;
 mod people;
 mod protection;

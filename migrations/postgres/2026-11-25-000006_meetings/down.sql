@@ -1,0 +1,2 @@
+DROP TABLE meeting_events;
+DROP TABLE meetings;

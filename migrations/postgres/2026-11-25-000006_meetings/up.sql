@@ -1,0 +1,41 @@
+-- Meetings under open-meeting law: the meeting, its lifecycle history, its agenda.
+-- Keep this file column-for-column identical in meaning to the same migration of the other backend.
+
+CREATE TABLE meetings (
+    id TEXT PRIMARY KEY NOT NULL,
+    council_id TEXT NOT NULL REFERENCES councils (id) ON DELETE RESTRICT,
+    meeting_type TEXT NOT NULL CHECK (meeting_type IN ('regular', 'special', 'emergency')),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'noticed', 'in_session', 'recessed', 'adjourned', 'cancelled')),
+    title TEXT NOT NULL,
+    starts_at TIMESTAMP NOT NULL,
+    ends_at TIMESTAMP,
+    time_zone TEXT NOT NULL,
+    location TEXT,
+    remote_url TEXT,
+    interpretation_languages TEXT NOT NULL,
+    emergency_finding TEXT CHECK (emergency_finding IN ('emergency', 'dire_emergency')),
+    media_notified_at TIMESTAMP,
+    noticed_at TIMESTAMP,
+    cancel_reason TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL,
+    CHECK (ends_at IS NULL OR ends_at > starts_at),
+    CHECK (location IS NOT NULL OR remote_url IS NOT NULL),
+    CHECK (status <> 'cancelled' OR cancel_reason IS NOT NULL)
+);
+CREATE INDEX meetings_council_id_idx ON meetings (council_id, id);
+
+CREATE TABLE meeting_events (
+    id TEXT PRIMARY KEY NOT NULL,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id) ON DELETE RESTRICT,
+    action TEXT NOT NULL CHECK (action IN ('created', 'publish', 'open', 'recess', 'adjourn', 'cancel')),
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    actor TEXT,
+    note TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL
+);
+CREATE INDEX meeting_events_meeting_id_idx ON meeting_events (meeting_id, id);
