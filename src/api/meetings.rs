@@ -61,7 +61,7 @@ fn languages(list: &[LanguageTag]) -> Result<(), ValidationError> {
     list.iter().try_for_each(|l| fields::language(&l.0))
 }
 
-fn web_link(value: &str) -> Result<(), ValidationError> {
+pub(super) fn web_link(value: &str) -> Result<(), ValidationError> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| regex::Regex::new(URL_PATTERN).expect("a valid pattern"));
     if value.chars().count() > URL_MAX || !re.is_match(value) {
@@ -74,7 +74,7 @@ fn web_link(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn reason(value: &str) -> Result<(), ValidationError> {
+pub(super) fn reason(value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() || value.chars().count() > REASON_MAX {
         let mut e = ValidationError::new("length");
         e.message = Some(format!("must be 1 to {REASON_MAX} characters, not only spaces").into());

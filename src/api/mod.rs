@@ -3,6 +3,7 @@
 pub mod access;
 pub mod access_log;
 pub mod accounts;
+pub mod agenda;
 pub mod body;
 pub mod contract;
 pub mod cors;
@@ -51,6 +52,9 @@ use utoipa::OpenApi;
         meetings::list_meetings, meetings::create_meeting, meetings::find_meeting, meetings::update_meeting,
         meetings::publish_meeting, meetings::open_meeting, meetings::recess_meeting,
         meetings::adjourn_meeting, meetings::cancel_meeting, meetings::list_meeting_events,
+        agenda::meeting_agenda, agenda::add_item, agenda::propose_item, agenda::council_items,
+        agenda::find_item, agenda::accept_item, agenda::decline_item, agenda::move_item,
+        agenda::amend_agenda, agenda::list_amendments,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -68,6 +72,7 @@ use utoipa::OpenApi;
         (name = "people", description = "People: council members, family members, staff. Contact details are never cached."),
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
+        (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "operations", description = "Health checks."),
@@ -159,6 +164,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::post().to(seats::create_seat)),
                         )
                         .service(
+                            web::resource("/{council_id}/agenda-items")
+                                .route(web::get().to(agenda::council_items))
+                                .route(web::post().to(agenda::propose_item)),
+                        )
+                        .service(
                             web::resource("/{council_id}/meetings")
                                 .route(web::get().to(meetings::list_meetings))
                                 .route(web::post().to(meetings::create_meeting)),
@@ -194,6 +204,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{meeting_id}/events")
                                 .route(web::get().to(meetings::list_meeting_events)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/agenda-items")
+                                .route(web::get().to(agenda::meeting_agenda))
+                                .route(web::post().to(agenda::add_item)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/amendments")
+                                .route(web::get().to(agenda::list_amendments))
+                                .route(web::post().to(agenda::amend_agenda)),
+                        ),
+                )
+                .service(
+                    web::scope("/agenda-items")
+                        .service(
+                            web::resource("/{item_id}").route(web::get().to(agenda::find_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/accept")
+                                .route(web::post().to(agenda::accept_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/decline")
+                                .route(web::post().to(agenda::decline_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/move")
+                                .route(web::post().to(agenda::move_item)),
                         ),
                 )
                 .service(
@@ -322,6 +360,16 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/meetings/{meeting_id}/adjourn", "district_admin, council_staff of the meeting's council"),
     ("post", "/api/v1/meetings/{meeting_id}/cancel", "district_admin, council_staff of the meeting's council"),
     ("get", "/api/v1/meetings/{meeting_id}/events", "whoever may read the meeting (others get 404)"),
+    ("get", "/api/v1/meetings/{meeting_id}/agenda-items", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/agenda-items", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/amendments", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/amendments", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/councils/{council_id}/agenda-items", "district_admin, council_staff of this council (every item); any other signed-in caller (the items they proposed)"),
+    ("post", "/api/v1/councils/{council_id}/agenda-items", "district_admin, council_staff of this council, holders of a seat on it"),
+    ("get", "/api/v1/agenda-items/{item_id}", "on a meeting: whoever may read the meeting; a proposal: district_admin, council_staff of its council, its proposer (others get 404)"),
+    ("post", "/api/v1/agenda-items/{item_id}/accept", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/decline", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/move", "district_admin, council_staff of the item's council"),
 ];
 
 /// Declares the bearer scheme and writes who may call each operation into its description and

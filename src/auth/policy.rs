@@ -253,6 +253,31 @@ pub fn sees_unpublished_meetings(p: &Principal, council_id: &str) -> bool {
     p.staffs(council_id)
 }
 
+/// Proposing an agenda item to a council: its staff and its seat holders.
+pub fn propose_item(p: &Principal, council_id: &str) -> Decision {
+    allow_if(
+        p,
+        p.staffs(council_id) || p.seated_on.iter().any(|c| c == council_id),
+    )
+}
+
+/// Reading an agenda item: on a meeting, whoever may read the meeting; a proposal (pending or
+/// declined) only the council's staff and whoever proposed it. Others are told it does not
+/// exist.
+pub fn read_agenda_item(
+    p: &Principal,
+    council_id: &str,
+    meeting_published: Option<bool>,
+    proposed_by: Option<&str>,
+) -> Decision {
+    let proposer = proposed_by.is_some() && proposed_by == p.actor_key().as_deref();
+    match meeting_published {
+        Some(published) => read_meeting(p, council_id, published),
+        None if p.staffs(council_id) || proposer => Decision::Allow,
+        None => Decision::Hidden,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

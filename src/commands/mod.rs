@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agenda;
 pub mod councils;
 pub mod meetings;
 pub mod people;

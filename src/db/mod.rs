@@ -6,6 +6,7 @@
 //! on PostgreSQL writes share the read pool.
 
 pub mod access;
+pub mod agenda;
 pub mod changes;
 pub mod councils;
 pub mod dialect;

@@ -112,6 +112,8 @@ diesel::joinable!(seat_holdings -> people (person_id));
 diesel::joinable!(rule_overrides -> councils (council_id));
 diesel::joinable!(meetings -> councils (council_id));
 diesel::joinable!(meeting_events -> meetings (meeting_id));
+diesel::joinable!(meeting_amendments -> meetings (meeting_id));
+diesel::joinable!(agenda_items -> meetings (meeting_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
@@ -127,6 +129,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     meetings,
     meeting_events,
+    meeting_amendments,
+    agenda_items,
 );
 
 diesel::table! {
@@ -222,6 +226,45 @@ diesel::table! {
         to_status -> Text,
         actor -> Nullable<Text>,
         note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    meeting_amendments (id) {
+        id -> Text,
+        meeting_id -> Text,
+        reason -> Text,
+        within_notice_window -> Bool,
+        actor -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    agenda_items (id) {
+        id -> Text,
+        council_id -> Text,
+        meeting_id -> Nullable<Text>,
+        status -> Text,
+        position -> Nullable<Text>,
+        kind -> Text,
+        legal_basis -> Nullable<Text>,
+        title -> Text,
+        description -> Nullable<Text>,
+        presenter -> Nullable<Text>,
+        proposed_by_seat_id -> Nullable<Text>,
+        proposed_by -> Nullable<Text>,
+        minutes_allotted -> Nullable<BigInt>,
+        documents -> Text,
+        translations -> Text,
+        decline_reason -> Nullable<Text>,
+        added_late -> Bool,
+        amendment_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,

@@ -5,6 +5,7 @@ mod common;
 
 mod access;
 mod accounts;
+mod agenda;
 mod cli;
 mod contract;
 mod councils;

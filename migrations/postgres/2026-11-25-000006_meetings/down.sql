@@ -1,2 +1,4 @@
+DROP TABLE agenda_items;
+DROP TABLE meeting_amendments;
 DROP TABLE meeting_events;
 DROP TABLE meetings;

@@ -39,3 +39,45 @@ CREATE TABLE meeting_events (
     version BIGINT NOT NULL
 );
 CREATE INDEX meeting_events_meeting_id_idx ON meeting_events (meeting_id, id);
+
+CREATE TABLE meeting_amendments (
+    id TEXT PRIMARY KEY NOT NULL,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id) ON DELETE RESTRICT,
+    reason TEXT NOT NULL,
+    within_notice_window BOOLEAN NOT NULL,
+    actor TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL
+);
+CREATE INDEX meeting_amendments_meeting_id_idx ON meeting_amendments (meeting_id, id);
+
+CREATE TABLE agenda_items (
+    id TEXT PRIMARY KEY NOT NULL,
+    council_id TEXT NOT NULL REFERENCES councils (id) ON DELETE RESTRICT,
+    meeting_id TEXT REFERENCES meetings (id) ON DELETE RESTRICT,
+    status TEXT NOT NULL CHECK (status IN ('proposed', 'accepted', 'declined')),
+    position TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('information', 'discussion', 'action', 'consent', 'public_comment', 'closed_session')),
+    legal_basis TEXT,
+    title TEXT NOT NULL,
+    description TEXT,
+    presenter TEXT,
+    proposed_by_seat_id TEXT REFERENCES seats (id) ON DELETE RESTRICT,
+    proposed_by TEXT,
+    minutes_allotted BIGINT CHECK (minutes_allotted IS NULL OR minutes_allotted > 0),
+    documents TEXT NOT NULL,
+    translations TEXT NOT NULL,
+    decline_reason TEXT,
+    added_late BOOLEAN NOT NULL,
+    amendment_id TEXT REFERENCES meeting_amendments (id) ON DELETE RESTRICT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL,
+    CHECK (kind <> 'closed_session' OR legal_basis IS NOT NULL),
+    CHECK ((status = 'accepted') = (meeting_id IS NOT NULL)),
+    CHECK ((meeting_id IS NULL) = (position IS NULL)),
+    CHECK (status <> 'declined' OR decline_reason IS NOT NULL)
+);
+CREATE UNIQUE INDEX agenda_items_position_key ON agenda_items (meeting_id, position);
+CREATE INDEX agenda_items_council_id_idx ON agenda_items (council_id, id);
