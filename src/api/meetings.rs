@@ -19,8 +19,10 @@ use super::preconditions::{
 };
 use crate::auth::{Caller, SignedIn};
 use crate::commands::meetings::{self, MeetingRecord};
-use crate::db::{self, meetings::MeetingEvent};
-use crate::domain::meeting::{EmergencyFinding, MeetingStatus, MeetingType, Transition};
+use crate::db::{self, meetings::Attendance, meetings::MeetingEvent};
+use crate::domain::meeting::{
+    EmergencyFinding, MeetingStatus, MeetingType, Quorum, RemoteBasis, Transition,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -611,4 +613,148 @@ pub async fn list_meeting_events(
         .map(MeetingEventResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(list_response(&req, &items, next))
+}
+
+/// Present or absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceStatus {
+    Present,
+    Absent,
+}
+
+/// Record (or correct) a seat holder's attendance.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"seat_id": "01936d4e-8000-7000-8000-00000000b001", "status": "present",
+    "remote_basis": "teleconference_location", "arrived_at": "2027-03-17T01:05:00Z"}))]
+pub struct RecordAttendance {
+    pub seat_id: Uuid,
+    pub status: AttendanceStatus,
+    /// Set when the member attends remotely; written to the minutes.
+    pub remote_basis: Option<RemoteBasis>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    /// Set when the member leaves before adjournment (no longer counted for quorum).
+    pub departed_at: Option<DateTime<Utc>>,
+}
+
+/// A seat holder's attendance at a meeting.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936d4e-9400-7000-8000-00000000d101", "meeting_id": "01936d4e-9000-7000-8000-00000000c001",
+    "seat_id": "01936d4e-8000-7000-8000-00000000b001", "person_id": "01936d4e-7000-7000-8000-00000000a001",
+    "status": "present", "remote": true, "remote_basis": "teleconference_location",
+    "arrived_at": "2027-03-17T01:05:00Z", "departed_at": null, "version": 1}))]
+pub struct AttendanceResponse {
+    pub id: Uuid,
+    pub meeting_id: Uuid,
+    pub seat_id: Uuid,
+    /// Who held the seat when attendance was taken.
+    pub person_id: Uuid,
+    pub status: AttendanceStatus,
+    pub remote: bool,
+    pub remote_basis: Option<RemoteBasis>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl TryFrom<Attendance> for AttendanceResponse {
+    type Error = ApiError;
+
+    fn try_from(a: Attendance) -> Result<Self, ApiError> {
+        Ok(AttendanceResponse {
+            id: db::stored_uuid("attendance id", &a.id)?,
+            meeting_id: db::stored_uuid("meeting id", &a.meeting_id)?,
+            seat_id: db::stored_uuid("seat id", &a.seat_id)?,
+            person_id: db::stored_uuid("person id", &a.person_id)?,
+            status: if a.status == "present" {
+                AttendanceStatus::Present
+            } else {
+                AttendanceStatus::Absent
+            },
+            remote: a.remote,
+            remote_basis: a.remote_basis.as_deref().and_then(RemoteBasis::parse),
+            arrived_at: a.arrived_at.map(|t| t.and_utc()),
+            departed_at: a.departed_at.map(|t| t.and_utc()),
+            version: a.version,
+        })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttendanceList {
+    pub items: Vec<AttendanceResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Record attendance
+///
+/// One record per seat and meeting; recording again corrects it. Taken while the meeting is
+/// noticed, in session or in recess (409 otherwise).
+#[utoipa::path(post, path = "/api/v1/meetings/{meeting_id}/attendance", tag = "meetings", request_body = RecordAttendance,
+    params(("meeting_id" = Uuid, Path, description = "The meeting's id")),
+    responses(
+        (status = 200, description = "The seat holder's attendance as recorded.", body = AttendanceResponse),
+        (status = 404, response = super::problems::NotFound),
+        (status = 409, response = super::problems::Conflict),
+        super::problems::BodyErrors))]
+pub async fn record_attendance(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    id: web::Path<Uuid>,
+    body: JsonBody<RecordAttendance>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let input = meetings::AttendanceInput {
+        seat_id: body.seat_id.to_string(),
+        present: body.status == AttendanceStatus::Present,
+        remote_basis: body.remote_basis,
+        arrived_at: body.arrived_at,
+        departed_at: body.departed_at,
+    };
+    let row =
+        meetings::record_attendance(&ctx, &state.db, id.into_inner().to_string(), input).await?;
+    let row = AttendanceResponse::try_from(row)?;
+    let version = row.version;
+    Ok(updated_response(&row, version, CACHE_REVALIDATE))
+}
+
+/// A meeting's attendance
+#[utoipa::path(get, path = "/api/v1/meetings/{meeting_id}/attendance", tag = "meetings",
+    params(("meeting_id" = Uuid, Path, description = "The meeting's id")),
+    responses(
+        (status = 200, description = "Every seat holder's attendance (one page).", body = AttendanceList),
+        super::problems::ReadErrors))]
+pub async fn list_attendance(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = meetings::list_attendance(&ctx, &state.db, &id.into_inner().to_string())?;
+    let items = rows
+        .into_iter()
+        .map(AttendanceResponse::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(list_response(&req, &items, None))
+}
+
+/// A meeting's quorum now
+///
+/// Required members from the council's quorum basis, voting members present, and whether quorum
+/// is met (with members attending under Gov. Code 54953(f), only those present in person count).
+#[utoipa::path(get, path = "/api/v1/meetings/{meeting_id}/quorum", tag = "meetings",
+    params(("meeting_id" = Uuid, Path, description = "The meeting's id")),
+    responses(
+        (status = 200, description = "Quorum now.", body = Quorum),
+        super::problems::ReadErrors))]
+pub async fn meeting_quorum(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let q = meetings::quorum(&ctx, &state.db, &id.into_inner().to_string())?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", CACHE_REVALIDATE))
+        .json(q))
 }

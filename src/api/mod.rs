@@ -52,6 +52,7 @@ use utoipa::OpenApi;
         meetings::list_meetings, meetings::create_meeting, meetings::find_meeting, meetings::update_meeting,
         meetings::publish_meeting, meetings::open_meeting, meetings::recess_meeting,
         meetings::adjourn_meeting, meetings::cancel_meeting, meetings::list_meeting_events,
+        meetings::record_attendance, meetings::list_attendance, meetings::meeting_quorum,
         agenda::meeting_agenda, agenda::add_item, agenda::propose_item, agenda::council_items,
         agenda::find_item, agenda::accept_item, agenda::decline_item, agenda::move_item,
         agenda::amend_agenda, agenda::list_amendments,
@@ -204,6 +205,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{meeting_id}/events")
                                 .route(web::get().to(meetings::list_meeting_events)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/attendance")
+                                .route(web::get().to(meetings::list_attendance))
+                                .route(web::post().to(meetings::record_attendance)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/quorum")
+                                .route(web::get().to(meetings::meeting_quorum)),
                         )
                         .service(
                             web::resource("/{meeting_id}/agenda-items")
@@ -360,6 +370,9 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/meetings/{meeting_id}/adjourn", "district_admin, council_staff of the meeting's council"),
     ("post", "/api/v1/meetings/{meeting_id}/cancel", "district_admin, council_staff of the meeting's council"),
     ("get", "/api/v1/meetings/{meeting_id}/events", "whoever may read the meeting (others get 404)"),
+    ("get", "/api/v1/meetings/{meeting_id}/attendance", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/attendance", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/quorum", "whoever may read the meeting (others get 404)"),
     ("get", "/api/v1/meetings/{meeting_id}/agenda-items", "whoever may read the meeting (others get 404)"),
     ("post", "/api/v1/meetings/{meeting_id}/agenda-items", "district_admin, council_staff of the meeting's council"),
     ("get", "/api/v1/meetings/{meeting_id}/amendments", "whoever may read the meeting (others get 404)"),

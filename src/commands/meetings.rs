@@ -10,11 +10,11 @@ use super::councils::{find_council, not_archived, CouncilRecord};
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy::{self, Principal};
 use crate::db::dialect::{lock_row, LockTable};
-use crate::db::meetings::{Meeting, MeetingEvent, MeetingFilter};
+use crate::db::meetings::{Attendance, Meeting, MeetingEvent, MeetingFilter};
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::meeting::{
-    check_notice, notice_deadline, EmergencyFinding, MeetingStatus, MeetingType, NoticeFacts,
-    Transition,
+    check_notice, notice_deadline, quorum as domain_quorum, Attendee, EmergencyFinding,
+    MeetingStatus, MeetingType, NoticeFacts, Quorum, RemoteBasis, Transition,
 };
 use crate::domain::truncate_to_micros;
 use crate::error::{ApiError, FieldError};
@@ -446,4 +446,140 @@ pub async fn transition(
         record(row, &council)
     })
     .await
+}
+
+/// What is recorded of one seat holder's attendance.
+pub struct AttendanceInput {
+    pub seat_id: String,
+    pub present: bool,
+    pub remote_basis: Option<RemoteBasis>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub departed_at: Option<DateTime<Utc>>,
+}
+
+/// Records (or corrects) whether a seat's holder is present, with arrival, departure and the
+/// basis of remote attendance. Taken while the meeting is noticed, in session or in recess; one
+/// row per seat and meeting (a unique index), the meeting's row locked while it is written.
+pub async fn record_attendance(
+    ctx: &Context,
+    db: &Db,
+    meeting_id: String,
+    input: AttendanceInput,
+) -> Result<Attendance, ApiError> {
+    let caller = ctx.caller.clone();
+    ctx.write(db, "update", Some(meeting_id.clone()), 200, move |conn| {
+        lock_row(conn, LockTable::Meetings, &meeting_id)?;
+        let meeting = visible_meeting(conn, &caller, &meeting_id)?;
+        require(
+            policy::manage_council(&caller, &meeting.council_id),
+            "meeting",
+            &meeting_id,
+        )?;
+        let status = MeetingStatus::parse(&meeting.status)
+            .ok_or_else(|| corrupt("status", &meeting.status))?;
+        if !matches!(
+            status,
+            MeetingStatus::Noticed | MeetingStatus::InSession | MeetingStatus::Recessed
+        ) {
+            return Err(ApiError::Conflict {
+                code: "meeting-not-in-session",
+                detail: format!(
+                    "the meeting is {status}: attendance is taken while it is noticed, in session or in recess"
+                ),
+            });
+        }
+        let seat = db::seats::find(conn, &input.seat_id)?
+            .filter(|s| s.council_id == meeting.council_id)
+            .ok_or_else(|| ApiError::validation("seat_id", "no seat of this meeting's council with this id"))?;
+        let Some(holder) = seat.holder_id.clone() else {
+            return Err(ApiError::validation("seat_id", "the seat is vacant"));
+        };
+        if !input.present
+            && (input.remote_basis.is_some()
+                || input.arrived_at.is_some()
+                || input.departed_at.is_some())
+        {
+            return Err(ApiError::validation(
+                "status",
+                "an absent member has no remote basis, arrival or departure",
+            ));
+        }
+        if let (Some(a), Some(d)) = (input.arrived_at, input.departed_at) {
+            if d < a {
+                return Err(ApiError::validation("departed_at", "must not be before arrived_at"));
+            }
+        }
+        let now = db::now();
+        let existing = db::meetings::attendance::of_seat(conn, &meeting_id, &seat.id)?;
+        let mut row = existing.clone().unwrap_or(Attendance {
+            id: new_id(),
+            meeting_id: meeting_id.clone(),
+            seat_id: seat.id.clone(),
+            person_id: holder.clone(),
+            status: String::new(),
+            remote: false,
+            remote_basis: None,
+            arrived_at: None,
+            departed_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        });
+        row.person_id = holder;
+        row.status = if input.present { "present" } else { "absent" }.to_owned();
+        row.remote = input.remote_basis.is_some();
+        row.remote_basis = input.remote_basis.map(|b| b.as_str().to_owned());
+        row.arrived_at = input.arrived_at.map(micros);
+        row.departed_at = input.departed_at.map(micros);
+        match existing {
+            None => db::meetings::attendance::insert(conn, &row)?,
+            Some(_) => {
+                row.version += 1;
+                row.updated_at = now;
+                db::meetings::attendance::update(conn, &row)?
+            }
+        }
+        Ok(row)
+    })
+    .await
+}
+
+pub fn list_attendance(ctx: &Context, db: &Db, id: &str) -> Result<Vec<Attendance>, ApiError> {
+    db.read(|conn| {
+        visible_meeting(conn, &ctx.caller, id)?;
+        Ok(db::meetings::attendance::of_meeting(conn, id)?)
+    })
+}
+
+/// Whether the meeting has quorum now: the council's basis over its current seats, and the
+/// voting members present (arrived and not departed).
+pub fn quorum(ctx: &Context, db: &Db, id: &str) -> Result<Quorum, ApiError> {
+    let (council, seats, rows) = db.read(|conn| {
+        let meeting = visible_meeting(conn, &ctx.caller, id)?;
+        let council = council_of(conn, &meeting.council_id)?;
+        let seats = db::seats::all_of_council(conn, &meeting.council_id)?;
+        let rows = db::meetings::attendance::of_meeting(conn, id)?;
+        Ok::<_, ApiError>((council, seats, rows))
+    })?;
+    let filled = seats
+        .iter()
+        .filter(|s| s.voting && s.holder_id.is_some())
+        .count() as u32;
+    let authorized = seats.iter().filter(|s| s.voting).count() as u32;
+    let attendees: Vec<Attendee> = rows
+        .iter()
+        .map(|r| Attendee {
+            voting: seats.iter().any(|s| {
+                s.id == r.seat_id && s.voting && s.holder_id.as_deref() == Some(&r.person_id)
+            }),
+            present: r.status == "present" && r.departed_at.is_none(),
+            remote: r.remote_basis.as_deref().and_then(RemoteBasis::parse),
+        })
+        .collect();
+    Ok(domain_quorum(
+        council.quorum_basis,
+        filled,
+        authorized,
+        &attendees,
+    ))
 }

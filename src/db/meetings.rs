@@ -107,3 +107,51 @@ pub mod events {
             .load(conn)
     }
 }
+
+/// A seat holder's attendance at a meeting (one row per seat and meeting).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = super::schema::meeting_attendance, treat_none_as_null = true)]
+pub struct Attendance {
+    pub id: String,
+    pub meeting_id: String,
+    pub seat_id: String,
+    /// Who held the seat when attendance was taken.
+    pub person_id: String,
+    /// `present` or `absent`.
+    pub status: String,
+    pub remote: bool,
+    pub remote_basis: Option<String>,
+    pub arrived_at: Option<NaiveDateTime>,
+    pub departed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+pub mod attendance {
+    use super::super::schema::meeting_attendance;
+    use super::*;
+    versioned_writes!(meeting_attendance, Attendance, "meeting_attendance");
+
+    /// A meeting's attendance, in the order it was first taken.
+    pub fn of_meeting(conn: &mut AnyConnection, meeting_id: &str) -> QueryResult<Vec<Attendance>> {
+        meeting_attendance::table
+            .filter(meeting_attendance::meeting_id.eq(meeting_id))
+            .order(meeting_attendance::id.asc())
+            .select(Attendance::as_select())
+            .load(conn)
+    }
+
+    pub fn of_seat(
+        conn: &mut AnyConnection,
+        meeting_id: &str,
+        seat_id: &str,
+    ) -> QueryResult<Option<Attendance>> {
+        meeting_attendance::table
+            .filter(meeting_attendance::meeting_id.eq(meeting_id))
+            .filter(meeting_attendance::seat_id.eq(seat_id))
+            .select(Attendance::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().next())
+    }
+}

@@ -114,6 +114,8 @@ diesel::joinable!(meetings -> councils (council_id));
 diesel::joinable!(meeting_events -> meetings (meeting_id));
 diesel::joinable!(meeting_amendments -> meetings (meeting_id));
 diesel::joinable!(agenda_items -> meetings (meeting_id));
+diesel::joinable!(meeting_attendance -> meetings (meeting_id));
+diesel::joinable!(meeting_attendance -> seats (seat_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
@@ -131,6 +133,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_events,
     meeting_amendments,
     agenda_items,
+    meeting_attendance,
 );
 
 diesel::table! {
@@ -265,6 +268,23 @@ diesel::table! {
         decline_reason -> Nullable<Text>,
         added_late -> Bool,
         amendment_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    meeting_attendance (id) {
+        id -> Text,
+        meeting_id -> Text,
+        seat_id -> Text,
+        person_id -> Text,
+        status -> Text,
+        remote -> Bool,
+        remote_basis -> Nullable<Text>,
+        arrived_at -> Nullable<Timestamp>,
+        departed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,

@@ -257,6 +257,94 @@ pub fn check_notice(facts: &NoticeFacts, now: DateTime<Utc>) -> Result<(), Notic
     }
 }
 
+/// Why a member attends remotely (Gov. Code 54953(b); AB 2449 / SB 707). Written to the minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteBasis {
+    /// From a teleconference location listed on the agenda and open to the public (counts
+    /// towards quorum).
+    TeleconferenceLocation,
+    /// "Just cause" under 54953(f) (capped per year; quorum must be present in person).
+    JustCause,
+    /// Emergency circumstances under 54953(f) (quorum must be present in person).
+    EmergencyCircumstances,
+}
+
+text_enum!(RemoteBasis {
+    TeleconferenceLocation => "teleconference_location",
+    JustCause => "just_cause",
+    EmergencyCircumstances => "emergency_circumstances",
+});
+
+/// One seat holder's attendance, as quorum sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Attendee {
+    pub voting: bool,
+    /// Present now (arrived and not departed).
+    pub present: bool,
+    pub remote: Option<RemoteBasis>,
+}
+
+/// Whether a meeting has quorum now (DOMAIN rules 10–11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"basis": "filled_voting_seats", "filled_voting_seats": 9, "authorized_voting_seats": 10,
+    "required": 5, "present_voting": 5, "in_person_voting": 4, "remote_voting": 1,
+    "in_person_required": false, "met": true, "roll_call_required": true}))]
+pub struct Quorum {
+    pub basis: super::QuorumBasis,
+    pub filled_voting_seats: u32,
+    pub authorized_voting_seats: u32,
+    /// Members needed: a majority of the seats the basis counts.
+    pub required: u32,
+    /// Voting members present now, in person or remotely.
+    pub present_voting: u32,
+    pub in_person_voting: u32,
+    pub remote_voting: u32,
+    /// A member attends under 54953(f) (just cause or emergency circumstances): then quorum
+    /// must be present in person.
+    pub in_person_required: bool,
+    pub met: bool,
+    /// Any member attends remotely: every vote must be taken by roll call (54953(b)(2)).
+    pub roll_call_required: bool,
+}
+
+/// Quorum from the council's basis and who is present. Only voting members count; members
+/// present, not members voting (RONR 40:1).
+pub fn quorum(
+    basis: super::QuorumBasis,
+    filled_voting: u32,
+    authorized_voting: u32,
+    attendees: &[Attendee],
+) -> Quorum {
+    let required = super::council::quorum_required(basis, filled_voting, authorized_voting);
+    let present: Vec<&Attendee> = attendees.iter().filter(|a| a.voting && a.present).collect();
+    let remote = present.iter().filter(|a| a.remote.is_some()).count() as u32;
+    let in_person = present.len() as u32 - remote;
+    let in_person_required = present.iter().any(|a| {
+        matches!(
+            a.remote,
+            Some(RemoteBasis::JustCause | RemoteBasis::EmergencyCircumstances)
+        )
+    });
+    let counted = if in_person_required {
+        in_person
+    } else {
+        present.len() as u32
+    };
+    Quorum {
+        basis,
+        filled_voting_seats: filled_voting,
+        authorized_voting_seats: authorized_voting,
+        required,
+        present_voting: present.len() as u32,
+        in_person_voting: in_person,
+        remote_voting: remote,
+        in_person_required,
+        met: counted >= required,
+        roll_call_required: attendees.iter().any(|a| a.present && a.remote.is_some()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +474,58 @@ mod tests {
             check_notice(&greene, now).unwrap_err().code(),
             "notice-too-late"
         );
+    }
+
+    #[test]
+    fn quorum_counts_present_voting_members() {
+        use crate::domain::QuorumBasis::*;
+        let here = Attendee {
+            voting: true,
+            present: true,
+            remote: None,
+        };
+        let advisory = Attendee {
+            voting: false,
+            ..here
+        };
+        let away = Attendee {
+            present: false,
+            ..here
+        };
+        // 7 seats, 2 vacant: quorum 3 (RONR 40:5).
+        let q = quorum(FilledVotingSeats, 5, 7, &[here, here, advisory, away]);
+        assert_eq!((q.required, q.present_voting, q.met), (3, 2, false));
+        let q = quorum(FilledVotingSeats, 5, 7, &[here, here, here, advisory]);
+        assert!(q.met);
+        assert!(!q.roll_call_required);
+        let q = quorum(AuthorizedVotingSeats, 5, 7, &[here, here, here]);
+        assert_eq!((q.required, q.met), (4, false));
+    }
+
+    #[test]
+    fn remote_members_under_54953f_do_not_make_quorum() {
+        use crate::domain::QuorumBasis::*;
+        let here = Attendee {
+            voting: true,
+            present: true,
+            remote: None,
+        };
+        let listed = Attendee {
+            remote: Some(RemoteBasis::TeleconferenceLocation),
+            ..here
+        };
+        let just_cause = Attendee {
+            remote: Some(RemoteBasis::JustCause),
+            ..here
+        };
+        let q = quorum(FilledVotingSeats, 5, 5, &[here, here, listed]);
+        assert!(q.met, "a listed teleconference location counts");
+        assert!(q.roll_call_required);
+        let q = quorum(FilledVotingSeats, 5, 5, &[here, here, just_cause]);
+        assert!(q.in_person_required);
+        assert_eq!((q.present_voting, q.in_person_voting, q.met), (3, 2, false));
+        let q = quorum(FilledVotingSeats, 5, 5, &[here, here, here, just_cause]);
+        assert!(q.met);
     }
 
     #[test]

@@ -524,3 +524,156 @@ async fn racing_transitions_on_two_instances() {
         "created, publish, and one of open/cancel: {events}"
     );
 }
+
+async fn seated(app: &TestApp, council: &Value, constituency: &str, voting: bool) -> Value {
+    let seat = app
+        .post(
+            &format!("/api/v1/councils/{}/seats", id(council)),
+            json!({"constituency": constituency, "title": format!("{constituency} seat"), "voting": voting}),
+        )
+        .await
+        .expect(201);
+    let person = app.person(&format!("Holder of {}", id(&seat))).await;
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&seat)),
+        &version_tag(&seat),
+        json!({"person_id": id(&person)}),
+    )
+    .await
+    .expect(200)
+}
+
+#[actix_web::test]
+async fn attendance_and_quorum() {
+    let app = TestApp::new().await;
+    let council = brown_council(&app).await;
+    let mut seats = Vec::new();
+    for c in [
+        "families",
+        "families",
+        "students",
+        "teachers",
+        "community_organizations",
+    ] {
+        seats.push(seated(&app, &council, c, true).await);
+    }
+    let advisory = seated(&app, &council, "district", false).await;
+    let vacant = app.seat(&id(&council), "families").await;
+    let m = meeting(&app, &council, json!({})).await;
+    let attend = format!("/api/v1/meetings/{}/attendance", id(&m));
+    let quorum = format!("/api/v1/meetings/{}/quorum", id(&m));
+    let record = |seat: &Value, body: Value| {
+        let mut body = body;
+        body["seat_id"] = json!(id(seat));
+        app.post(&attend, body)
+    };
+    let p = record(&seats[0], json!({"status": "present"}))
+        .await
+        .expect(409);
+    assert_eq!(p["code"], "meeting-not-in-session");
+    let m = act(&app, &m, "publish").await.expect(200);
+    act(&app, &m, "open").await.expect(200);
+
+    let q = app.send(TestRequest::get().uri(&quorum)).await.expect(200);
+    assert_eq!(q["filled_voting_seats"], 5);
+    assert_eq!(q["authorized_voting_seats"], 6);
+    assert_eq!(q["required"], 3);
+    assert_eq!(q["met"], false);
+
+    record(&seats[0], json!({"status": "present"}))
+        .await
+        .expect(200);
+    record(&advisory, json!({"status": "present"}))
+        .await
+        .expect(200);
+    record(&seats[1], json!({"status": "absent"}))
+        .await
+        .expect(200);
+    let r = record(
+        &seats[2],
+        json!({"status": "present", "remote_basis": "just_cause"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(r["remote"], true);
+    let q = app.get(&quorum).await.expect(200);
+    assert_eq!(
+        (q["present_voting"].as_u64(), q["met"].as_bool()),
+        (Some(2), Some(false))
+    );
+    record(&seats[3], json!({"status": "present"}))
+        .await
+        .expect(200);
+    let q = app.get(&quorum).await.expect(200);
+    assert_eq!(q["present_voting"], 3);
+    assert_eq!(q["in_person_required"], true);
+    assert_eq!(q["met"], false, "a just-cause member does not make quorum");
+    assert_eq!(q["roll_call_required"], true);
+    let fixed = record(&seats[1], json!({"status": "present", "arrived_at": at(0)}))
+        .await
+        .expect(200);
+    assert_eq!(fixed["version"], 2, "recording again corrects the row");
+    assert_eq!(app.get(&quorum).await.expect(200)["met"], true);
+    // A departure is counted.
+    record(
+        &seats[1],
+        json!({"status": "present", "arrived_at": at(-1), "departed_at": at(0)}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(app.get(&quorum).await.expect(200)["met"], false);
+
+    let p = record(
+        &seats[4],
+        json!({"status": "absent", "remote_basis": "just_cause"}),
+    )
+    .await
+    .expect(422);
+    assert_eq!(p["errors"][0]["field"], "status");
+    let p = record(&vacant, json!({"status": "present"}))
+        .await
+        .expect(422);
+    assert_eq!(p["errors"][0]["field"], "seat_id");
+    let list = app.send(TestRequest::get().uri(&attend)).await.expect(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 5);
+}
+
+/// Two instances recording the same seat's attendance at once leave one row.
+#[actix_web::test]
+async fn racing_attendance_leaves_one_row_per_seat() {
+    let app = TestApp::new().await;
+    let other = app.second_instance().await;
+    let council = brown_council(&app).await;
+    let seat = seated(&app, &council, "families", true).await;
+    let m = meeting(&app, &council, json!({})).await;
+    let m = act(&app, &m, "publish").await.expect(200);
+    act(&app, &m, "open").await.expect(200);
+    let attend = format!("/api/v1/meetings/{}/attendance", id(&m));
+    let replies = join_all((0..20).map(|n| {
+        let req = TestRequest::post().uri(&attend).set_json(json!({
+            "seat_id": id(&seat), "status": if n % 3 == 0 { "absent" } else { "present" }}));
+        let (app, other) = (&app, &other);
+        async move {
+            if n % 2 == 0 {
+                app.send_admin(req).await
+            } else {
+                other.send_admin(req).await
+            }
+        }
+    }))
+    .await;
+    for r in &replies {
+        assert_eq!(
+            r.status.as_u16(),
+            200,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let list = app.get(&attend).await.expect(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        list["items"][0]["version"], 20,
+        "every write applied once, in turn"
+    );
+}

@@ -1,3 +1,4 @@
+DROP TABLE meeting_attendance;
 DROP TABLE agenda_items;
 DROP TABLE meeting_amendments;
 DROP TABLE meeting_events;

@@ -81,3 +81,22 @@ CREATE TABLE agenda_items (
 );
 CREATE UNIQUE INDEX agenda_items_position_key ON agenda_items (meeting_id, position);
 CREATE INDEX agenda_items_council_id_idx ON agenda_items (council_id, id);
+
+CREATE TABLE meeting_attendance (
+    id TEXT PRIMARY KEY NOT NULL,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id) ON DELETE RESTRICT,
+    seat_id TEXT NOT NULL REFERENCES seats (id) ON DELETE RESTRICT,
+    person_id TEXT NOT NULL REFERENCES people (id) ON DELETE RESTRICT,
+    status TEXT NOT NULL CHECK (status IN ('present', 'absent')),
+    remote BOOLEAN NOT NULL,
+    remote_basis TEXT CHECK (remote_basis IN ('teleconference_location', 'just_cause', 'emergency_circumstances')),
+    arrived_at TIMESTAMP,
+    departed_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL,
+    CHECK (remote = (remote_basis IS NOT NULL)),
+    CHECK (status = 'present' OR (remote = FALSE AND arrived_at IS NULL AND departed_at IS NULL)),
+    CHECK (departed_at IS NULL OR arrived_at IS NULL OR departed_at >= arrived_at)
+);
+CREATE UNIQUE INDEX meeting_attendance_seat_key ON meeting_attendance (meeting_id, seat_id);
