@@ -7,6 +7,7 @@ pub mod council;
 pub mod meeting;
 pub mod report;
 pub mod terms;
+pub mod vote;
 
 use std::str::FromStr;
 
