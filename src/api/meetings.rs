@@ -21,7 +21,7 @@ use crate::auth::{Caller, SignedIn};
 use crate::commands::meetings::{self, MeetingRecord};
 use crate::db::{self, meetings::Attendance, meetings::MeetingEvent};
 use crate::domain::meeting::{
-    EmergencyFinding, MeetingStatus, MeetingType, Quorum, RemoteBasis, Transition,
+    EmergencyFinding, MeetingQuorum, MeetingStatus, MeetingType, RemoteBasis, Transition,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -746,7 +746,7 @@ pub async fn list_attendance(
 #[utoipa::path(get, path = "/api/v1/meetings/{meeting_id}/quorum", tag = "meetings",
     params(("meeting_id" = Uuid, Path, description = "The meeting's id")),
     responses(
-        (status = 200, description = "Quorum now.", body = Quorum),
+        (status = 200, description = "Quorum now.", body = MeetingQuorum),
         super::problems::ReadErrors))]
 pub async fn meeting_quorum(
     state: web::Data<AppState>,

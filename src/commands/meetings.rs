@@ -14,7 +14,7 @@ use crate::db::meetings::{Attendance, Meeting, MeetingEvent, MeetingFilter};
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::meeting::{
     check_notice, notice_deadline, quorum as domain_quorum, Attendee, EmergencyFinding,
-    MeetingStatus, MeetingType, NoticeFacts, Quorum, RemoteBasis, Transition,
+    MeetingQuorum, MeetingStatus, MeetingType, NoticeFacts, RemoteBasis, Transition,
 };
 use crate::domain::truncate_to_micros;
 use crate::error::{ApiError, FieldError};
@@ -553,7 +553,7 @@ pub fn list_attendance(ctx: &Context, db: &Db, id: &str) -> Result<Vec<Attendanc
 
 /// Whether the meeting has quorum now: the council's basis over its current seats, and the
 /// voting members present (arrived and not departed).
-pub fn quorum(ctx: &Context, db: &Db, id: &str) -> Result<Quorum, ApiError> {
+pub fn quorum(ctx: &Context, db: &Db, id: &str) -> Result<MeetingQuorum, ApiError> {
     let (council, seats, rows) = db.read(|conn| {
         let meeting = visible_meeting(conn, &ctx.caller, id)?;
         let council = council_of(conn, &meeting.council_id)?;

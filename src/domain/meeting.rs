@@ -290,7 +290,7 @@ pub struct Attendee {
 #[schema(example = json!({"basis": "filled_voting_seats", "filled_voting_seats": 9, "authorized_voting_seats": 10,
     "required": 5, "present_voting": 5, "in_person_voting": 4, "remote_voting": 1,
     "in_person_required": false, "met": true, "roll_call_required": true}))]
-pub struct Quorum {
+pub struct MeetingQuorum {
     pub basis: super::QuorumBasis,
     pub filled_voting_seats: u32,
     pub authorized_voting_seats: u32,
@@ -315,7 +315,7 @@ pub fn quorum(
     filled_voting: u32,
     authorized_voting: u32,
     attendees: &[Attendee],
-) -> Quorum {
+) -> MeetingQuorum {
     let required = super::council::quorum_required(basis, filled_voting, authorized_voting);
     let present: Vec<&Attendee> = attendees.iter().filter(|a| a.voting && a.present).collect();
     let remote = present.iter().filter(|a| a.remote.is_some()).count() as u32;
@@ -331,7 +331,7 @@ pub fn quorum(
     } else {
         present.len() as u32
     };
-    Quorum {
+    MeetingQuorum {
         basis,
         filled_voting_seats: filled_voting,
         authorized_voting_seats: authorized_voting,
