@@ -677,3 +677,194 @@ async fn racing_attendance_leaves_one_row_per_seat() {
         "every write applied once, in turn"
     );
 }
+
+/// A Brown Act council's meeting from scheduling to adjournment, through the HTTP API only, as
+/// the staff, a seat holder and the public see it.
+#[actix_web::test]
+async fn full_cycle_of_a_brown_act_meeting() {
+    let app = TestApp::new().await;
+    let council = brown_council(&app).await;
+    assert_eq!(council["regime"], "brown");
+    let (_, staff) = app.user("Sam Staff", "council_staff", Some(&id(&council)));
+    let mut seats = Vec::new();
+    for c in [
+        "families",
+        "families",
+        "students",
+        "teachers",
+        "community_organizations",
+    ] {
+        seats.push(seated(&app, &council, c, true).await);
+    }
+    let (member_id, member) = app.user("Mia Member", "none", None);
+    let member_seat = app.seat(&id(&council), "families").await;
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&member_seat)),
+        &version_tag(&member_seat),
+        json!({"person_id": member_id}),
+    )
+    .await
+    .expect(200);
+    let as_staff = |req: TestRequest| app.send_as(&staff, req);
+
+    // Staff schedule a regular meeting ten days out, in the school's zone, with interpretation.
+    let m = as_staff(
+        TestRequest::post()
+            .uri(&format!("/api/v1/councils/{}/meetings", id(&council)))
+            .set_json(
+                json!({"type": "regular", "title": "Regular meeting / Reunión ordinaria",
+                "starts_at": at(240), "location": "Library", "interpretation_languages": ["es"]}),
+            ),
+    )
+    .await
+    .expect(201);
+    // A member proposes an item from their seat; staff accept it onto the draft agenda.
+    let proposal = app
+        .send_as(
+            &member,
+            TestRequest::post()
+                .uri(&format!("/api/v1/councils/{}/agenda-items", id(&council)))
+                .set_json(
+                    json!({"kind": "action", "title": "Crossing guard at Oak St",
+                    "proposed_by_seat_id": id(&member_seat),
+                    "translations": {"es": {"title": "Guardia de cruce en Oak St"}}}),
+                ),
+        )
+        .await
+        .expect(201);
+    as_staff(
+        TestRequest::post()
+            .uri(&format!("/api/v1/agenda-items/{}/accept", id(&proposal)))
+            .insert_header(("If-Match", version_tag(&proposal)))
+            .set_json(json!({"meeting_id": id(&m)})),
+    )
+    .await
+    .expect(200);
+    as_staff(
+        TestRequest::post()
+            .uri(&format!("/api/v1/meetings/{}/agenda-items", id(&m)))
+            .set_json(
+                json!({"kind": "public_comment", "title": "Public comment / Comentario público"}),
+            ),
+    )
+    .await
+    .expect(201);
+    // The public sees nothing until the notice is published, 72 clock hours ahead or more.
+    let path = format!("/api/v1/meetings/{}", id(&m));
+    app.send(TestRequest::get().uri(&path)).await.expect(404);
+    let m = as_staff(
+        TestRequest::post()
+            .uri(&format!("{path}/publish"))
+            .insert_header(("If-Match", version_tag(&m))),
+    )
+    .await
+    .expect(200);
+    let agenda = app
+        .send(TestRequest::get().uri(&format!("{path}/agenda-items")))
+        .await
+        .expect(200);
+    let titles: Vec<&str> = agenda["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Crossing guard at Oak St",
+            "Public comment / Comentario público"
+        ]
+    );
+    // A change after notice goes through a recorded amendment.
+    let amended = as_staff(
+        TestRequest::post()
+            .uri(&format!("{path}/amendments"))
+            .insert_header(("If-Match", version_tag(&m)))
+            .set_json(json!({"reason": "Budget deadline moved", "item": {"kind": "action", "title": "Budget"}})),
+    )
+    .await
+    .expect(201);
+    assert_eq!(amended["within_notice_window"], false);
+    let m = app.get(&path).await.expect(200);
+
+    // The meeting opens; attendance is taken; quorum is met.
+    let m = as_staff(
+        TestRequest::post()
+            .uri(&format!("{path}/open"))
+            .insert_header(("If-Match", version_tag(&m))),
+    )
+    .await
+    .expect(200);
+    for (n, seat) in seats.iter().enumerate() {
+        let status = if n < 3 { "present" } else { "absent" };
+        as_staff(
+            TestRequest::post()
+                .uri(&format!("{path}/attendance"))
+                .set_json(json!({"seat_id": id(seat), "status": status})),
+        )
+        .await
+        .expect(200);
+    }
+    as_staff(
+        TestRequest::post()
+            .uri(&format!("{path}/attendance"))
+            .set_json(json!({"seat_id": id(&member_seat), "status": "present",
+                "remote_basis": "teleconference_location"})),
+    )
+    .await
+    .expect(200);
+    let q = app
+        .send(TestRequest::get().uri(&format!("{path}/quorum")))
+        .await
+        .expect(200);
+    assert_eq!(
+        (q["required"].as_u64(), q["present_voting"].as_u64()),
+        (Some(4), Some(4))
+    );
+    assert_eq!(q["met"], true);
+    assert_eq!(q["roll_call_required"], true);
+
+    // Recess, resume, adjourn; the history names each action.
+    let m = as_staff(
+        TestRequest::post()
+            .uri(&format!("{path}/recess"))
+            .insert_header(("If-Match", version_tag(&m))),
+    )
+    .await
+    .expect(200);
+    let m = as_staff(
+        TestRequest::post()
+            .uri(&format!("{path}/open"))
+            .insert_header(("If-Match", version_tag(&m))),
+    )
+    .await
+    .expect(200);
+    let m = as_staff(
+        TestRequest::post()
+            .uri(&format!("{path}/adjourn"))
+            .insert_header(("If-Match", version_tag(&m))),
+    )
+    .await
+    .expect(200);
+    assert_eq!(m["status"], "adjourned");
+    let events = app
+        .send(TestRequest::get().uri(&format!("{path}/events")))
+        .await
+        .expect(200);
+    let actions: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["created", "publish", "open", "recess", "open", "adjourn"]
+    );
+    let attendance = app
+        .send(TestRequest::get().uri(&format!("{path}/attendance")))
+        .await
+        .expect(200);
+    assert_eq!(attendance["items"].as_array().unwrap().len(), 6);
+}
