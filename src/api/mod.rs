@@ -14,6 +14,7 @@ pub mod health;
 pub mod hygiene;
 pub mod meetings;
 pub mod messages;
+pub mod motions;
 pub mod paging;
 pub mod people;
 pub mod preconditions;
@@ -56,6 +57,8 @@ use utoipa::OpenApi;
         agenda::meeting_agenda, agenda::add_item, agenda::propose_item, agenda::council_items,
         agenda::find_item, agenda::accept_item, agenda::decline_item, agenda::move_item,
         agenda::amend_agenda, agenda::list_amendments,
+        motions::make_motion, motions::list_motions, motions::find_motion, motions::cast_vote,
+        motions::close_motion,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -74,6 +77,7 @@ use utoipa::OpenApi;
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
         (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
+        (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "operations", description = "Health checks."),
@@ -212,6 +216,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::post().to(meetings::record_attendance)),
                         )
                         .service(
+                            web::resource("/{meeting_id}/motions")
+                                .route(web::get().to(motions::list_motions))
+                                .route(web::post().to(motions::make_motion)),
+                        )
+                        .service(
                             web::resource("/{meeting_id}/quorum")
                                 .route(web::get().to(meetings::meeting_quorum)),
                         )
@@ -224,6 +233,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             web::resource("/{meeting_id}/amendments")
                                 .route(web::get().to(agenda::list_amendments))
                                 .route(web::post().to(agenda::amend_agenda)),
+                        ),
+                )
+                .service(
+                    web::scope("/motions")
+                        .service(
+                            web::resource("/{motion_id}")
+                                .route(web::get().to(motions::find_motion)),
+                        )
+                        .service(
+                            web::resource("/{motion_id}/votes")
+                                .route(web::post().to(motions::cast_vote)),
+                        )
+                        .service(
+                            web::resource("/{motion_id}/close")
+                                .route(web::post().to(motions::close_motion)),
                         ),
                 )
                 .service(
@@ -372,6 +396,11 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/meetings/{meeting_id}/events", "whoever may read the meeting (others get 404)"),
     ("get", "/api/v1/meetings/{meeting_id}/attendance", "whoever may read the meeting (others get 404)"),
     ("post", "/api/v1/meetings/{meeting_id}/attendance", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/motions", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/motions", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/motions/{motion_id}", "whoever may read its meeting (others get 404)"),
+    ("post", "/api/v1/motions/{motion_id}/votes", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
+    ("post", "/api/v1/motions/{motion_id}/close", "district_admin, council_staff of the meeting's council"),
     ("get", "/api/v1/meetings/{meeting_id}/quorum", "whoever may read the meeting (others get 404)"),
     ("get", "/api/v1/meetings/{meeting_id}/agenda-items", "whoever may read the meeting (others get 404)"),
     ("post", "/api/v1/meetings/{meeting_id}/agenda-items", "district_admin, council_staff of the meeting's council"),

@@ -108,7 +108,7 @@ fn find_meeting(conn: &mut AnyConnection, id: &str) -> Result<Meeting, ApiError>
 }
 
 /// The meeting with this id, if the caller may know it exists.
-fn visible_meeting(
+pub(super) fn visible_meeting(
     conn: &mut AnyConnection,
     caller: &Principal,
     id: &str,
@@ -554,13 +554,21 @@ pub fn list_attendance(ctx: &Context, db: &Db, id: &str) -> Result<Vec<Attendanc
 /// Whether the meeting has quorum now: the council's basis over its current seats, and the
 /// voting members present (arrived and not departed).
 pub fn quorum(ctx: &Context, db: &Db, id: &str) -> Result<MeetingQuorum, ApiError> {
-    let (council, seats, rows) = db.read(|conn| {
+    db.read(|conn| {
         let meeting = visible_meeting(conn, &ctx.caller, id)?;
-        let council = council_of(conn, &meeting.council_id)?;
-        let seats = db::seats::all_of_council(conn, &meeting.council_id)?;
-        let rows = db::meetings::attendance::of_meeting(conn, id)?;
-        Ok::<_, ApiError>((council, seats, rows))
-    })?;
+        Ok::<_, ApiError>(quorum_on(conn, &meeting)?.0)
+    })
+}
+
+/// Quorum of a meeting as the database says now, with the council's seats and the meeting's
+/// attendance it was computed from.
+pub(super) fn quorum_on(
+    conn: &mut AnyConnection,
+    meeting: &Meeting,
+) -> Result<(MeetingQuorum, Vec<db::seats::Seat>, Vec<Attendance>), ApiError> {
+    let council = council_of(conn, &meeting.council_id)?;
+    let seats = db::seats::all_of_council(conn, &meeting.council_id)?;
+    let rows = db::meetings::attendance::of_meeting(conn, &meeting.id)?;
     let filled = seats
         .iter()
         .filter(|s| s.voting && s.holder_id.is_some())
@@ -576,10 +584,6 @@ pub fn quorum(ctx: &Context, db: &Db, id: &str) -> Result<MeetingQuorum, ApiErro
             remote: r.remote_basis.as_deref().and_then(RemoteBasis::parse),
         })
         .collect();
-    Ok(domain_quorum(
-        council.quorum_basis,
-        filled,
-        authorized,
-        &attendees,
-    ))
+    let q = domain_quorum(council.quorum_basis, filled, authorized, &attendees);
+    Ok((q, seats, rows))
 }

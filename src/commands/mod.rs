@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod agenda;
 pub mod councils;
 pub mod meetings;
+pub mod motions;
 pub mod people;
 pub mod schools;
 pub mod seats;

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod councils;
 pub mod dialect;
 pub mod meetings;
+pub mod motions;
 pub mod people;
 pub mod schema;
 pub mod schools;

@@ -116,6 +116,8 @@ diesel::joinable!(meeting_amendments -> meetings (meeting_id));
 diesel::joinable!(agenda_items -> meetings (meeting_id));
 diesel::joinable!(meeting_attendance -> meetings (meeting_id));
 diesel::joinable!(meeting_attendance -> seats (seat_id));
+diesel::joinable!(motions -> meetings (meeting_id));
+diesel::joinable!(votes -> motions (motion_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
@@ -134,6 +136,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_amendments,
     agenda_items,
     meeting_attendance,
+    motions,
+    votes,
 );
 
 diesel::table! {
@@ -285,6 +289,39 @@ diesel::table! {
         remote_basis -> Nullable<Text>,
         arrived_at -> Nullable<Timestamp>,
         departed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    motions (id) {
+        id -> Text,
+        meeting_id -> Text,
+        agenda_item_id -> Nullable<Text>,
+        kind -> Text,
+        text -> Text,
+        mover_seat_id -> Text,
+        seconder_seat_id -> Nullable<Text>,
+        threshold -> Text,
+        status -> Text,
+        membership -> BigInt,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    votes (id) {
+        id -> Text,
+        motion_id -> Text,
+        seat_id -> Text,
+        person_id -> Text,
+        choice -> Text,
+        reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,

@@ -14,6 +14,7 @@ mod hygiene;
 mod integrity;
 mod layers;
 mod meetings;
+mod motions;
 mod newcomers;
 mod people;
 mod protection;

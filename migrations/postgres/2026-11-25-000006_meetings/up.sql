@@ -100,3 +100,38 @@ CREATE TABLE meeting_attendance (
     CHECK (departed_at IS NULL OR arrived_at IS NULL OR departed_at >= arrived_at)
 );
 CREATE UNIQUE INDEX meeting_attendance_seat_key ON meeting_attendance (meeting_id, seat_id);
+
+CREATE TABLE motions (
+    id TEXT PRIMARY KEY NOT NULL,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id) ON DELETE RESTRICT,
+    agenda_item_id TEXT REFERENCES agenda_items (id) ON DELETE RESTRICT,
+    kind TEXT NOT NULL CHECK (kind IN ('main', 'adjourn', 'recess')),
+    text TEXT NOT NULL,
+    mover_seat_id TEXT NOT NULL REFERENCES seats (id) ON DELETE RESTRICT,
+    seconder_seat_id TEXT REFERENCES seats (id) ON DELETE RESTRICT,
+    threshold TEXT NOT NULL CHECK (threshold IN ('majority', 'two_thirds', 'majority_of_membership')),
+    status TEXT NOT NULL CHECK (status IN ('open', 'passed', 'failed')),
+    membership BIGINT NOT NULL,
+    closed_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL,
+    CHECK ((kind = 'main') = (agenda_item_id IS NOT NULL)),
+    CHECK ((status = 'open') = (closed_at IS NULL))
+);
+CREATE INDEX motions_meeting_id_idx ON motions (meeting_id, id);
+
+CREATE TABLE votes (
+    id TEXT PRIMARY KEY NOT NULL,
+    motion_id TEXT NOT NULL REFERENCES motions (id) ON DELETE RESTRICT,
+    seat_id TEXT NOT NULL REFERENCES seats (id) ON DELETE RESTRICT,
+    person_id TEXT NOT NULL REFERENCES people (id) ON DELETE RESTRICT,
+    choice TEXT NOT NULL CHECK (choice IN ('yes', 'no', 'abstain', 'recused', 'absent')),
+    reason TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL,
+    CHECK (choice <> 'recused' OR reason IS NOT NULL)
+);
+CREATE UNIQUE INDEX votes_member_key ON votes (motion_id, person_id);
+CREATE UNIQUE INDEX votes_seat_key ON votes (motion_id, seat_id);
