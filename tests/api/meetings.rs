@@ -825,6 +825,49 @@ async fn full_cycle_of_a_brown_act_meeting() {
     assert_eq!(q["met"], true);
     assert_eq!(q["roll_call_required"], true);
 
+    // The proposed item is moved, seconded and carried by roll call; absent members are
+    // recorded, every vote is public by name.
+    let motion = as_staff(
+        TestRequest::post()
+            .uri(&format!("{path}/motions"))
+            .set_json(
+                json!({"kind": "main", "agenda_item_id": agenda["items"][0]["id"],
+                "text": "Request a crossing guard / Solicitar un guardia de cruce",
+                "mover_seat_id": id(&member_seat), "seconder_seat_id": id(&seats[0])}),
+            ),
+    )
+    .await
+    .expect(201);
+    for (seat, choice) in [
+        (&seats[0], "yes"),
+        (&seats[1], "yes"),
+        (&seats[2], "no"),
+        (&member_seat, "yes"),
+    ] {
+        as_staff(
+            TestRequest::post()
+                .uri(&format!("/api/v1/motions/{}/votes", id(&motion)))
+                .set_json(json!({"seat_id": id(seat), "choice": choice})),
+        )
+        .await
+        .expect(201);
+    }
+    let closed = as_staff(
+        TestRequest::post()
+            .uri(&format!("/api/v1/motions/{}/close", id(&motion)))
+            .insert_header(("If-Match", version_tag(&motion))),
+    )
+    .await
+    .expect(200);
+    assert_eq!(closed["status"], "passed");
+    assert_eq!(closed["tally"]["yes"], 3);
+    assert_eq!(closed["tally"]["absent"], 2);
+    let public = app
+        .send(TestRequest::get().uri(&format!("{path}/motions")))
+        .await
+        .expect(200);
+    assert_eq!(public["items"][0]["votes"].as_array().unwrap().len(), 6);
+
     // Recess, resume, adjourn; the history names each action.
     let m = as_staff(
         TestRequest::post()
