@@ -85,6 +85,7 @@ fn reason(value: &str) -> Result<(), ValidationError> {
     "documents": [{"url": "https://docs.example.org/budget-2027.pdf", "title": "Presupuesto 2027", "language": "es"}],
     "translations": {"es": {"title": "Presupuesto escolar 2027", "summary": "Revisión del presupuesto propuesto."}},
     "decline_reason": null, "added_late": false, "amendment_id": null,
+    "comment_opened_at": null, "comment_closed_at": null,
     "created_at": "2027-03-01T16:00:00Z", "updated_at": "2027-03-01T16:00:00Z", "version": 1
 }))]
 pub struct AgendaItemResponse {
@@ -113,6 +114,9 @@ pub struct AgendaItemResponse {
     pub added_late: bool,
     /// The amendment that added the item to a published agenda.
     pub amendment_id: Option<Uuid>,
+    /// When public comment on the item was opened and closed (a motion needs both).
+    pub comment_opened_at: Option<DateTime<Utc>>,
+    pub comment_closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -148,6 +152,8 @@ impl TryFrom<ItemRecord> for AgendaItemResponse {
             decline_reason: row.decline_reason,
             added_late: row.added_late,
             amendment_id: uuid_opt("amendment id", &row.amendment_id)?,
+            comment_opened_at: row.comment_opened_at.map(|t| t.and_utc()),
+            comment_closed_at: row.comment_closed_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
@@ -598,4 +604,55 @@ pub async fn list_amendments(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(list_response(&req, &out, None))
+}
+
+/// Open public comment on an item
+///
+/// While the meeting is in session; once per item. A motion on the item needs its comment period
+/// opened and closed (Gov. Code 54954.3(a); Ed. Code 35147(c)).
+#[utoipa::path(post, path = "/api/v1/agenda-items/{item_id}/comment/open", tag = "agenda",
+    params(("item_id" = Uuid, Path, description = "The item's id"),
+           ("If-Match" = String, Header, description = "The item's current ETag")),
+    responses(
+        (status = 200, description = "The item with its comment period open, with its new `ETag`.", body = AgendaItemResponse),
+        (status = 409, response = super::problems::Conflict),
+        super::problems::ChangeErrors))]
+pub async fn open_comment(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected(&req)?;
+    changed(
+        agenda::comment_period(&ctx, &state.db, id.into_inner().to_string(), expected, true)
+            .await?,
+    )
+}
+
+/// Close public comment on an item
+#[utoipa::path(post, path = "/api/v1/agenda-items/{item_id}/comment/close", tag = "agenda",
+    params(("item_id" = Uuid, Path, description = "The item's id"),
+           ("If-Match" = String, Header, description = "The item's current ETag")),
+    responses(
+        (status = 200, description = "The item with its comment period closed, with its new `ETag`.", body = AgendaItemResponse),
+        (status = 409, response = super::problems::Conflict),
+        super::problems::ChangeErrors))]
+pub async fn close_comment(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected(&req)?;
+    changed(
+        agenda::comment_period(
+            &ctx,
+            &state.db,
+            id.into_inner().to_string(),
+            expected,
+            false,
+        )
+        .await?,
+    )
 }

@@ -56,7 +56,7 @@ use utoipa::OpenApi;
         meetings::record_attendance, meetings::list_attendance, meetings::meeting_quorum,
         agenda::meeting_agenda, agenda::add_item, agenda::propose_item, agenda::council_items,
         agenda::find_item, agenda::accept_item, agenda::decline_item, agenda::move_item,
-        agenda::amend_agenda, agenda::list_amendments,
+        agenda::amend_agenda, agenda::list_amendments, agenda::open_comment, agenda::close_comment,
         motions::make_motion, motions::list_motions, motions::find_motion, motions::cast_vote,
         motions::close_motion,
     ),
@@ -266,6 +266,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{item_id}/move")
                                 .route(web::post().to(agenda::move_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/comment/open")
+                                .route(web::post().to(agenda::open_comment)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/comment/close")
+                                .route(web::post().to(agenda::close_comment)),
                         ),
                 )
                 .service(
@@ -412,6 +420,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/agenda-items/{item_id}/accept", "district_admin, council_staff of the item's council"),
     ("post", "/api/v1/agenda-items/{item_id}/decline", "district_admin, council_staff of the item's council"),
     ("post", "/api/v1/agenda-items/{item_id}/move", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/comment/open", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/comment/close", "district_admin, council_staff of the item's council"),
 ];
 
 /// Declares the bearer scheme and writes who may call each operation into its description and

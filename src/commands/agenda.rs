@@ -13,7 +13,9 @@ use crate::db::agenda::{AgendaItem, Amendment, ItemFilter};
 use crate::db::dialect::{lock_row, LockTable};
 use crate::db::meetings::Meeting;
 use crate::db::{self, AnyConnection, Db};
-use crate::domain::agenda::{added_late, rank, Document, ItemKind, ItemStatus, Translation};
+use crate::domain::agenda::{
+    added_late, rank, CommentPeriod, Document, ItemKind, ItemStatus, Translation,
+};
 use crate::domain::meeting::MeetingStatus;
 use crate::error::ApiError;
 
@@ -201,6 +203,8 @@ fn new_row(
         decline_reason: None,
         added_late: false,
         amendment_id: None,
+        comment_opened_at: None,
+        comment_closed_at: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -532,4 +536,69 @@ pub fn amendments(ctx: &Context, db: &Db, meeting_id: &str) -> Result<Vec<Amendm
         )?;
         Ok(db::agenda::amendments::of_meeting(conn, meeting_id)?)
     })
+}
+
+/// Opens (`open = true`) or closes the public comment period on an item of a meeting in
+/// session. A period opens once and closes once; a motion on the item needs both (rule 6).
+pub async fn comment_period(
+    ctx: &Context,
+    db: &Db,
+    id: String,
+    expected: Expected,
+    open: bool,
+) -> Result<ItemRecord, ApiError> {
+    let caller = ctx.caller.clone();
+    ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
+        let item = visible_item(conn, &caller, &id)?;
+        let Some(meeting_id) = item.meeting_id.clone() else {
+            return Err(ApiError::Conflict {
+                code: "item-not-on-agenda",
+                detail: "the item is not on a meeting's agenda".to_owned(),
+            });
+        };
+        let meeting = meeting_for_agenda(conn, &caller, &meeting_id, None)?;
+        if meeting.status != MeetingStatus::InSession.as_str() {
+            return Err(ApiError::Conflict {
+                code: "meeting-not-in-session",
+                detail: format!(
+                    "the meeting is {}: public comment is taken while it is in session",
+                    meeting.status
+                ),
+            });
+        }
+        let mut item = find_item(conn, &id)?;
+        expected.check(item.version)?;
+        let period = CommentPeriod::of(
+            item.comment_opened_at.is_some(),
+            item.comment_closed_at.is_some(),
+        );
+        let now = db::now();
+        match (open, period) {
+            (true, CommentPeriod::NotOpened) => item.comment_opened_at = Some(now),
+            (false, CommentPeriod::Open) => item.comment_closed_at = Some(now),
+            (true, _) => {
+                return Err(ApiError::Conflict {
+                    code: "comment-already-opened",
+                    detail: "public comment on this item was already opened".to_owned(),
+                })
+            }
+            (false, CommentPeriod::NotOpened) => {
+                return Err(ApiError::Conflict {
+                    code: "comment-not-open",
+                    detail: "public comment on this item has not been opened".to_owned(),
+                })
+            }
+            (false, CommentPeriod::Closed) => {
+                return Err(ApiError::Conflict {
+                    code: "comment-already-closed",
+                    detail: "public comment on this item was already closed".to_owned(),
+                })
+            }
+        }
+        item.version += 1;
+        item.updated_at = now;
+        db::agenda::update(conn, &item)?;
+        ItemRecord::try_from(item)
+    })
+    .await
 }

@@ -10,7 +10,7 @@ use crate::db::dialect::{lock_row, LockTable};
 use crate::db::meetings::{Attendance, Meeting};
 use crate::db::motions::{Motion, Vote};
 use crate::db::{self, AnyConnection, Db, StoreError};
-use crate::domain::agenda::ItemKind;
+use crate::domain::agenda::{CommentPeriod, ItemKind};
 use crate::domain::meeting::MeetingStatus;
 use crate::domain::vote::{tally, Choice, MotionKind, Tally, Threshold};
 use crate::error::ApiError;
@@ -136,6 +136,16 @@ pub async fn make(
                     return Err(ApiError::Conflict {
                         code: "late-item-needs-finding",
                         detail: "the item was added after the notice deadline; acting on it needs the findings of Gov. Code 54954.2(b) / Ed. Code 35147(c)(1), which cogov cannot record yet".to_owned(),
+                    });
+                }
+                let period = CommentPeriod::of(
+                    item.comment_opened_at.is_some(),
+                    item.comment_closed_at.is_some(),
+                );
+                if !period.heard() {
+                    return Err(ApiError::Conflict {
+                        code: "public-comment-required",
+                        detail: "the public must be heard on the item first: open and close its public comment period (POST /api/v1/agenda-items/{item_id}/comment/open, then /close; Gov. Code 54954.3(a), Ed. Code 35147(c))".to_owned(),
                     });
                 }
             }

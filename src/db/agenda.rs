@@ -33,6 +33,9 @@ pub struct AgendaItem {
     pub decline_reason: Option<String>,
     pub added_late: bool,
     pub amendment_id: Option<String>,
+    /// When the public comment period on this item was opened and closed (DOMAIN rule 6).
+    pub comment_opened_at: Option<NaiveDateTime>,
+    pub comment_closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,

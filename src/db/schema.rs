@@ -272,6 +272,8 @@ diesel::table! {
         decline_reason -> Nullable<Text>,
         added_late -> Bool,
         amendment_id -> Nullable<Text>,
+        comment_opened_at -> Nullable<Timestamp>,
+        comment_closed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,

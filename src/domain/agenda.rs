@@ -83,6 +83,30 @@ pub fn added_late(deadline: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     deadline.is_none_or(|d| now > d)
 }
 
+/// The public comment period on an item, for rule 6: a motion on the item may be put only after
+/// the period was opened and then closed (Gov. Code 54954.3(a); Ed. Code 35147(c)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentPeriod {
+    NotOpened,
+    Open,
+    Closed,
+}
+
+impl CommentPeriod {
+    pub fn of(opened: bool, closed: bool) -> CommentPeriod {
+        match (opened, closed) {
+            (false, _) => CommentPeriod::NotOpened,
+            (true, false) => CommentPeriod::Open,
+            (true, true) => CommentPeriod::Closed,
+        }
+    }
+
+    /// Whether a motion on the item may be made.
+    pub fn heard(self) -> bool {
+        self == CommentPeriod::Closed
+    }
+}
+
 /// Ranks: agenda order is a text key compared byte by byte, so an item moves between two others
 /// by taking a key between theirs and no other item is renumbered.
 pub mod rank {

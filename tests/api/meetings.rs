@@ -825,8 +825,18 @@ async fn full_cycle_of_a_brown_act_meeting() {
     assert_eq!(q["met"], true);
     assert_eq!(q["roll_call_required"], true);
 
-    // The proposed item is moved, seconded and carried by roll call; absent members are
-    // recorded, every vote is public by name.
+    // The public is heard on the item, then it is moved, seconded and carried by roll call;
+    // absent members are recorded, every vote is public by name.
+    let item_id = agenda["items"][0]["id"].as_str().unwrap().to_owned();
+    for step in ["open", "close"] {
+        as_staff(
+            TestRequest::post()
+                .uri(&format!("/api/v1/agenda-items/{item_id}/comment/{step}"))
+                .insert_header(("If-Match", "*")),
+        )
+        .await
+        .expect(200);
+    }
     let motion = as_staff(
         TestRequest::post()
             .uri(&format!("{path}/motions"))

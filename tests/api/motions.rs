@@ -80,10 +80,25 @@ async fn session(app: &TestApp, meeting_type: &str, starts_in: i64) -> Session {
     )
     .await
     .expect(200);
+    hear(app, &item).await;
     Session {
         meeting,
         item,
         seats,
+    }
+}
+
+/// Opens and closes public comment on an item (rule 6).
+async fn hear(app: &TestApp, item: &Value) {
+    for step in ["open", "close"] {
+        post(
+            app,
+            &format!("/api/v1/agenda-items/{}/comment/{step}", id(item)),
+            Some("*"),
+            json!({}),
+        )
+        .await
+        .expect(200);
     }
 }
 
@@ -232,6 +247,58 @@ async fn a_roll_call_vote_records_every_member() {
         .await
         .expect(200);
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
+}
+
+/// A motion on an item waits until the public was heard on it: comment opened, then closed.
+#[actix_web::test]
+async fn motions_wait_for_public_comment() {
+    let app = TestApp::new().await;
+    let s = session(&app, "regular", 240).await;
+    for n in 0..3 {
+        attend(&app, &s, n, "present").await;
+    }
+    let m = app
+        .get(&format!("/api/v1/meetings/{}", id(&s.meeting)))
+        .await
+        .expect(200);
+    let added = post(&app, &format!("/api/v1/meetings/{}/amendments", id(&m)), Some(&version_tag(&m)),
+        json!({"reason": "Requested by families", "item": {"kind": "action", "title": "Field trip"}}))
+        .await;
+    let item = app
+        .get(added.header("location").as_deref().unwrap())
+        .await
+        .expect(200);
+    assert_eq!(
+        item["added_late"], false,
+        "ten days ahead, still in the posted notice"
+    );
+    let body = json!({"kind": "main", "agenda_item_id": id(&item), "text": "Approve the trip",
+        "mover_seat_id": id(&s.seats[0])});
+    let p = motion(&app, &s, body.clone()).await.expect(409);
+    assert_eq!(p["code"], "public-comment-required");
+    let comment = |step: &str| format!("/api/v1/agenda-items/{}/comment/{step}", id(&item));
+    let p = post(&app, &comment("close"), Some("*"), json!({}))
+        .await
+        .expect(409);
+    assert_eq!(p["code"], "comment-not-open");
+    let opened = post(&app, &comment("open"), Some(&version_tag(&item)), json!({}))
+        .await
+        .expect(200);
+    assert!(opened["comment_opened_at"].is_string());
+    post(&app, &comment("open"), Some("*"), json!({}))
+        .await
+        .expect(409);
+    let p = motion(&app, &s, body.clone()).await.expect(409);
+    assert_eq!(p["code"], "public-comment-required", "open is not enough");
+    post(
+        &app,
+        &comment("close"),
+        Some(&version_tag(&opened)),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    motion(&app, &s, body).await.expect(201);
 }
 
 #[actix_web::test]

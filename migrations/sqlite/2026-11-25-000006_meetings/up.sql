@@ -71,13 +71,16 @@ CREATE TABLE agenda_items (
     decline_reason TEXT,
     added_late BOOLEAN NOT NULL,
     amendment_id TEXT REFERENCES meeting_amendments (id) ON DELETE RESTRICT,
+    comment_opened_at TIMESTAMP,
+    comment_closed_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     version BIGINT NOT NULL,
     CHECK (kind <> 'closed_session' OR legal_basis IS NOT NULL),
     CHECK ((status = 'accepted') = (meeting_id IS NOT NULL)),
     CHECK ((meeting_id IS NULL) = (position IS NULL)),
-    CHECK (status <> 'declined' OR decline_reason IS NOT NULL)
+    CHECK (status <> 'declined' OR decline_reason IS NOT NULL),
+    CHECK (comment_closed_at IS NULL OR comment_opened_at IS NOT NULL)
 );
 CREATE UNIQUE INDEX agenda_items_position_key ON agenda_items (meeting_id, position);
 CREATE INDEX agenda_items_council_id_idx ON agenda_items (council_id, id);
