@@ -399,3 +399,45 @@ async fn published_agendas_change_by_recorded_amendment() {
         .expect(200);
     assert_eq!(item["added_late"], true);
 }
+
+/// Items added to one agenda at once through two app instances all land, each with its own
+/// position: the meeting's row lock orders them and the unique index would refuse a duplicate.
+#[actix_web::test]
+async fn racing_additions_get_distinct_positions() {
+    let app = TestApp::new().await;
+    let other = app.second_instance().await;
+    let (_, meeting) = setup(&app).await;
+    let path = format!("/api/v1/meetings/{}/agenda-items", id(&meeting));
+    let replies = futures_util::future::join_all((0..20).map(|n| {
+        let req = TestRequest::post()
+            .uri(&path)
+            .set_json(json!({"kind": "discussion", "title": format!("Item {n}")}));
+        let (app, other) = (&app, &other);
+        async move {
+            if n % 2 == 0 {
+                app.send_admin(req).await
+            } else {
+                other.send_admin(req).await
+            }
+        }
+    }))
+    .await;
+    for r in &replies {
+        assert_eq!(
+            r.status.as_u16(),
+            201,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let agenda = app.get(&path).await.expect(200);
+    let mut positions: Vec<String> = agenda["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["position"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(positions.len(), 20);
+    positions.dedup();
+    assert_eq!(positions.len(), 20, "every item has its own position");
+}
