@@ -3,6 +3,7 @@
 pub mod access;
 pub mod access_log;
 pub mod accounts;
+pub mod agenda;
 pub mod body;
 pub mod changes;
 pub mod contract;
@@ -14,8 +15,10 @@ pub mod health;
 pub mod hsds;
 pub mod hygiene;
 pub mod idempotency;
+pub mod meetings;
 pub mod messages;
 pub mod metrics;
+pub mod motions;
 pub mod paging;
 pub mod people;
 pub mod preconditions;
@@ -64,6 +67,15 @@ use utoipa::OpenApi;
         services::list_notes, services::add_note, services::list_consents, services::give_consent,
         services::withdraw_consent, services::list_disclosures,
         hsds::root, hsds::list_services, hsds::find_service, hsds::list_organizations,
+        meetings::list_meetings, meetings::create_meeting, meetings::find_meeting, meetings::update_meeting,
+        meetings::publish_meeting, meetings::open_meeting, meetings::recess_meeting,
+        meetings::adjourn_meeting, meetings::cancel_meeting, meetings::list_meeting_events,
+        meetings::record_attendance, meetings::list_attendance, meetings::meeting_quorum,
+        agenda::meeting_agenda, agenda::add_item, agenda::propose_item, agenda::council_items,
+        agenda::find_item, agenda::accept_item, agenda::decline_item, agenda::move_item,
+        agenda::amend_agenda, agenda::list_amendments, agenda::open_comment, agenda::close_comment,
+        motions::make_motion, motions::list_motions, motions::find_motion, motions::cast_vote,
+        motions::close_motion,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -83,6 +95,9 @@ use utoipa::OpenApi;
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
         (name = "services", description = "Wraparound services: the service catalog, partner organizations, and service requests with their lifecycle, notes, consents and disclosure records. See docs/SERVICES.md."),
         (name = "directory", description = "The partner-service directory as Open Referral HSDS 3.0 (read-only, public; nothing about families or requests)."),
+        (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
+        (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
+        (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
         (name = "operations", description = "Health checks."),
@@ -186,6 +201,113 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             web::resource("/{council_id}/seats")
                                 .route(web::get().to(seats::list_seats))
                                 .route(web::post().to(seats::create_seat)),
+                        )
+                        .service(
+                            web::resource("/{council_id}/agenda-items")
+                                .route(web::get().to(agenda::council_items))
+                                .route(web::post().to(agenda::propose_item)),
+                        )
+                        .service(
+                            web::resource("/{council_id}/meetings")
+                                .route(web::get().to(meetings::list_meetings))
+                                .route(web::post().to(meetings::create_meeting)),
+                        ),
+                )
+                .service(
+                    web::scope("/meetings")
+                        .service(
+                            web::resource("/{meeting_id}")
+                                .route(web::get().to(meetings::find_meeting))
+                                .route(web::patch().to(meetings::update_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/publish")
+                                .route(web::post().to(meetings::publish_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/open")
+                                .route(web::post().to(meetings::open_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/recess")
+                                .route(web::post().to(meetings::recess_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/adjourn")
+                                .route(web::post().to(meetings::adjourn_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/cancel")
+                                .route(web::post().to(meetings::cancel_meeting)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/events")
+                                .route(web::get().to(meetings::list_meeting_events)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/attendance")
+                                .route(web::get().to(meetings::list_attendance))
+                                .route(web::post().to(meetings::record_attendance)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/motions")
+                                .route(web::get().to(motions::list_motions))
+                                .route(web::post().to(motions::make_motion)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/quorum")
+                                .route(web::get().to(meetings::meeting_quorum)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/agenda-items")
+                                .route(web::get().to(agenda::meeting_agenda))
+                                .route(web::post().to(agenda::add_item)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/amendments")
+                                .route(web::get().to(agenda::list_amendments))
+                                .route(web::post().to(agenda::amend_agenda)),
+                        ),
+                )
+                .service(
+                    web::scope("/motions")
+                        .service(
+                            web::resource("/{motion_id}")
+                                .route(web::get().to(motions::find_motion)),
+                        )
+                        .service(
+                            web::resource("/{motion_id}/votes")
+                                .route(web::post().to(motions::cast_vote)),
+                        )
+                        .service(
+                            web::resource("/{motion_id}/close")
+                                .route(web::post().to(motions::close_motion)),
+                        ),
+                )
+                .service(
+                    web::scope("/agenda-items")
+                        .service(
+                            web::resource("/{item_id}").route(web::get().to(agenda::find_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/accept")
+                                .route(web::post().to(agenda::accept_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/decline")
+                                .route(web::post().to(agenda::decline_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/move")
+                                .route(web::post().to(agenda::move_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/comment/open")
+                                .route(web::post().to(agenda::open_comment)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/comment/close")
+                                .route(web::post().to(agenda::close_comment)),
                         ),
                 )
                 .service(
@@ -454,6 +576,36 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/service-requests/{request_id}/consents", "the family that owns it; staff of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/consents/{consent_id}/withdraw", "the family that owns it; staff of its school (others get 404)"),
     ("get", "/api/v1/service-requests/{request_id}/disclosures", "the family that owns it; staff of its school (others get 404)"),
+    ("get", "/api/v1/councils/{council_id}/meetings", "anyone (meetings never published: district_admin, council_staff of this council only)"),
+    ("post", "/api/v1/councils/{council_id}/meetings", "district_admin, council_staff of this council"),
+    ("get", "/api/v1/meetings/{meeting_id}", "anyone once its notice is published; before that district_admin, council_staff of its council (others get 404)"),
+    ("patch", "/api/v1/meetings/{meeting_id}", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/publish", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/open", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/recess", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/adjourn", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/cancel", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/events", "whoever may read the meeting (others get 404)"),
+    ("get", "/api/v1/meetings/{meeting_id}/attendance", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/attendance", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/motions", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/motions", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/motions/{motion_id}", "whoever may read its meeting (others get 404)"),
+    ("post", "/api/v1/motions/{motion_id}/votes", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
+    ("post", "/api/v1/motions/{motion_id}/close", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/quorum", "whoever may read the meeting (others get 404)"),
+    ("get", "/api/v1/meetings/{meeting_id}/agenda-items", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/agenda-items", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/amendments", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/amendments", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/councils/{council_id}/agenda-items", "district_admin, council_staff of this council (every item); any other signed-in caller (the items they proposed)"),
+    ("post", "/api/v1/councils/{council_id}/agenda-items", "district_admin, council_staff of this council, holders of a seat on it"),
+    ("get", "/api/v1/agenda-items/{item_id}", "on a meeting: whoever may read the meeting; a proposal: district_admin, council_staff of its council, its proposer (others get 404)"),
+    ("post", "/api/v1/agenda-items/{item_id}/accept", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/decline", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/move", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/comment/open", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/comment/close", "district_admin, council_staff of the item's council"),
 ];
 
 /// Declares the bearer scheme and writes who may call each operation into its description and

@@ -320,6 +320,46 @@ pub fn manage_consent(parties: &[Party]) -> Decision {
     }
 }
 
+/// Reading a meeting: anyone once its notice was published; before that (a draft, or a draft
+/// cancelled unpublished) only the council's staff. Anyone else is told it does not exist.
+pub fn read_meeting(p: &Principal, council_id: &str, published: bool) -> Decision {
+    if published || p.staffs(council_id) {
+        Decision::Allow
+    } else {
+        Decision::Hidden
+    }
+}
+
+/// Whether a council's meeting list shows the caller meetings never published.
+pub fn sees_unpublished_meetings(p: &Principal, council_id: &str) -> bool {
+    p.staffs(council_id)
+}
+
+/// Proposing an agenda item to a council: its staff and its seat holders.
+pub fn propose_item(p: &Principal, council_id: &str) -> Decision {
+    allow_if(
+        p,
+        p.staffs(council_id) || p.seated_on.iter().any(|c| c == council_id),
+    )
+}
+
+/// Reading an agenda item: on a meeting, whoever may read the meeting; a proposal (pending or
+/// declined) only the council's staff and whoever proposed it. Others are told it does not
+/// exist.
+pub fn read_agenda_item(
+    p: &Principal,
+    council_id: &str,
+    meeting_published: Option<bool>,
+    proposed_by: Option<&str>,
+) -> Decision {
+    let proposer = proposed_by.is_some() && proposed_by == p.actor_key().as_deref();
+    match meeting_published {
+        Some(published) => read_meeting(p, council_id, published),
+        None if p.staffs(council_id) || proposer => Decision::Allow,
+        None => Decision::Hidden,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +452,24 @@ mod tests {
             list_people(&person("f", &[(Role::Family, None)], &[])),
             Decision::Forbid
         );
+    }
+
+    #[test]
+    fn drafts_are_for_staff_only() {
+        let staff = person("s", &[(Role::CouncilStaff, Some("A"))], &[]);
+        let member = person("m", &[], &["A"]);
+        assert_eq!(read_meeting(&staff, "A", false), Decision::Allow);
+        assert_eq!(read_meeting(&member, "A", false), Decision::Hidden);
+        assert_eq!(
+            read_meeting(&Principal::anonymous(), "A", false),
+            Decision::Hidden
+        );
+        assert_eq!(
+            read_meeting(&Principal::anonymous(), "A", true),
+            Decision::Allow
+        );
+        assert!(!sees_unpublished_meetings(&member, "A"));
+        assert!(sees_unpublished_meetings(&staff, "A"));
     }
 
     #[test]

@@ -8,9 +8,12 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agenda;
 pub mod changes;
 pub mod councils;
 pub mod idempotency;
+pub mod meetings;
+pub mod motions;
 pub mod people;
 pub mod schools;
 pub mod seats;

@@ -112,6 +112,7 @@ pub fn lock_row(conn: &mut AnyConnection, table: LockTable, id: &str) -> diesel:
             let sql = match table {
                 LockTable::Councils => "SELECT id FROM councils WHERE id = $1 FOR UPDATE",
                 LockTable::Grants => "SELECT id FROM grants WHERE role = $1 FOR UPDATE",
+                LockTable::Meetings => "SELECT id FROM meetings WHERE id = $1 FOR UPDATE",
             };
             diesel::sql_query(sql)
                 .bind::<diesel::sql_types::Text, _>(id)
@@ -128,6 +129,8 @@ pub enum LockTable {
     Councils,
     /// Every grant of one role (by role name).
     Grants,
+    /// By meeting id: lifecycle actions on one meeting run one after the other.
+    Meetings,
 }
 
 /// Applies the pending migrations of the connection's backend.

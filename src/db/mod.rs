@@ -6,10 +6,13 @@
 //! on PostgreSQL writes share the read pool.
 
 pub mod access;
+pub mod agenda;
 pub mod changes;
 pub mod councils;
 pub mod dialect;
 pub mod idempotency;
+pub mod meetings;
+pub mod motions;
 pub mod people;
 pub mod schema;
 pub mod schools;

@@ -126,6 +126,144 @@ diesel::joinable!(seat_holdings -> seats (seat_id));
 diesel::joinable!(seat_holdings -> people (person_id));
 diesel::joinable!(rule_overrides -> councils (council_id));
 
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        council_id -> Text,
+        meeting_type -> Text,
+        status -> Text,
+        title -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Nullable<Timestamp>,
+        time_zone -> Text,
+        location -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        interpretation_languages -> Text,
+        emergency_finding -> Nullable<Text>,
+        media_notified_at -> Nullable<Timestamp>,
+        noticed_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    meeting_events (id) {
+        id -> Text,
+        meeting_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    meeting_amendments (id) {
+        id -> Text,
+        meeting_id -> Text,
+        reason -> Text,
+        within_notice_window -> Bool,
+        actor -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    agenda_items (id) {
+        id -> Text,
+        council_id -> Text,
+        meeting_id -> Nullable<Text>,
+        status -> Text,
+        position -> Nullable<Text>,
+        kind -> Text,
+        legal_basis -> Nullable<Text>,
+        title -> Text,
+        description -> Nullable<Text>,
+        presenter -> Nullable<Text>,
+        proposed_by_seat_id -> Nullable<Text>,
+        proposed_by -> Nullable<Text>,
+        minutes_allotted -> Nullable<BigInt>,
+        documents -> Text,
+        translations -> Text,
+        decline_reason -> Nullable<Text>,
+        added_late -> Bool,
+        amendment_id -> Nullable<Text>,
+        comment_opened_at -> Nullable<Timestamp>,
+        comment_closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    meeting_attendance (id) {
+        id -> Text,
+        meeting_id -> Text,
+        seat_id -> Text,
+        person_id -> Text,
+        status -> Text,
+        remote -> Bool,
+        remote_basis -> Nullable<Text>,
+        arrived_at -> Nullable<Timestamp>,
+        departed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    motions (id) {
+        id -> Text,
+        meeting_id -> Text,
+        agenda_item_id -> Nullable<Text>,
+        kind -> Text,
+        text -> Text,
+        mover_seat_id -> Text,
+        seconder_seat_id -> Nullable<Text>,
+        threshold -> Text,
+        status -> Text,
+        membership -> BigInt,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    votes (id) {
+        id -> Text,
+        motion_id -> Text,
+        seat_id -> Text,
+        person_id -> Text,
+        choice -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(meetings -> councils (council_id));
+diesel::joinable!(meeting_events -> meetings (meeting_id));
+diesel::joinable!(meeting_amendments -> meetings (meeting_id));
+diesel::joinable!(agenda_items -> meetings (meeting_id));
+diesel::joinable!(meeting_attendance -> meetings (meeting_id));
+diesel::joinable!(meeting_attendance -> seats (seat_id));
+diesel::joinable!(motions -> meetings (meeting_id));
+diesel::joinable!(votes -> motions (motion_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
     people,
@@ -146,6 +284,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_request_notes,
     service_consents,
     service_disclosures,
+    meetings,
+    meeting_events,
+    meeting_amendments,
+    agenda_items,
+    meeting_attendance,
+    motions,
+    votes,
 );
 
 diesel::table! {

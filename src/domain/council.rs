@@ -26,6 +26,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(crate) use text_enum;
+
 /// A stakeholder group that holds seats on a council.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,

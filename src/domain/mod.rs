@@ -1,12 +1,15 @@
 //! The rules of cogov's domain, as plain types and pure functions. Nothing here knows about HTTP
 //! or SQL, so every rule is unit-tested on its own.
 
+pub mod agenda;
 pub mod composition;
 pub mod council;
 pub mod ids;
+pub mod meeting;
 pub mod report;
 pub mod services;
 pub mod terms;
+pub mod vote;
 
 use std::str::FromStr;
 

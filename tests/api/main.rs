@@ -5,6 +5,7 @@ mod common;
 
 mod access;
 mod accounts;
+mod agenda;
 mod changes;
 mod cli;
 mod contract;
@@ -14,7 +15,9 @@ mod hygiene;
 mod idempotency;
 mod integrity;
 mod layers;
+mod meetings;
 mod metrics;
+mod motions;
 mod newcomers;
 mod people;
 mod protection;
