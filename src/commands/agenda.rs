@@ -229,25 +229,31 @@ pub async fn add_to_meeting(
 ) -> Result<ItemRecord, ApiError> {
     check_item(&input)?;
     let caller = ctx.caller.clone();
-    ctx.write(db, "create", None, 201, move |conn| {
-        let meeting = meeting_for_agenda(conn, &caller, &meeting_id, None)?;
-        draft_only(&meeting)?;
-        check_seat(
-            conn,
-            &caller,
-            &meeting.council_id,
-            &input.proposed_by_seat_id,
-        )?;
-        let position = next_position(conn, &meeting_id)?;
-        let row = new_row(
-            &caller,
-            &meeting.council_id,
-            input,
-            Some((&meeting_id, position)),
-        )?;
-        db::agenda::insert(conn, &row)?;
-        ItemRecord::try_from(row)
-    })
+    ctx.write_with_id(
+        db,
+        "create",
+        201,
+        |r: &ItemRecord| r.row.id.clone(),
+        move |conn| {
+            let meeting = meeting_for_agenda(conn, &caller, &meeting_id, None)?;
+            draft_only(&meeting)?;
+            check_seat(
+                conn,
+                &caller,
+                &meeting.council_id,
+                &input.proposed_by_seat_id,
+            )?;
+            let position = next_position(conn, &meeting_id)?;
+            let row = new_row(
+                &caller,
+                &meeting.council_id,
+                input,
+                Some((&meeting_id, position)),
+            )?;
+            db::agenda::insert(conn, &row)?;
+            ItemRecord::try_from(row)
+        },
+    )
     .await
 }
 
@@ -261,19 +267,25 @@ pub async fn propose(
 ) -> Result<ItemRecord, ApiError> {
     check_item(&input)?;
     let caller = ctx.caller.clone();
-    ctx.write(db, "create", None, 201, move |conn| {
-        let council = find_council(conn, &council_id)?;
-        require(
-            policy::propose_item(&caller, &council_id),
-            "council",
-            &council_id,
-        )?;
-        not_archived(&council)?;
-        check_seat(conn, &caller, &council_id, &input.proposed_by_seat_id)?;
-        let row = new_row(&caller, &council_id, input, None)?;
-        db::agenda::insert(conn, &row)?;
-        ItemRecord::try_from(row)
-    })
+    ctx.write_with_id(
+        db,
+        "create",
+        201,
+        |r: &ItemRecord| r.row.id.clone(),
+        move |conn| {
+            let council = find_council(conn, &council_id)?;
+            require(
+                policy::propose_item(&caller, &council_id),
+                "council",
+                &council_id,
+            )?;
+            not_archived(&council)?;
+            check_seat(conn, &caller, &council_id, &input.proposed_by_seat_id)?;
+            let row = new_row(&caller, &council_id, input, None)?;
+            db::agenda::insert(conn, &row)?;
+            ItemRecord::try_from(row)
+        },
+    )
     .await
 }
 
@@ -424,7 +436,7 @@ pub async fn amend(
     let record: MeetingRecord = find_meeting_record(ctx, db, &meeting_id)?;
     let deadline = record.notice_deadline;
     let caller = ctx.caller.clone();
-    ctx.write(db, "create", None, 201, move |conn| {
+    ctx.write(db, "create", Some(meeting_id.clone()), 201, move |conn| {
         let mut meeting = meeting_for_agenda(conn, &caller, &meeting_id, Some(&expected))?;
         let status = MeetingStatus::parse(&meeting.status)
             .ok_or_else(|| ApiError::Internal("stored meeting status unknown".to_owned()))?;

@@ -127,6 +127,32 @@ impl Context {
         self.recorded.store(true, Ordering::Release);
         Ok(out)
     }
+
+    /// As [`Context::write`], for a write whose record id is known only once it has run (an id
+    /// made inside the transaction): `id_of` names it for the audit event.
+    pub async fn write_with_id<T>(
+        &self,
+        db: &Db,
+        action: &'static str,
+        status: u16,
+        id_of: fn(&T) -> String,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+    {
+        let mut event = self.audit_event(action, None, status);
+        let out = db
+            .write(move |conn| {
+                let out = work(conn)?;
+                event.resource_id = Some(id_of(&out));
+                db::access::audit::record(conn, &event)?;
+                Ok::<_, ApiError>(out)
+            })
+            .await?;
+        self.recorded.store(true, Ordering::Release);
+        Ok(out)
+    }
 }
 
 /// Turns a policy decision into the error a caller sees.

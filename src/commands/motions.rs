@@ -105,7 +105,7 @@ pub async fn make(
     input: NewMotion,
 ) -> Result<MotionRecord, ApiError> {
     let caller = ctx.caller.clone();
-    ctx.write(db, "create", None, 201, move |conn| {
+    ctx.write_with_id(db, "create", 201, |r: &MotionRecord| r.row.id.clone(), move |conn| {
         let meeting = meeting_in_session(conn, &caller, &meeting_id)?;
         match (input.kind, &input.agenda_item_id) {
             (MotionKind::Main, None) => {
@@ -244,7 +244,7 @@ pub async fn vote(
         ));
     }
     let caller = ctx.caller.clone();
-    ctx.write(db, "create", None, 201, move |conn| {
+    ctx.write(db, "create", Some(motion_id.clone()), 201, move |conn| {
         let motion = load(conn, &motion_id)?;
         let meeting = meeting_in_session(conn, &caller, &motion.meeting_id)?;
         let motion = load(conn, &motion_id)?;

@@ -920,4 +920,22 @@ async fn full_cycle_of_a_brown_act_meeting() {
         .await
         .expect(200);
     assert_eq!(attendance["items"].as_array().unwrap().len(), 6);
+
+    // Every change of the cycle is in the audit trail with the record it made or changed.
+    let unnamed = app.query(|conn| {
+        use cogov::db::schema::audit_events::dsl::*;
+        use diesel::prelude::*;
+        audit_events
+            .filter(outcome.eq("allowed"))
+            .filter(action.ne("read"))
+            .filter(action.ne("list"))
+            .filter(action.ne("sign_in"))
+            .filter(resource_id.is_null())
+            .select(resource)
+            .load::<String>(conn)
+    });
+    assert!(
+        unnamed.is_empty(),
+        "changes audited without their record: {unnamed:?}"
+    );
 }
