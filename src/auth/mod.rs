@@ -349,9 +349,15 @@ pub async fn authenticate<B: MessageBody + 'static>(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    let route = route_before_routing(&req);
-    // The token endpoint reads its own Authorization header (HTTP Basic client credentials).
-    // So does `/metrics`, whose bearer token is the scraper's (not a JWT).
+    // The route is worked out before routing only when a credential is sent (most public reads
+    // send none): the token endpoint reads its own Authorization header (HTTP Basic client
+    // credentials), `/metrics` takes a scraper's token (not a JWT), and a refused token is
+    // audited by route.
+    let route = if req.headers().contains_key(header::AUTHORIZATION) {
+        route_before_routing(&req)
+    } else {
+        None
+    };
     let credentials = if matches!(route.as_deref(), Some(TOKEN_ROUTE | "/metrics")) {
         None
     } else {

@@ -124,7 +124,7 @@ pub mod rank {
     pub fn between(before: Option<&str>, after: Option<&str>) -> String {
         let a = before.unwrap_or("").as_bytes();
         let b = after.map(str::as_bytes);
-        let mut out = Vec::new();
+        let mut out = String::new();
         let mut i = 0;
         loop {
             let lo = a.get(i).map(|&c| digit(c)).unwrap_or(0);
@@ -133,12 +133,12 @@ pub mod rank {
                 None => BASE,
             };
             if hi > lo + 1 {
-                out.push(DIGITS[(lo + hi) / 2]);
-                return String::from_utf8(out).expect("ascii");
+                out.push(char::from(DIGITS[(lo + hi) / 2]));
+                return out;
             }
             // No room at this digit: keep `before`'s digit and look further right, where the
             // upper bound is open once we are below `after`'s digit.
-            out.push(DIGITS[lo]);
+            out.push(char::from(DIGITS[lo]));
             if hi > lo {
                 return finish_above(a, i + 1, out);
             }
@@ -147,14 +147,14 @@ pub mod rank {
     }
 
     /// Appends digits making `out` greater than `a` (from position `i`) with no upper bound.
-    fn finish_above(a: &[u8], mut i: usize, mut out: Vec<u8>) -> String {
+    fn finish_above(a: &[u8], mut i: usize, mut out: String) -> String {
         loop {
             let lo = a.get(i).map(|&c| digit(c)).unwrap_or(0);
             if BASE > lo + 1 {
-                out.push(DIGITS[(lo + BASE) / 2]);
-                return String::from_utf8(out).expect("ascii");
+                out.push(char::from(DIGITS[(lo + BASE) / 2]));
+                return out;
             }
-            out.push(DIGITS[lo]);
+            out.push(char::from(DIGITS[lo]));
             i += 1;
         }
     }
