@@ -12,7 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::body::JsonBody;
-use super::paging::{list_response, split_page, PageRequest};
+use super::paging::{private_list_response, split_page, PageRequest};
 use super::preconditions::{created_response, CACHE_NONE};
 use crate::auth::throttle::{self, Kind};
 use crate::auth::{Principal, RequestFacts, Role, SignedIn};
@@ -554,12 +554,7 @@ pub async fn list_grants(
         .into_iter()
         .map(GrantResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut res = list_response(&req, &items, next);
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static(CACHE_NONE),
-    );
-    Ok(res)
+    Ok(private_list_response(&req, &items, next))
 }
 
 /// Grant a role
@@ -764,10 +759,5 @@ pub async fn list_audit_events(
         .into_iter()
         .map(AuditEventResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut res = list_response(&req, &items, next);
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static(CACHE_NONE),
-    );
-    Ok(res)
+    Ok(private_list_response(&req, &items, next))
 }

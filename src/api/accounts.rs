@@ -12,7 +12,7 @@ use validator::Validate;
 
 use super::body::JsonBody;
 use super::fields;
-use super::paging::{list_response, split_page, PageRequest};
+use super::paging::{private_list_response, split_page, PageRequest};
 use super::preconditions::{
     created_response, expected, resource_response, updated_response, CACHE_NONE,
 };
@@ -157,14 +157,6 @@ pub struct AccountList {
     pub next_cursor: Option<String>,
 }
 
-fn no_store(mut res: HttpResponse) -> HttpResponse {
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static(CACHE_NONE),
-    );
-    res
-}
-
 /// List accounts
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "access", security(("bearer" = [])), params(AccountListParams),
     responses(
@@ -196,7 +188,7 @@ pub async fn list_accounts(
         .into_iter()
         .map(AccountResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(no_store(list_response(&req, &items, next)))
+    Ok(private_list_response(&req, &items, next))
 }
 
 /// Give a person an account
@@ -440,7 +432,7 @@ pub async fn list_api_clients(
         .into_iter()
         .map(ApiClientResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(no_store(list_response(&req, &items, next)))
+    Ok(private_list_response(&req, &items, next))
 }
 
 /// Create an API client

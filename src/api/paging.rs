@@ -99,6 +99,21 @@ pub fn list_response<T: Serialize>(
     })
 }
 
+/// A list of records tied to people (contact details, requests, grants, the audit trail): the
+/// same page, never cached (`Cache-Control: no-store`).
+pub fn private_list_response<T: Serialize>(
+    req: &HttpRequest,
+    items: &[T],
+    next_cursor: Option<String>,
+) -> HttpResponse {
+    let mut res = list_response(req, items, next_cursor);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(super::preconditions::CACHE_NONE),
+    );
+    res
+}
+
 fn next_link(req: &HttpRequest, cursor: &str) -> String {
     let mut query: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes())

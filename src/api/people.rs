@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::body::JsonBody;
 use super::fields;
-use super::paging::{list_response, split_page, PageRequest};
+use super::paging::{private_list_response, split_page, PageRequest};
 use super::preconditions::{
     created_response, expected, resource_response, updated_response, CACHE_NONE,
 };
@@ -156,12 +156,7 @@ pub async fn list_people(
         .into_iter()
         .map(PersonResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut res = list_response(&req, &items, next);
-    res.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static(CACHE_NONE),
-    );
-    Ok(res)
+    Ok(private_list_response(&req, &items, next))
 }
 
 /// Create a person

@@ -16,7 +16,7 @@ use validator::{Validate, ValidationError};
 use super::body::JsonBody;
 use super::councils::PageParams;
 use super::fields;
-use super::paging::{list_response, split_page, PageRequest};
+use super::paging::{list_response, private_list_response, split_page, PageRequest};
 use super::preconditions::{
     created_response, expected, resource_response, updated_response, CACHE_NONE, CACHE_REVALIDATE,
 };
@@ -726,22 +726,7 @@ pub async fn list_members(
         .into_iter()
         .map(member_response)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(list_response(&req, &items, next).customize_no_store())
-}
-
-trait NoStore {
-    fn customize_no_store(self) -> HttpResponse;
-}
-
-impl NoStore for HttpResponse {
-    /// Lists tied to people are never cached.
-    fn customize_no_store(mut self) -> HttpResponse {
-        self.headers_mut().insert(
-            actix_web::http::header::CACHE_CONTROL,
-            actix_web::http::header::HeaderValue::from_static(CACHE_NONE),
-        );
-        self
-    }
+    Ok(private_list_response(&req, &items, next))
 }
 
 /// Add a member to an organization
@@ -1117,7 +1102,7 @@ pub async fn list_requests(
         .into_iter()
         .map(request_response)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(list_response(&req, &items, next).customize_no_store())
+    Ok(private_list_response(&req, &items, next))
 }
 
 /// Count service requests by status
@@ -1425,7 +1410,7 @@ pub async fn list_notes(
         .into_iter()
         .map(note_response)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(list_response(&req, &items, next).customize_no_store())
+    Ok(private_list_response(&req, &items, next))
 }
 
 /// Add a note to a request
@@ -1570,7 +1555,7 @@ pub async fn list_consents(
         .into_iter()
         .map(consent_response)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(list_response(&req, &items, None).customize_no_store())
+    Ok(private_list_response(&req, &items, None))
 }
 
 /// Record a consent
@@ -1699,7 +1684,7 @@ pub async fn list_disclosures(
         .into_iter()
         .map(disclosure_response)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(list_response(&req, &items, None).customize_no_store())
+    Ok(private_list_response(&req, &items, None))
 }
 
 /// One request in a family's export.
