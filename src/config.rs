@@ -23,6 +23,10 @@
 //! | `body_read_timeout_secs` | `COGOV_BODY_READ_TIMEOUT_SECS` | 10 |
 //! | `client_disconnect_timeout_secs` | `COGOV_CLIENT_DISCONNECT_TIMEOUT_SECS` | 2 |
 //! | `keep_alive_secs` | `COGOV_KEEP_ALIVE_SECS` | 5 |
+//! | `change_retention_days` | `COGOV_CHANGE_RETENTION_DAYS` | 30 (0: keep every change) |
+//! | `maintenance_interval_secs` | `COGOV_MAINTENANCE_INTERVAL_SECS` | 3600 |
+//! | `rate_limit_requests` | `COGOV_RATE_LIMIT_REQUESTS` | 600 per window per caller (0: off) |
+//! | `rate_limit_window_secs` | `COGOV_RATE_LIMIT_WINDOW_SECS` | 60 |
 
 use std::path::Path;
 use std::time::Duration;
@@ -91,6 +95,10 @@ const KEYS: &[&str] = &[
     "body_read_timeout_secs",
     "client_disconnect_timeout_secs",
     "keep_alive_secs",
+    "change_retention_days",
+    "maintenance_interval_secs",
+    "rate_limit_requests",
+    "rate_limit_window_secs",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,6 +161,16 @@ pub struct Settings {
     pub client_disconnect_timeout_secs: u64,
     /// How long an idle keep-alive connection stays open.
     pub keep_alive_secs: u64,
+    /// Days the change log keeps a change before pruning it (0: keep every change). Feed cursors
+    /// from before pruned changes get 410 Gone.
+    pub change_retention_days: u32,
+    /// How often `serve` runs its maintenance (pruning the change log).
+    pub maintenance_interval_secs: u64,
+    /// Requests one caller (an account, an API client, or an address when not signed in) may
+    /// make per window on one app instance (0: no limit). Sent as `RateLimit-Policy`.
+    pub rate_limit_requests: u32,
+    /// The rate limit's window.
+    pub rate_limit_window_secs: u64,
 }
 
 /// A list setting given as a TOML array, or as one comma-separated string (environment).
@@ -209,6 +227,10 @@ impl Default for Settings {
             body_read_timeout_secs: 10,
             client_disconnect_timeout_secs: 2,
             keep_alive_secs: 5,
+            change_retention_days: 30,
+            maintenance_interval_secs: 3600,
+            rate_limit_requests: 600,
+            rate_limit_window_secs: 60,
         }
     }
 }

@@ -93,6 +93,10 @@ pub enum ApiError {
     /// 409: the request conflicts with stored state (duplicate, still referenced, ...).
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// 410: what the request points at existed once and is gone for good (an expired feed
+    /// cursor).
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
     /// 409: a seat change would break composition rules.
     #[error("{detail}")]
     RuleViolation {
@@ -162,7 +166,9 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. } => code,
             ApiError::NotFound(_) => "not-found",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
@@ -259,6 +265,7 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::RuleViolation { .. } => StatusCode::CONFLICT,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

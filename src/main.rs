@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use cogov::app::{self, AppState};
 use cogov::auth::tokens::Tokens;
 use cogov::auth::Principal;
-use cogov::commands::{access, Context, RequestFacts};
+use cogov::commands::{access, changes, Context, RequestFacts};
 use cogov::config::{LogFormat, Settings};
 use cogov::db::Db;
 
@@ -81,6 +81,9 @@ enum AdminCommand {
         #[arg(long)]
         council: Option<String>,
     },
+    /// Remove changes older than change_retention_days from the change log now (`serve` also
+    /// does it every maintenance_interval_secs).
+    PruneChanges,
 }
 
 fn main() -> ExitCode {
@@ -165,6 +168,7 @@ fn serve(settings: Settings) -> Result<(), String> {
         identity_claim: settings.jwt_identity_claim,
         protection: settings.protection(),
     });
+    start_maintenance(&settings, state.db.clone());
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         let server = HttpServer::new(move || app::build(state.clone()))
@@ -239,8 +243,64 @@ fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
             println!("client_secret={secret}");
             eprintln!("created in {database}; store the secret now: it is not shown again");
         }
+        AdminCommand::PruneChanges => {
+            let Some(retention) = retention(settings) else {
+                println!("change_retention_days is 0: every change is kept");
+                return Ok(());
+            };
+            let ctx = cli_context("cli:admin prune-changes");
+            let now = chrono::Utc::now().naive_utc();
+            match system
+                .block_on(changes::prune(&ctx, &db, retention, now))
+                .map_err(cli_error)?
+            {
+                Some(pruned) => println!(
+                    "removed {} change(s) older than {} days from {database}",
+                    pruned.removed, settings.change_retention_days
+                ),
+                None => println!(
+                    "no change is older than {} days",
+                    settings.change_retention_days
+                ),
+            }
+        }
     }
     Ok(())
+}
+
+/// Runs the server's maintenance on a thread of its own, every `maintenance_interval_secs`:
+/// pruning the change log. Failures are logged and retried at the next turn.
+fn start_maintenance(settings: &Settings, db: Db) {
+    let Some(retention) = retention(settings) else {
+        return;
+    };
+    let every = Duration::from_secs(settings.maintenance_interval_secs.max(1));
+    let spawned = std::thread::Builder::new()
+        .name("cogov-maintenance".to_owned())
+        .spawn(move || {
+            let system = actix_web::rt::System::new();
+            let ctx = cli_context("job:prune-changes");
+            loop {
+                let now = chrono::Utc::now().naive_utc();
+                match system.block_on(changes::prune(&ctx, &db, retention, now)) {
+                    Ok(Some(pruned)) => {
+                        tracing::info!(removed = pruned.removed, "change log pruned")
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
+                }
+                std::thread::sleep(every);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the maintenance thread");
+    }
+}
+
+/// The change log's retention, or `None` when every change is kept.
+fn retention(settings: &Settings) -> Option<chrono::Duration> {
+    (settings.change_retention_days > 0)
+        .then(|| chrono::Duration::days(i64::from(settings.change_retention_days)))
 }
 
 /// The command line acts with the database's own authority; its audit events name the command.

@@ -20,7 +20,8 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"type": "council.updated", "resource": "council",
     "id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "action": "updated", "version": 3,
-    "occurred_at": "2026-11-25T08:41:42.123456Z"}))]
+    "occurred_at": "2026-11-25T08:41:42.123456Z",
+    "href": "/api/v1/councils/01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11"}))]
 pub struct ChangeResponse {
     /// `<resource>.<action>`, e.g. `seat.created`, `person.deleted`.
     #[serde(rename = "type")]
@@ -33,11 +34,37 @@ pub struct ChangeResponse {
     /// The resource's version after the change (its ETag).
     pub version: i64,
     pub occurred_at: DateTime<Utc>,
+    /// Where the resource's current state is read (absent for records read only through their
+    /// parent, such as seat holdings or votes). After a `deleted` change it answers 404.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "/api/v1/councils/01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11")]
+    pub href: Option<String>,
+}
+
+/// The path of a resource kind's own URL, for the kinds that have one.
+fn href(resource: &str, id: &str) -> Option<String> {
+    let collection = match resource {
+        "school" => "schools",
+        "person" => "people",
+        "council" => "councils",
+        "seat" => "seats",
+        "account" => "accounts",
+        "api_client" => "api-clients",
+        "service_category" => "service-categories",
+        "partner_organization" => "partner-organizations",
+        "service_request" => "service-requests",
+        "meeting" => "meetings",
+        "agenda_item" => "agenda-items",
+        "motion" => "motions",
+        _ => return None,
+    };
+    Some(format!("/api/v1/{collection}/{id}"))
 }
 
 impl From<Change> for ChangeResponse {
     fn from(c: Change) -> Self {
         ChangeResponse {
+            href: href(&c.resource, &c.resource_id),
             change_type: format!("{}.{}", c.resource, c.action),
             resource: c.resource,
             id: c.resource_id,
@@ -88,9 +115,14 @@ fn decode(cursor: &str) -> Option<FeedPosition> {
 /// writing at once (a change appears once every transaction that could still commit before it
 /// has finished). Anyone may follow the public record (schools, councils, seats, seat holdings,
 /// rule overrides); district admins also see people, accounts, API clients and grants.
+///
+/// Changes are kept for `change_retention_days` (30 by default); a cursor from before changes
+/// that were pruned since is answered `410 Gone` (`cursor-expired`): resync from
+/// `GET /api/v1/changes/head`.
 #[utoipa::path(get, path = "/api/v1/changes", tag = "changes", params(ChangeParams),
     responses(
         (status = 200, description = "A page of changes in commit order; `Link: <…>; rel=\"next\"` when more are waiting.", body = ChangeList),
+        (status = 410, response = super::problems::CursorExpired),
         super::problems::ListErrors))]
 pub async fn list_changes(
     state: web::Data<AppState>,
@@ -133,6 +165,37 @@ pub async fn list_changes(
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,
     }))
+}
+
+/// Where the feed ends now.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"cursor": "ZmVlZDo3MzQ1MTEyOjQy"}))]
+pub struct FeedHead {
+    /// Pass it as `cursor` to `GET /api/v1/changes` to receive every change committed after
+    /// this moment.
+    pub cursor: String,
+}
+
+/// The feed's current end
+///
+/// A cursor at the end of the feed as of now. A full resync (first sync, or after
+/// `410 cursor-expired`) takes it first, then re-reads the collections it keeps, then follows
+/// `GET /api/v1/changes` from it: changes made while the collections were read are replayed,
+/// none is missed.
+#[utoipa::path(get, path = "/api/v1/changes/head", tag = "changes",
+    responses(
+        (status = 200, description = "The cursor at the feed's end.", body = FeedHead),
+        (status = 503, response = super::problems::Unavailable)))]
+pub async fn feed_head(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+) -> Result<HttpResponse, ApiError> {
+    let position = changes::head(&ctx, &state.db)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(FeedHead {
+            cursor: encode(position),
+        }))
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ use utoipa::OpenApi;
         health::live, health::ready,
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
         access::list_audit_events,
-        changes::list_changes,
+        changes::list_changes, changes::feed_head,
         metrics::metrics_endpoint,
         accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
         accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
@@ -82,6 +82,7 @@ use utoipa::OpenApi;
         problems::BadRequest, problems::NotFound, problems::Conflict, problems::PreconditionFailed,
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
         problems::Unprocessable, problems::Unavailable, problems::Unauthorized, problems::Forbidden,
+        problems::CursorExpired,
         problems::TooManyRequests,
         access::TokenBadRequest, access::TokenUnauthorized, access::TokenRequestTimeout,
         access::TokenPayloadTooLarge, access::TokenUnsupportedMediaType, access::TokenUnprocessable,
@@ -141,6 +142,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::resource("/audit-events").route(web::get().to(access::list_audit_events)),
                 )
                 .service(web::resource("/changes").route(web::get().to(changes::list_changes)))
+                .service(web::resource("/changes/head").route(web::get().to(changes::feed_head)))
                 .service(
                     web::scope("/accounts")
                         .service(
@@ -506,6 +508,7 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
     ("get", "/api/v1/audit-events", "district_admin"),
     ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
+    ("get", "/api/v1/changes/head", "anyone"),
     ("get", "/api/v1/accounts", "district_admin"),
     ("post", "/api/v1/accounts", "district_admin"),
     ("get", "/api/v1/accounts/{account_id}", "district_admin"),

@@ -258,6 +258,17 @@ pub struct Unprocessable(Problem);
 #[allow(dead_code)] // read only by the OpenAPI generator
 pub struct Unavailable(Problem);
 
+#[derive(ToResponse)]
+#[response(
+    description = "The cursor points before changes that were pruned after the retention period (`change_retention_days`), so following it would skip them. Start again: take `GET /api/v1/changes/head`, re-read the collections you keep, then follow the feed from that head cursor (docs/INTEGRATION.md, \"Resync\").",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:cursor-expired", "title": "Gone", "status": 410,
+        "detail": "this cursor points before changes pruned after the retention period; resync: GET /api/v1/changes/head, re-read the collections you keep, then follow the feed from that cursor",
+        "code": "cursor-expired", "instance": "/api/v1/changes"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct CursorExpired(Problem);
+
 // The sets of error responses operations share, so that each operation's annotation names the
 // set instead of repeating every status.
 

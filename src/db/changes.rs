@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::changes;
+use super::schema::{change_prunes, changes};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,11 +83,106 @@ pub fn for_resource(
         .load(conn)
 }
 
-/// A position in the change feed: after the change `seq` of transaction `txid`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A position in the change feed: after the change `seq` of transaction `txid`. Positions are
+/// ordered as the feed serves changes: by transaction, then by sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct FeedPosition {
     pub txid: i64,
     pub seq: i64,
+}
+
+/// The last position any prune removed: a cursor before it has missed changes for good.
+pub fn pruned_through(conn: &mut AnyConnection) -> QueryResult<Option<FeedPosition>> {
+    change_prunes::table
+        .select((change_prunes::through_txid, change_prunes::through_seq))
+        .order((
+            change_prunes::through_txid.desc(),
+            change_prunes::through_seq.desc(),
+        ))
+        .first::<(i64, i64)>(conn)
+        .optional()
+        .map(|p| p.map(|(txid, seq)| FeedPosition { txid, seq }))
+}
+
+/// Where the feed ends now for a reader: the last change below the horizon, or the last pruned
+/// position when every change before it is gone (the start otherwise).
+pub fn head(conn: &mut AnyConnection, horizon: Option<i64>) -> QueryResult<FeedPosition> {
+    let mut query = changes::table
+        .select((changes::txid, changes::seq))
+        .into_boxed();
+    if let Some(horizon) = horizon {
+        query = query.filter(changes::txid.lt(horizon));
+    }
+    let last = query
+        .order((changes::txid.desc(), changes::seq.desc()))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+        .map(|(txid, seq)| FeedPosition { txid, seq });
+    let pruned = pruned_through(conn)?;
+    Ok(last.max(pruned).unwrap_or_default())
+}
+
+/// Whether any change occurred before `cutoff` (whether a prune has anything to do).
+pub fn any_before(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        changes::table.filter(changes::occurred_at.lt(cutoff)),
+    ))
+    .get_result(conn)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = change_prunes)]
+struct NewPrune<'a> {
+    id: &'a str,
+    through_txid: i64,
+    through_seq: i64,
+    removed: i64,
+    pruned_at: NaiveDateTime,
+}
+
+/// Removes the changes that occurred before `cutoff`, up to the last such change in feed order
+/// (and never past the horizon: a transaction still running may yet add changes before it), and
+/// records the position removed through. Returns that position and how many changes went, or
+/// `None` when nothing was old enough.
+pub fn prune(
+    conn: &mut AnyConnection,
+    cutoff: NaiveDateTime,
+    horizon: Option<i64>,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(FeedPosition, i64)>> {
+    let mut query = changes::table
+        .filter(changes::occurred_at.lt(cutoff))
+        .select((changes::txid, changes::seq))
+        .into_boxed();
+    if let Some(horizon) = horizon {
+        query = query.filter(changes::txid.lt(horizon));
+    }
+    let Some((txid, seq)) = query
+        .order((changes::txid.desc(), changes::seq.desc()))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let removed = diesel::delete(
+        changes::table.filter(
+            changes::txid
+                .lt(txid)
+                .or(changes::txid.eq(txid).and(changes::seq.le(seq))),
+        ),
+    )
+    .execute(conn)? as i64;
+    diesel::insert_into(change_prunes::table)
+        .values(NewPrune {
+            id,
+            through_txid: txid,
+            through_seq: seq,
+            removed,
+            pruned_at: now,
+        })
+        .execute(conn)?;
+    Ok(Some((FeedPosition { txid, seq }, removed)))
 }
 
 /// Changes after `after`, in commit order, at most `fetch` of them, only of the given resource

@@ -106,6 +106,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    change_prunes (id) {
+        id -> Text,
+        through_txid -> BigInt,
+        through_seq -> BigInt,
+        removed -> BigInt,
+        pruned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (id) {
         id -> Text,
         caller -> Text,

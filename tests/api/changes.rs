@@ -172,3 +172,75 @@ async fn no_commit_is_skipped_while_an_older_transaction_is_open() {
         .collect();
     assert_eq!(ours, ["older-transaction", council_id.as_str()]);
 }
+
+/// Prunes everything the horizon allows as if `days` had passed, retrying while other tests'
+/// open transactions on PostgreSQL hold the horizon back.
+async fn prune_all(app: &TestApp) -> cogov::commands::changes::Pruned {
+    let later = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(1);
+    for _ in 0..50 {
+        let pruned = cogov::commands::changes::prune(
+            &crate::common::cli(),
+            &app.db,
+            chrono::Duration::zero(),
+            later,
+        )
+        .await
+        .expect("prune");
+        if let Some(pruned) = pruned {
+            return pruned;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("nothing was pruned");
+}
+
+#[actix_web::test]
+async fn pruned_changes_turn_old_cursors_away_with_a_resync_path() {
+    let app = TestApp::new().await;
+    let admin = app.admin.clone();
+    app.school("PRUNE-A").await;
+
+    // Nothing is a month old yet: the default retention removes nothing.
+    let kept = cogov::commands::changes::prune(
+        &crate::common::cli(),
+        &app.db,
+        chrono::Duration::days(30),
+        chrono::Utc::now().naive_utc(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(kept, None);
+    follow(&app, Some(&admin), String::new()).await;
+
+    let pruned = prune_all(&app).await;
+    assert!(pruned.removed > 0);
+
+    // From the start, and from a cursor before the pruned changes: 410 with the resync path.
+    for cursor in ["", "ZmVlZDowOjA"] {
+        let reply = app
+            .send(TestRequest::get().uri(&format!("/api/v1/changes?cursor={cursor}")))
+            .await;
+        crate::common::assert_problem(&reply, 410);
+        let body = reply.json();
+        assert_eq!(body["code"], "cursor-expired");
+        assert!(body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/changes/head"));
+    }
+
+    // The head cursor follows on: later changes arrive, the pruned ones do not come back.
+    let head = app.get("/api/v1/changes/head").await.expect(200);
+    let head = head["cursor"].as_str().unwrap().to_owned();
+    let school = app.school("PRUNE-B").await;
+    let (seen, _) = follow_until(&app, Some(&admin), head, 1, |c| c["resource"] == "school").await;
+    assert_eq!(
+        seen.iter().map(|c| c["id"].clone()).collect::<Vec<_>>(),
+        [school["id"].clone()],
+        "only the school created after the head: {seen:?}"
+    );
+    assert_eq!(
+        seen[0]["href"],
+        format!("/api/v1/schools/{}", id(&school)).as_str()
+    );
+}

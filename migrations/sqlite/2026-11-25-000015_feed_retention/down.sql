@@ -1,0 +1,2 @@
+DROP INDEX changes_occurred_at_idx;
+DROP TABLE change_prunes;
