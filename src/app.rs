@@ -46,6 +46,7 @@ pub fn build(
         })))
         .default_service(web::to(problems::no_such_route))
         .wrap(from_fn(api::idempotency::replay_or_record))
+        .wrap(from_fn(api::rate_limit::limit))
         .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(api::hygiene::refuse_bad_input))
         .wrap(from_fn(problems::finish_response))

@@ -68,6 +68,9 @@ pub struct Problem {
     /// Composition rules a seat change would break (409 `composition-rule-violation` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub broken_rules: Vec<crate::domain::RuleOutcome>,
+    /// The quota policies a 429 `quota-exceeded` ran out of (the `RateLimit-Policy` names).
+    #[serde(rename = "violated-policies", skip_serializing_if = "Vec::is_empty")]
+    pub violated_policies: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +87,12 @@ pub enum ApiError {
     /// 429: too many attempts; retry after the given seconds.
     #[error("too many attempts; retry after {0} seconds")]
     TooManyRequests(u64),
+    /// 429: the caller's request quota for this window is spent.
+    #[error("request quota of policy \"{policy}\" used up; retry after {retry_after} seconds")]
+    QuotaExceeded {
+        policy: &'static str,
+        retry_after: u64,
+    },
     /// 404: no such resource, or no such route.
     #[error("{0}")]
     NotFound(String),
@@ -173,6 +182,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::TooManyRequests(_) => "too-many-requests",
+            ApiError::QuotaExceeded { .. } => "quota-exceeded",
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::RuleViolation { .. } => "composition-rule-violation",
             ApiError::PreconditionFailed(_) => "precondition-failed",
@@ -203,7 +213,13 @@ impl ApiError {
             other => other.to_string(),
         };
         Problem {
-            problem_type: format!("urn:cogov:problem:{}", self.code()),
+            problem_type: match self {
+                // The type registered for this problem (draft-ietf-httpapi-ratelimit-headers).
+                ApiError::QuotaExceeded { .. } => {
+                    "https://iana.org/assignments/http-problem-types#quota-exceeded".to_owned()
+                }
+                _ => format!("urn:cogov:problem:{}", self.code()),
+            },
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
@@ -217,6 +233,10 @@ impl ApiError {
             },
             broken_rules: match self {
                 ApiError::RuleViolation { broken, .. } => broken.clone(),
+                _ => Vec::new(),
+            },
+            violated_policies: match self {
+                ApiError::QuotaExceeded { policy, .. } => vec![(*policy).to_owned()],
                 _ => Vec::new(),
             },
         }
@@ -262,7 +282,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(_) | ApiError::QuotaExceeded { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::RuleViolation { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
@@ -309,7 +331,10 @@ impl ResponseError for ApiError {
                     ),
                 );
             }
-            ApiError::TooManyRequests(secs) => {
+            ApiError::TooManyRequests(secs)
+            | ApiError::QuotaExceeded {
+                retry_after: secs, ..
+            } => {
                 if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
                     res.headers_mut().insert(header::RETRY_AFTER, v);
                 }

@@ -29,6 +29,8 @@ pub struct Protection {
     /// Bearer token a Prometheus scraper sends for `/metrics`; without one, only callers on the
     /// same host (loopback) may read it.
     pub metrics_token: Option<String>,
+    /// Requests per caller per window on this instance (`None`: no quota).
+    pub rate_limit: Option<std::sync::Arc<crate::api::rate_limit::RateLimiter>>,
 }
 
 impl Default for Protection {
@@ -39,6 +41,7 @@ impl Default for Protection {
             cors_allowed_origins: Vec::new(),
             body_read_timeout: Duration::from_secs(10),
             metrics_token: None,
+            rate_limit: None,
         }
     }
 }

@@ -32,6 +32,14 @@ const HEADERS: &[(&str, &str)] = &[
     ),
     ("Retry-After", "Seconds to wait before retrying."),
     (
+        "RateLimit-Policy",
+        "The caller's request quota, e.g. `\"default\";q=600;w=60` (600 requests per 60-second window; draft-ietf-httpapi-ratelimit-headers). Sent when a quota is configured, on every response except `/health/*` and `/metrics`.",
+    ),
+    (
+        "RateLimit",
+        "What is left of the quota, e.g. `\"default\";r=599;t=42` (599 requests left, the window resets in 42 seconds).",
+    ),
+    (
         "WWW-Authenticate",
         "`Bearer realm=\"cogov\", error=\"invalid_token\"` (RFC 6750).",
     ),
@@ -106,11 +114,18 @@ pub fn statuses_from_access(method: &str, path: &str) -> Vec<(&'static str, &'st
     }
     if path == "/api/v1/auth/token" {
         out.push(("429", "TooManyRequests"));
+    } else if rate_limited(path) {
+        out.push(("429", "QuotaExceeded"));
     }
     if path != "/health/live" {
         out.push(("503", "Unavailable"));
     }
     out
+}
+
+/// Whether requests to a path count against the caller's quota (see `api::rate_limit`).
+fn rate_limited(path: &str) -> bool {
+    !path.starts_with("/health/") && path != "/metrics"
 }
 
 /// The headers a successful response of an operation carries.
@@ -235,8 +250,15 @@ impl utoipa::Modify for ContractDoc {
             };
             let headers = &mut response.headers;
             headers.insert("X-Request-Id".to_owned(), header_ref("X-Request-Id"));
+            for name in ["RateLimit-Policy", "RateLimit"] {
+                headers.insert(name.to_owned(), header_ref(name));
+            }
             match name.as_str() {
-                "TooManyRequests" | "Unavailable" | "TokenTooManyRequests" | "TokenUnavailable" => {
+                "TooManyRequests"
+                | "QuotaExceeded"
+                | "Unavailable"
+                | "TokenTooManyRequests"
+                | "TokenUnavailable" => {
                     headers.insert("Retry-After".to_owned(), header_ref("Retry-After"));
                 }
                 "Unauthorized" | "TokenUnauthorized" => {
@@ -281,6 +303,9 @@ impl utoipa::Modify for ContractDoc {
                     let schema = body_schema_name(response);
                     let mut names = success_headers(method, path, status, schema.as_deref());
                     names.push("X-Request-Id");
+                    if rate_limited(path) {
+                        names.extend(["RateLimit-Policy", "RateLimit"]);
+                    }
                     for name in names {
                         response.headers.insert(name.to_owned(), header_ref(name));
                     }

@@ -14,7 +14,8 @@ use crate::state::AppState;
 pub const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 pub const ALLOW_HEADERS: &str =
     "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key";
-pub const EXPOSE_HEADERS: &str = "ETag, Link, Location, Retry-After, X-Request-Id";
+pub const EXPOSE_HEADERS: &str =
+    "ETag, Link, Location, Retry-After, X-Request-Id, RateLimit, RateLimit-Policy";
 /// Chromium caps a preflight's lifetime at 7200 s; longer would not be honoured anyway.
 pub const MAX_AGE_SECS: &str = "7200";
 

@@ -23,6 +23,7 @@ pub mod paging;
 pub mod people;
 pub mod preconditions;
 pub mod problems;
+pub mod rate_limit;
 pub mod schools;
 pub mod seats;
 pub mod services;
@@ -82,7 +83,7 @@ use utoipa::OpenApi;
         problems::BadRequest, problems::NotFound, problems::Conflict, problems::PreconditionFailed,
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
         problems::Unprocessable, problems::Unavailable, problems::Unauthorized, problems::Forbidden,
-        problems::CursorExpired,
+        problems::CursorExpired, problems::QuotaExceeded,
         problems::TooManyRequests,
         access::TokenBadRequest, access::TokenUnauthorized, access::TokenRequestTimeout,
         access::TokenPayloadTooLarge, access::TokenUnsupportedMediaType, access::TokenUnprocessable,

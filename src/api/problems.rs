@@ -18,12 +18,14 @@ use crate::error::{problem_response, ApiError, Problem, PROBLEM_JSON};
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Headers of the original error response that the problem response keeps.
-const KEPT_HEADERS: [HeaderName; 5] = [
+const KEPT_HEADERS: [HeaderName; 7] = [
     header::ETAG,
     header::RETRY_AFTER,
     header::ALLOW,
     header::LOCATION,
     header::WWW_AUTHENTICATE,
+    super::rate_limit::POLICY_HEADER,
+    super::rate_limit::STATE_HEADER,
 ];
 
 pub async fn finish_response<B: MessageBody + 'static>(
@@ -257,6 +259,17 @@ pub struct Unprocessable(Problem);
 )]
 #[allow(dead_code)] // read only by the OpenAPI generator
 pub struct Unavailable(Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The caller's request quota for this window is used up (`RateLimit-Policy`); retry after `Retry-After` seconds. A caller is its account or API client, or its address when not signed in.",
+    content_type = "application/problem+json",
+    example = json!({"type": "https://iana.org/assignments/http-problem-types#quota-exceeded", "title": "Too Many Requests", "status": 429,
+        "detail": "request quota of policy \"default\" used up; retry after 42 seconds", "code": "quota-exceeded",
+        "instance": "/api/v1/councils", "violated-policies": ["default"]})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct QuotaExceeded(Problem);
 
 #[derive(ToResponse)]
 #[response(

@@ -221,7 +221,15 @@ pub fn assert_problem(reply: &Reply, status: u16) {
     let p = reply.json();
     assert_eq!(p["status"], status);
     let code = p["code"].as_str().expect("code");
-    assert_eq!(p["type"], format!("urn:cogov:problem:{code}"));
+    if code == "quota-exceeded" {
+        // The problem type registered with IANA for it.
+        assert_eq!(
+            p["type"],
+            "https://iana.org/assignments/http-problem-types#quota-exceeded"
+        );
+    } else {
+        assert_eq!(p["type"], format!("urn:cogov:problem:{code}"));
+    }
     assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(p["instance"].as_str().is_some_and(|t| t.starts_with('/')));

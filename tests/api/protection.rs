@@ -701,7 +701,7 @@ async fn cors_answers_only_allow_listed_origins() {
         );
         assert_eq!(
             reply.header("access-control-expose-headers").as_deref(),
-            Some("ETag, Link, Location, Retry-After, X-Request-Id")
+            Some("ETag, Link, Location, Retry-After, X-Request-Id, RateLimit, RateLimit-Policy")
         );
         assert!(reply.header("vary").is_some_and(|v| v.contains("Origin")));
         assert!(reply.header("access-control-allow-credentials").is_none());
@@ -796,4 +796,58 @@ async fn the_limit_holds_across_two_instances_on_one_database() {
     let refused = first.iter().filter(|r| r.status == 429).count()
         + second_statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((checked, refused), (5, 35));
+}
+
+#[actix_web::test]
+async fn each_caller_has_a_request_quota_announced_in_ratelimit_headers() {
+    // A day-long window: the test cannot straddle a reset except at midnight UTC.
+    let app = TestApp::with_protection(|p| {
+        p.rate_limit = cogov::api::rate_limit::RateLimiter::new(3, 86_400);
+    })
+    .await;
+    let from = |addr: &str| {
+        TestRequest::get()
+            .uri("/api/v1/schools")
+            .peer_addr(addr.parse::<SocketAddr>().unwrap())
+    };
+    for left in [2, 1, 0] {
+        let reply = app.send(from("198.51.100.7:4000")).await;
+        reply.expect(200);
+        assert_eq!(
+            reply.header("ratelimit-policy").as_deref(),
+            Some("\"default\";q=3;w=86400")
+        );
+        let state = reply.header("ratelimit").unwrap();
+        assert!(
+            state.starts_with(&format!("\"default\";r={left};t=")),
+            "{state}"
+        );
+    }
+    let refused = app.send(from("198.51.100.7:4001")).await;
+    crate::common::assert_problem(&refused, 429);
+    let problem = refused.json();
+    assert_eq!(problem["code"], "quota-exceeded");
+    assert_eq!(problem["violated-policies"], serde_json::json!(["default"]));
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry));
+    assert!(refused
+        .header("ratelimit")
+        .unwrap()
+        .starts_with("\"default\";r=0;t="));
+
+    // Another address, and a signed-in caller from the spent address, have quotas of their own;
+    // health probes count against nothing.
+    app.send(from("198.51.100.8:4000")).await.expect(200);
+    app.send_as(&app.admin, from("198.51.100.7:4002"))
+        .await
+        .expect(200);
+    let probe = app
+        .send(
+            TestRequest::get()
+                .uri("/health/live")
+                .peer_addr("198.51.100.7:4003".parse::<SocketAddr>().unwrap()),
+        )
+        .await;
+    probe.expect(200);
+    assert!(probe.header("ratelimit").is_none());
 }
