@@ -36,8 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-    # The quota is on, as in production, but set far above what a load test sends from one address.
 start_server() {
+    # The quota is on, as in production, but set far above what a load test sends from one address.
     COGOV_DATABASE_URL="$1" COGOV_WORKERS="$WORKERS" COGOV_LOG_FORMAT=json RUST_LOG=warn COGOV_RATE_LIMIT_REQUESTS=1000000000 \
         COGOV_JWT_SECRET_FILE="$WORK/jwt-secret" "$BIN" serve --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
