@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod accounts;
 pub mod agenda;
 pub mod body;
+pub mod calendar;
 pub mod changes;
 pub mod contract;
 pub mod cors;
@@ -46,6 +47,7 @@ use utoipa::OpenApi;
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
         access::list_audit_events,
         changes::list_changes, changes::feed_head,
+        calendar::council_calendar, calendar::school_calendar, calendar::district_calendar,
         metrics::metrics_endpoint,
         accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
         accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
@@ -214,7 +216,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             web::resource("/{council_id}/meetings")
                                 .route(web::get().to(meetings::list_meetings))
                                 .route(web::post().to(meetings::create_meeting)),
+                        )
+                        .service(
+                            web::resource("/{council_id}/meetings.ics")
+                                .route(web::get().to(calendar::council_calendar)),
                         ),
+                )
+                .service(
+                    web::resource("/meetings.ics")
+                        .route(web::get().to(calendar::district_calendar)),
                 )
                 .service(
                     web::scope("/meetings")
@@ -477,6 +487,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::get().to(schools::find_school))
                                 .route(web::patch().to(schools::update_school))
                                 .route(web::delete().to(schools::delete_school)),
+                        )
+                        .service(
+                            web::resource("/{school_id}/meetings.ics")
+                                .route(web::get().to(calendar::school_calendar)),
                         ),
                 ),
         );
@@ -510,6 +524,9 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/audit-events", "district_admin"),
     ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
     ("get", "/api/v1/changes/head", "anyone"),
+    ("get", "/api/v1/councils/{council_id}/meetings.ics", "anyone (published meetings only)"),
+    ("get", "/api/v1/schools/{school_id}/meetings.ics", "anyone (published meetings only)"),
+    ("get", "/api/v1/meetings.ics", "anyone (published meetings only)"),
     ("get", "/api/v1/accounts", "district_admin"),
     ("post", "/api/v1/accounts", "district_admin"),
     ("get", "/api/v1/accounts/{account_id}", "district_admin"),

@@ -6,6 +6,7 @@ mod common;
 mod access;
 mod accounts;
 mod agenda;
+mod calendar;
 mod changes;
 mod cli;
 mod contract;
