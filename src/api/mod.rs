@@ -10,6 +10,7 @@ pub mod contract;
 pub mod cors;
 pub mod councils;
 pub mod fields;
+pub mod findings;
 pub mod head;
 pub mod health;
 pub mod hsds;
@@ -76,6 +77,8 @@ use utoipa::OpenApi;
         agenda::amend_agenda, agenda::list_amendments, agenda::open_comment, agenda::close_comment,
         motions::make_motion, motions::list_motions, motions::find_motion, motions::cast_vote,
         motions::close_motion,
+        findings::record_finding, findings::item_findings, findings::emergency_vote,
+        findings::meeting_findings,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -255,6 +258,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::post().to(motions::make_motion)),
                         )
                         .service(
+                            web::resource("/{meeting_id}/findings")
+                                .route(web::get().to(findings::meeting_findings)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/emergency-vote")
+                                .route(web::post().to(findings::emergency_vote)),
+                        )
+                        .service(
                             web::resource("/{meeting_id}/quorum")
                                 .route(web::get().to(meetings::meeting_quorum)),
                         )
@@ -288,6 +299,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::scope("/agenda-items")
                         .service(
                             web::resource("/{item_id}").route(web::get().to(agenda::find_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/findings")
+                                .route(web::get().to(findings::item_findings))
+                                .route(web::post().to(findings::record_finding)),
                         )
                         .service(
                             web::resource("/{item_id}/accept")
@@ -593,6 +609,10 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/motions/{motion_id}", "whoever may read its meeting (others get 404)"),
     ("post", "/api/v1/motions/{motion_id}/votes", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
     ("post", "/api/v1/motions/{motion_id}/close", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/agenda-items/{item_id}/findings", "whoever may read the item's meeting (others get 404)"),
+    ("post", "/api/v1/agenda-items/{item_id}/findings", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
+    ("post", "/api/v1/meetings/{meeting_id}/emergency-vote", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
+    ("get", "/api/v1/meetings/{meeting_id}/findings", "whoever may read the meeting (others get 404)"),
     ("get", "/api/v1/meetings/{meeting_id}/quorum", "whoever may read the meeting (others get 404)"),
     ("get", "/api/v1/meetings/{meeting_id}/agenda-items", "whoever may read the meeting (others get 404)"),
     ("post", "/api/v1/meetings/{meeting_id}/agenda-items", "district_admin, council_staff of the meeting's council"),

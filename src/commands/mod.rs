@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod agenda;
 pub mod changes;
 pub mod councils;
+pub mod findings;
 pub mod idempotency;
 pub mod meetings;
 pub mod motions;

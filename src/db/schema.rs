@@ -264,6 +264,42 @@ diesel::joinable!(meeting_attendance -> seats (seat_id));
 diesel::joinable!(motions -> meetings (meeting_id));
 diesel::joinable!(votes -> motions (motion_id));
 
+diesel::table! {
+    findings (id) {
+        id -> Text,
+        meeting_id -> Text,
+        agenda_item_id -> Nullable<Text>,
+        kind -> Text,
+        facts -> Text,
+        continued_from_item_id -> Nullable<Text>,
+        members_present -> BigInt,
+        membership -> BigInt,
+        passed -> Bool,
+        rule -> Text,
+        actor -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    finding_votes (id) {
+        id -> Text,
+        finding_id -> Text,
+        seat_id -> Text,
+        person_id -> Text,
+        choice -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(findings -> meetings (meeting_id));
+diesel::joinable!(finding_votes -> findings (finding_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
     people,
@@ -291,6 +327,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_attendance,
     motions,
     votes,
+    findings,
+    finding_votes,
 );
 
 diesel::table! {

@@ -1,0 +1,2 @@
+DROP TABLE finding_votes;
+DROP TABLE findings;
