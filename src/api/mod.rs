@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod meetings;
 pub mod messages;
 pub mod metrics;
+pub mod minutes;
 pub mod motions;
 pub mod paging;
 pub mod people;
@@ -79,6 +80,8 @@ use utoipa::OpenApi;
         motions::close_motion,
         findings::record_finding, findings::item_findings, findings::emergency_vote,
         findings::meeting_findings,
+        minutes::draft_minutes, minutes::meeting_minutes, minutes::find_minutes,
+        minutes::update_minutes, minutes::correct_minutes,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -262,6 +265,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::get().to(findings::meeting_findings)),
                         )
                         .service(
+                            web::resource("/{meeting_id}/minutes")
+                                .route(web::get().to(minutes::meeting_minutes))
+                                .route(web::post().to(minutes::draft_minutes)),
+                        )
+                        .service(
                             web::resource("/{meeting_id}/emergency-vote")
                                 .route(web::post().to(findings::emergency_vote)),
                         )
@@ -278,6 +286,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             web::resource("/{meeting_id}/amendments")
                                 .route(web::get().to(agenda::list_amendments))
                                 .route(web::post().to(agenda::amend_agenda)),
+                        ),
+                )
+                .service(
+                    web::scope("/minutes")
+                        .service(
+                            web::resource("/{minutes_id}")
+                                .route(web::get().to(minutes::find_minutes))
+                                .route(web::patch().to(minutes::update_minutes)),
+                        )
+                        .service(
+                            web::resource("/{minutes_id}/corrections")
+                                .route(web::post().to(minutes::correct_minutes)),
                         ),
                 )
                 .service(
@@ -613,6 +633,11 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/agenda-items/{item_id}/findings", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
     ("post", "/api/v1/meetings/{meeting_id}/emergency-vote", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
     ("get", "/api/v1/meetings/{meeting_id}/findings", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/minutes", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/minutes", "anyone once approved; a draft district_admin, council_staff of the meeting's council (others get 404)"),
+    ("get", "/api/v1/minutes/{minutes_id}", "anyone once approved; a draft district_admin, council_staff of the meeting's council (others get 404)"),
+    ("patch", "/api/v1/minutes/{minutes_id}", "district_admin, council_staff of the meeting's council (drafts only)"),
+    ("post", "/api/v1/minutes/{minutes_id}/corrections", "district_admin, council_staff of the meeting's council (approved minutes only)"),
     ("get", "/api/v1/meetings/{meeting_id}/quorum", "whoever may read the meeting (others get 404)"),
     ("get", "/api/v1/meetings/{meeting_id}/agenda-items", "whoever may read the meeting (others get 404)"),
     ("post", "/api/v1/meetings/{meeting_id}/agenda-items", "district_admin, council_staff of the meeting's council"),

@@ -14,6 +14,7 @@ pub mod councils;
 pub mod findings;
 pub mod idempotency;
 pub mod meetings;
+pub mod minutes;
 pub mod motions;
 pub mod people;
 pub mod schools;

@@ -335,6 +335,9 @@ pub async fn close(
         motion.version += 1;
         motion.updated_at = now;
         db::motions::update(conn, &motion)?;
+        if result.tally.passed {
+            super::minutes::approve_on_motion(conn, &motion)?;
+        }
         Ok(MotionRecord {
             row: motion,
             ..result

@@ -13,6 +13,7 @@ pub mod dialect;
 pub mod findings;
 pub mod idempotency;
 pub mod meetings;
+pub mod minutes;
 pub mod motions;
 pub mod people;
 pub mod schema;

@@ -300,6 +300,40 @@ diesel::table! {
 diesel::joinable!(findings -> meetings (meeting_id));
 diesel::joinable!(finding_votes -> findings (finding_id));
 
+diesel::table! {
+    minutes (id) {
+        id -> Text,
+        meeting_id -> Text,
+        council_id -> Text,
+        status -> Text,
+        record -> Text,
+        summary -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        approval_item_id -> Nullable<Text>,
+        approved_by_motion_id -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    minutes_corrections (id) {
+        id -> Text,
+        minutes_id -> Text,
+        reason -> Text,
+        correction -> Text,
+        actor -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(minutes -> meetings (meeting_id));
+diesel::joinable!(minutes_corrections -> minutes (minutes_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
     people,
@@ -329,6 +363,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     votes,
     findings,
     finding_votes,
+    minutes,
+    minutes_corrections,
 );
 
 diesel::table! {

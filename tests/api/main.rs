@@ -18,6 +18,7 @@ mod integrity;
 mod layers;
 mod meetings;
 mod metrics;
+mod minutes;
 mod motions;
 mod newcomers;
 mod people;

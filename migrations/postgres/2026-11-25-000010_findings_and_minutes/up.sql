@@ -37,3 +37,38 @@ CREATE TABLE finding_votes (
     CHECK (choice <> 'recused' OR reason IS NOT NULL)
 );
 CREATE UNIQUE INDEX finding_votes_seat_key ON finding_votes (finding_id, seat_id);
+
+-- Minutes: a draft per meeting generated from its record, free text edited by staff, approved
+-- by a passing motion at a later meeting of the same council; approved minutes change only by
+-- recorded corrections.
+CREATE TABLE minutes (
+    id TEXT PRIMARY KEY NOT NULL,
+    meeting_id TEXT NOT NULL REFERENCES meetings (id) ON DELETE RESTRICT,
+    council_id TEXT NOT NULL REFERENCES councils (id) ON DELETE RESTRICT,
+    status TEXT NOT NULL CHECK (status IN ('draft', 'approved')),
+    record TEXT NOT NULL,
+    summary TEXT,
+    notes TEXT,
+    approval_item_id TEXT REFERENCES agenda_items (id) ON DELETE RESTRICT,
+    approved_by_motion_id TEXT REFERENCES motions (id) ON DELETE RESTRICT,
+    approved_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL,
+    CHECK ((status = 'approved') = (approved_by_motion_id IS NOT NULL)),
+    CHECK ((approved_at IS NULL) = (approved_by_motion_id IS NULL))
+);
+CREATE UNIQUE INDEX minutes_meeting_key ON minutes (meeting_id);
+CREATE INDEX minutes_approval_item_idx ON minutes (approval_item_id);
+
+CREATE TABLE minutes_corrections (
+    id TEXT PRIMARY KEY NOT NULL,
+    minutes_id TEXT NOT NULL REFERENCES minutes (id) ON DELETE RESTRICT,
+    reason TEXT NOT NULL,
+    correction TEXT NOT NULL,
+    actor TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL
+);
+CREATE INDEX minutes_corrections_minutes_id_idx ON minutes_corrections (minutes_id, id);
