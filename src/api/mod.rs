@@ -11,6 +11,7 @@ pub mod contract;
 pub mod cors;
 pub mod councils;
 pub mod fields;
+pub mod findings;
 pub mod head;
 pub mod health;
 pub mod hsds;
@@ -19,6 +20,7 @@ pub mod idempotency;
 pub mod meetings;
 pub mod messages;
 pub mod metrics;
+pub mod minutes;
 pub mod motions;
 pub mod paging;
 pub mod people;
@@ -79,6 +81,10 @@ use utoipa::OpenApi;
         agenda::amend_agenda, agenda::list_amendments, agenda::open_comment, agenda::close_comment,
         motions::make_motion, motions::list_motions, motions::find_motion, motions::cast_vote,
         motions::close_motion,
+        findings::record_finding, findings::item_findings, findings::emergency_vote,
+        findings::meeting_findings,
+        minutes::draft_minutes, minutes::meeting_minutes, minutes::find_minutes,
+        minutes::update_minutes, minutes::correct_minutes,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -268,6 +274,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::post().to(motions::make_motion)),
                         )
                         .service(
+                            web::resource("/{meeting_id}/findings")
+                                .route(web::get().to(findings::meeting_findings)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/minutes")
+                                .route(web::get().to(minutes::meeting_minutes))
+                                .route(web::post().to(minutes::draft_minutes)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/emergency-vote")
+                                .route(web::post().to(findings::emergency_vote)),
+                        )
+                        .service(
                             web::resource("/{meeting_id}/quorum")
                                 .route(web::get().to(meetings::meeting_quorum)),
                         )
@@ -280,6 +299,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             web::resource("/{meeting_id}/amendments")
                                 .route(web::get().to(agenda::list_amendments))
                                 .route(web::post().to(agenda::amend_agenda)),
+                        ),
+                )
+                .service(
+                    web::scope("/minutes")
+                        .service(
+                            web::resource("/{minutes_id}")
+                                .route(web::get().to(minutes::find_minutes))
+                                .route(web::patch().to(minutes::update_minutes)),
+                        )
+                        .service(
+                            web::resource("/{minutes_id}/corrections")
+                                .route(web::post().to(minutes::correct_minutes)),
                         ),
                 )
                 .service(
@@ -301,6 +332,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::scope("/agenda-items")
                         .service(
                             web::resource("/{item_id}").route(web::get().to(agenda::find_item)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/findings")
+                                .route(web::get().to(findings::item_findings))
+                                .route(web::post().to(findings::record_finding)),
                         )
                         .service(
                             web::resource("/{item_id}/accept")
@@ -614,6 +650,15 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/motions/{motion_id}", "whoever may read its meeting (others get 404)"),
     ("post", "/api/v1/motions/{motion_id}/votes", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
     ("post", "/api/v1/motions/{motion_id}/close", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/agenda-items/{item_id}/findings", "whoever may read the item's meeting (others get 404)"),
+    ("post", "/api/v1/agenda-items/{item_id}/findings", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
+    ("post", "/api/v1/meetings/{meeting_id}/emergency-vote", "district_admin, council_staff of the meeting's council (the clerk records the roll call)"),
+    ("get", "/api/v1/meetings/{meeting_id}/findings", "whoever may read the meeting (others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/minutes", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/minutes", "anyone once approved; a draft district_admin, council_staff of the meeting's council (others get 404)"),
+    ("get", "/api/v1/minutes/{minutes_id}", "anyone once approved; a draft district_admin, council_staff of the meeting's council (others get 404)"),
+    ("patch", "/api/v1/minutes/{minutes_id}", "district_admin, council_staff of the meeting's council (drafts only)"),
+    ("post", "/api/v1/minutes/{minutes_id}/corrections", "district_admin, council_staff of the meeting's council (approved minutes only)"),
     ("get", "/api/v1/meetings/{meeting_id}/quorum", "whoever may read the meeting (others get 404)"),
     ("get", "/api/v1/meetings/{meeting_id}/agenda-items", "whoever may read the meeting (others get 404)"),
     ("post", "/api/v1/meetings/{meeting_id}/agenda-items", "district_admin, council_staff of the meeting's council"),

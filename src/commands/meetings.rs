@@ -509,6 +509,9 @@ pub async fn record_attendance(
                 return Err(ApiError::validation("departed_at", "must not be before arrived_at"));
             }
         }
+        if input.present && input.remote_basis == Some(RemoteBasis::JustCause) {
+            super::findings::check_just_cause(conn, &meeting, &holder)?;
+        }
         let now = db::now();
         let existing = db::meetings::attendance::of_seat(conn, &meeting_id, &seat.id)?;
         let mut row = existing.clone().unwrap_or(Attendance {

@@ -132,12 +132,7 @@ pub async fn make(
                         ),
                     });
                 }
-                if item.added_late {
-                    return Err(ApiError::Conflict {
-                        code: "late-item-needs-finding",
-                        detail: "the item was added after the notice deadline; acting on it needs the findings of Gov. Code 54954.2(b) / Ed. Code 35147(c)(1), which cogov cannot record yet".to_owned(),
-                    });
-                }
+                super::findings::motion_allowed(conn, &meeting, &item)?;
                 let period = CommentPeriod::of(
                     item.comment_opened_at.is_some(),
                     item.comment_closed_at.is_some(),
@@ -340,6 +335,9 @@ pub async fn close(
         motion.version += 1;
         motion.updated_at = now;
         db::motions::update(conn, &motion)?;
+        if result.tally.passed {
+            super::minutes::approve_on_motion(conn, &motion)?;
+        }
         Ok(MotionRecord {
             row: motion,
             ..result

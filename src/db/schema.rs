@@ -274,6 +274,76 @@ diesel::joinable!(meeting_attendance -> seats (seat_id));
 diesel::joinable!(motions -> meetings (meeting_id));
 diesel::joinable!(votes -> motions (motion_id));
 
+diesel::table! {
+    findings (id) {
+        id -> Text,
+        meeting_id -> Text,
+        agenda_item_id -> Nullable<Text>,
+        kind -> Text,
+        facts -> Text,
+        continued_from_item_id -> Nullable<Text>,
+        members_present -> BigInt,
+        membership -> BigInt,
+        passed -> Bool,
+        rule -> Text,
+        actor -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    finding_votes (id) {
+        id -> Text,
+        finding_id -> Text,
+        seat_id -> Text,
+        person_id -> Text,
+        choice -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(findings -> meetings (meeting_id));
+diesel::joinable!(finding_votes -> findings (finding_id));
+
+diesel::table! {
+    minutes (id) {
+        id -> Text,
+        meeting_id -> Text,
+        council_id -> Text,
+        status -> Text,
+        record -> Text,
+        summary -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        approval_item_id -> Nullable<Text>,
+        approved_by_motion_id -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    minutes_corrections (id) {
+        id -> Text,
+        minutes_id -> Text,
+        reason -> Text,
+        correction -> Text,
+        actor -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(minutes -> meetings (meeting_id));
+diesel::joinable!(minutes_corrections -> minutes (minutes_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
     people,
@@ -301,6 +371,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_attendance,
     motions,
     votes,
+    findings,
+    finding_votes,
+    minutes,
+    minutes_corrections,
 );
 
 diesel::table! {

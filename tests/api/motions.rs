@@ -332,6 +332,25 @@ async fn items_added_late_cannot_be_acted_on_without_findings() {
     )
     .await
     .expect(409);
+    assert_eq!(p["code"], "emergency-vote-required");
+    // The emergency meeting's determination (rule 4), then the late item's finding (rule 5).
+    post(
+        &app,
+        &format!("/api/v1/meetings/{}/emergency-vote", id(&m)),
+        None,
+        json!({"facts": "Wildfire smoke", "votes": s.seats[..3].iter()
+            .map(|seat| json!({"seat_id": id(seat), "choice": "yes"})).collect::<Vec<_>>()}),
+    )
+    .await
+    .expect(201);
+    let p = motion(
+        &app,
+        &s,
+        json!({"kind": "main", "agenda_item_id": id(&item), "text": "Open the shelter",
+        "mover_seat_id": id(&s.seats[0])}),
+    )
+    .await
+    .expect(409);
     assert_eq!(p["code"], "late-item-needs-finding");
     // The item noticed with the meeting is fine.
     motion(
