@@ -313,6 +313,7 @@ impl Settings {
                 .collect(),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             metrics_token: self.metrics_token.clone(),
+            public_comment: crate::auth::throttle::CommentLimits::default(),
         }
     }
 

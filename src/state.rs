@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::auth::secrets::Hashing;
-use crate::auth::throttle::SignInLimits;
+use crate::auth::throttle::{CommentLimits, SignInLimits};
 use crate::auth::tokens::{IdentityClaim, Tokens};
 use crate::db::Db;
 
@@ -29,6 +29,8 @@ pub struct Protection {
     /// Bearer token a Prometheus scraper sends for `/metrics`; without one, only callers on the
     /// same host (loopback) may read it.
     pub metrics_token: Option<String>,
+    /// How many written public comments one client address may send per window.
+    pub public_comment: CommentLimits,
 }
 
 impl Default for Protection {
@@ -39,6 +41,7 @@ impl Default for Protection {
             cors_allowed_origins: Vec::new(),
             body_read_timeout: Duration::from_secs(10),
             metrics_token: None,
+            public_comment: CommentLimits::default(),
         }
     }
 }

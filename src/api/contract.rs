@@ -236,7 +236,11 @@ impl utoipa::Modify for ContractDoc {
             let headers = &mut response.headers;
             headers.insert("X-Request-Id".to_owned(), header_ref("X-Request-Id"));
             match name.as_str() {
-                "TooManyRequests" | "Unavailable" | "TokenTooManyRequests" | "TokenUnavailable" => {
+                "TooManyRequests"
+                | "Unavailable"
+                | "TokenTooManyRequests"
+                | "TokenUnavailable"
+                | "CommentTooManyRequests" => {
                     headers.insert("Retry-After".to_owned(), header_ref("Retry-After"));
                 }
                 "Unauthorized" | "TokenUnauthorized" => {

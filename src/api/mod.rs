@@ -20,6 +20,7 @@ pub mod messages;
 pub mod metrics;
 pub mod motions;
 pub mod paging;
+pub mod participation;
 pub mod people;
 pub mod preconditions;
 pub mod problems;
@@ -76,6 +77,8 @@ use utoipa::OpenApi;
         agenda::amend_agenda, agenda::list_amendments, agenda::open_comment, agenda::close_comment,
         motions::make_motion, motions::list_motions, motions::find_motion, motions::cast_vote,
         motions::close_motion,
+        participation::create_comment, participation::list_comments, participation::hide_comment,
+        participation::create_speaker, participation::list_speakers,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -86,6 +89,7 @@ use utoipa::OpenApi;
         access::TokenBadRequest, access::TokenUnauthorized, access::TokenRequestTimeout,
         access::TokenPayloadTooLarge, access::TokenUnsupportedMediaType, access::TokenUnprocessable,
         access::TokenTooManyRequests, access::TokenUnavailable,
+        participation::CommentTooManyRequests,
     )),
     modifiers(&AccessDoc, &ContractDoc),
     tags(
@@ -97,6 +101,7 @@ use utoipa::OpenApi;
         (name = "directory", description = "The partner-service directory as Open Referral HSDS 3.0 (read-only, public; nothing about families or requests)."),
         (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
         (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
+        (name = "participation", description = "Public participation: written public comment on agenda items (no sign-in, no name needed) and in-person speakers with their time. See docs/GOVERNANCE.md."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
@@ -308,7 +313,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{item_id}/comment/close")
                                 .route(web::post().to(agenda::close_comment)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/comments")
+                                .route(web::get().to(participation::list_comments))
+                                .route(web::post().to(participation::create_comment)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/speakers")
+                                .route(web::get().to(participation::list_speakers))
+                                .route(web::post().to(participation::create_speaker)),
                         ),
+                )
+                .service(
+                    web::scope("/public-comments").service(
+                        web::resource("/{comment_id}/hide")
+                            .route(web::post().to(participation::hide_comment)),
+                    ),
                 )
                 .service(
                     web::scope("/seats")
@@ -606,6 +627,11 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/agenda-items/{item_id}/move", "district_admin, council_staff of the item's council"),
     ("post", "/api/v1/agenda-items/{item_id}/comment/open", "district_admin, council_staff of the item's council"),
     ("post", "/api/v1/agenda-items/{item_id}/comment/close", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/comments", "anyone, without a token or a name, on an item of a published meeting (others get 404)"),
+    ("get", "/api/v1/agenda-items/{item_id}/comments", "anyone, on an item of a published meeting (district_admin, council_staff of its council also see hidden text and emails; others get 404)"),
+    ("post", "/api/v1/public-comments/{comment_id}/hide", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/speakers", "district_admin, council_staff of the item's council"),
+    ("get", "/api/v1/agenda-items/{item_id}/speakers", "anyone, on an item of a published meeting (others get 404)"),
 ];
 
 /// Declares the bearer scheme and writes who may call each operation into its description and

@@ -14,6 +14,7 @@ pub mod councils;
 pub mod idempotency;
 pub mod meetings;
 pub mod motions;
+pub mod participation;
 pub mod people;
 pub mod schools;
 pub mod seats;

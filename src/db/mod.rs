@@ -13,6 +13,7 @@ pub mod dialect;
 pub mod idempotency;
 pub mod meetings;
 pub mod motions;
+pub mod participation;
 pub mod people;
 pub mod schema;
 pub mod schools;

@@ -46,6 +46,7 @@ diesel::table! {
         version -> BigInt,
         archived_at -> Nullable<Timestamp>,
         max_seats_per_person -> BigInt,
+        speaker_seconds -> BigInt,
     }
 }
 
@@ -496,3 +497,45 @@ diesel::joinable!(service_request_events -> service_requests (request_id));
 diesel::joinable!(service_request_notes -> service_requests (request_id));
 diesel::joinable!(service_consents -> service_requests (request_id));
 diesel::joinable!(service_disclosures -> service_requests (request_id));
+
+diesel::table! {
+    public_comments (id) {
+        id -> Text,
+        meeting_id -> Text,
+        item_id -> Text,
+        author_name -> Nullable<Text>,
+        author_email -> Nullable<Text>,
+        body -> Text,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_reason -> Nullable<Text>,
+        hidden_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    public_speakers (id) {
+        id -> Text,
+        meeting_id -> Text,
+        item_id -> Text,
+        name -> Nullable<Text>,
+        interpretation -> Text,
+        seconds_allowed -> BigInt,
+        recorded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    comment_attempts (subject, window_start) {
+        subject -> Text,
+        window_start -> Timestamp,
+        attempts -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(public_comments, public_speakers, comment_attempts);

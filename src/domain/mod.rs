@@ -6,6 +6,7 @@ pub mod composition;
 pub mod council;
 pub mod ids;
 pub mod meeting;
+pub mod participation;
 pub mod report;
 pub mod services;
 pub mod terms;

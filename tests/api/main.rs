@@ -19,6 +19,7 @@ mod meetings;
 mod metrics;
 mod motions;
 mod newcomers;
+mod participation;
 mod people;
 mod protection;
 mod schools;
