@@ -54,6 +54,9 @@ pub struct CouncilResponse {
     /// Seconds one member of the public may speak on an item; doubled for a speaker who uses
     /// a consecutive interpreter (docs/GOVERNANCE.md).
     pub speaker_seconds: i64,
+    /// Assemblies: how many checked-in participants make a quorum (`null`: none set; an
+    /// assembly without it cannot vote).
+    pub assembly_quorum: Option<i64>,
     /// When the council was archived (read-only, left out of default lists); `null` if active.
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -83,6 +86,7 @@ impl TryFrom<CouncilRecord> for CouncilResponse {
             composition_rules: c.rules,
             max_seats_per_person: row.max_seats_per_person,
             speaker_seconds: row.speaker_seconds,
+            assembly_quorum: row.assembly_quorum,
             archived_at: row.archived_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
@@ -147,6 +151,10 @@ pub struct CreateCouncil {
     #[validate(range(min = 30, max = 1800, message = "must be between 30 and 1800"))]
     #[schema(minimum = 30, maximum = 1800)]
     pub speaker_seconds: Option<i64>,
+    /// Assemblies: how many checked-in participants make a quorum (bylaws set it).
+    #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub assembly_quorum: Option<i64>,
 }
 
 /// Only the fields sent are changed; `null` clears an optional field. `composition_rules`
@@ -194,6 +202,10 @@ pub struct UpdateCouncil {
     #[validate(range(min = 30, max = 1800, message = "must be between 30 and 1800"))]
     #[schema(value_type = i64, required = false, minimum = 30, maximum = 1800)]
     pub speaker_seconds: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
+    pub assembly_quorum: Option<Option<i64>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -275,6 +287,7 @@ pub async fn create_council(
         composition_rules: body.composition_rules,
         max_seats_per_person: body.max_seats_per_person,
         speaker_seconds: body.speaker_seconds,
+        assembly_quorum: body.assembly_quorum,
     };
     let council = councils::create(&ctx, &state.db, input).await?;
     let version = council.row.version;
@@ -339,6 +352,7 @@ pub async fn update_council(
         composition_rules: body.composition_rules,
         max_seats_per_person: body.max_seats_per_person,
         speaker_seconds: body.speaker_seconds,
+        assembly_quorum: body.assembly_quorum,
     };
     let council =
         councils::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;

@@ -4,6 +4,7 @@ pub mod access;
 pub mod access_log;
 pub mod accounts;
 pub mod agenda;
+pub mod assemblies;
 pub mod body;
 pub mod changes;
 pub mod contract;
@@ -79,6 +80,9 @@ use utoipa::OpenApi;
         motions::close_motion,
         participation::create_comment, participation::list_comments, participation::hide_comment,
         participation::create_speaker, participation::list_speakers,
+        assemblies::register_participant, assemblies::list_participants, assemblies::check_in,
+        assemblies::assembly_quorum, assemblies::make_assembly_motion, assemblies::find_assembly_motion,
+        assemblies::cast_votes, assemblies::close_assembly_motion,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -102,6 +106,7 @@ use utoipa::OpenApi;
         (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
         (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
         (name = "participation", description = "Public participation: written public comment on agenda items (no sign-in, no name needed) and in-person speakers with their time. See docs/GOVERNANCE.md."),
+        (name = "assemblies", description = "Assemblies: councils without fixed seats. Participants register for a meeting, staff check them in, each present participant has one vote, and quorum is a minimum count. See docs/GOVERNANCE.md."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
@@ -260,6 +265,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::post().to(motions::make_motion)),
                         )
                         .service(
+                            web::resource("/{meeting_id}/participants")
+                                .route(web::get().to(assemblies::list_participants))
+                                .route(web::post().to(assemblies::register_participant)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/check-ins")
+                                .route(web::post().to(assemblies::check_in)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/assembly-quorum")
+                                .route(web::get().to(assemblies::assembly_quorum)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/assembly-motions")
+                                .route(web::post().to(assemblies::make_assembly_motion)),
+                        )
+                        .service(
                             web::resource("/{meeting_id}/quorum")
                                 .route(web::get().to(meetings::meeting_quorum)),
                         )
@@ -323,6 +345,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             web::resource("/{item_id}/speakers")
                                 .route(web::get().to(participation::list_speakers))
                                 .route(web::post().to(participation::create_speaker)),
+                        ),
+                )
+                .service(
+                    web::scope("/assembly-motions")
+                        .service(
+                            web::resource("/{motion_id}")
+                                .route(web::get().to(assemblies::find_assembly_motion)),
+                        )
+                        .service(
+                            web::resource("/{motion_id}/votes")
+                                .route(web::post().to(assemblies::cast_votes)),
+                        )
+                        .service(
+                            web::resource("/{motion_id}/close")
+                                .route(web::post().to(assemblies::close_assembly_motion)),
                         ),
                 )
                 .service(
@@ -629,6 +666,14 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/agenda-items/{item_id}/comment/close", "district_admin, council_staff of the item's council"),
     ("post", "/api/v1/agenda-items/{item_id}/comments", "anyone, without a token or a name, on an item of a published meeting (others get 404)"),
     ("get", "/api/v1/agenda-items/{item_id}/comments", "anyone, on an item of a published meeting (district_admin, council_staff of its council also see hidden text and emails; others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/participants", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/participants", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/check-ins", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/assembly-quorum", "anyone, once its notice is published (before that district_admin, council_staff of its council; others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/assembly-motions", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/assembly-motions/{motion_id}", "anyone who may read its meeting (others get 404)"),
+    ("post", "/api/v1/assembly-motions/{motion_id}/votes", "district_admin, council_staff of the meeting's council (the clerk records the votes)"),
+    ("post", "/api/v1/assembly-motions/{motion_id}/close", "district_admin, council_staff of the meeting's council"),
     ("post", "/api/v1/public-comments/{comment_id}/hide", "district_admin, council_staff of the meeting's council"),
     ("post", "/api/v1/agenda-items/{item_id}/speakers", "district_admin, council_staff of the item's council"),
     ("get", "/api/v1/agenda-items/{item_id}/speakers", "anyone, on an item of a published meeting (others get 404)"),

@@ -29,6 +29,8 @@ pub struct NewCouncil {
     pub max_seats_per_person: Option<i64>,
     /// Seconds one member of the public may speak on an item (default 180).
     pub speaker_seconds: Option<i64>,
+    /// Assemblies: how many participants must be present for quorum.
+    pub assembly_quorum: Option<i64>,
 }
 
 /// A JSON merge patch of a council. `composition_rules` replaces the whole list.
@@ -45,6 +47,7 @@ pub struct CouncilChanges {
     pub composition_rules: Patch<Vec<CompositionRule>>,
     pub max_seats_per_person: Patch<i64>,
     pub speaker_seconds: Patch<i64>,
+    pub assembly_quorum: Patch<i64>,
 }
 
 /// A council as stored, with its enums and rules parsed (a stored value cogov cannot read is an
@@ -155,6 +158,7 @@ pub async fn create(ctx: &Context, db: &Db, input: NewCouncil) -> Result<Council
         archived_at: None,
         max_seats_per_person: input.max_seats_per_person.unwrap_or(1),
         speaker_seconds: input.speaker_seconds.unwrap_or(SPEAKER_SECONDS_DEFAULT),
+        assembly_quorum: input.assembly_quorum,
     };
     let row = ctx
         .write(db, "create", Some(row.id.clone()), 201, move |conn| {
@@ -242,6 +246,11 @@ pub async fn update(
                 changes.speaker_seconds,
                 "speaker_seconds",
                 &mut errors,
+                &mut changed,
+            );
+            patch_optional(
+                &mut row.assembly_quorum,
+                changes.assembly_quorum,
                 &mut changed,
             );
             fields_ok(errors)?;

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod accounts;
 pub mod agenda;
+pub mod assemblies;
 pub mod changes;
 pub mod councils;
 pub mod idempotency;

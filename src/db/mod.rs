@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod agenda;
+pub mod assemblies;
 pub mod changes;
 pub mod councils;
 pub mod dialect;

@@ -54,9 +54,36 @@ pub fn comment_accepted(meeting_open: bool, comment_closed: bool) -> bool {
     meeting_open && !comment_closed
 }
 
+/// Most participants one request registers, checks in or records votes for.
+pub const BATCH_MAX: usize = 1000;
+
+/// An assembly's quorum: the minimum count of present participants its council sets. Without a
+/// minimum set there is no quorum (the assembly cannot act until its bylaws' number is entered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssemblyQuorum {
+    pub present: i64,
+    pub required: Option<i64>,
+    pub met: bool,
+}
+
+pub fn assembly_quorum(present: i64, required: Option<i64>) -> AssemblyQuorum {
+    AssemblyQuorum {
+        present,
+        required,
+        met: required.is_some_and(|r| present >= r),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assembly_quorum_is_a_minimum_count() {
+        assert!(assembly_quorum(25, Some(25)).met);
+        assert!(!assembly_quorum(24, Some(25)).met);
+        assert!(!assembly_quorum(1000, None).met);
+    }
 
     #[test]
     fn consecutive_interpretation_doubles_the_time() {

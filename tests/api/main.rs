@@ -6,6 +6,7 @@ mod common;
 mod access;
 mod accounts;
 mod agenda;
+mod assemblies;
 mod changes;
 mod cli;
 mod contract;

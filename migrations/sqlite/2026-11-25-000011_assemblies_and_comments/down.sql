@@ -1,3 +1,12 @@
+DROP INDEX assembly_votes_participant_key;
+DROP TABLE assembly_votes;
+DROP INDEX assembly_motions_item_idx;
+DROP INDEX assembly_motions_meeting_id_idx;
+DROP TABLE assembly_motions;
+DROP INDEX assembly_participants_person_key;
+DROP INDEX assembly_participants_meeting_id_idx;
+DROP TABLE assembly_participants;
+ALTER TABLE councils DROP COLUMN assembly_quorum;
 DROP INDEX comment_attempts_window_idx;
 DROP TABLE comment_attempts;
 DROP INDEX public_speakers_meeting_id_idx;
