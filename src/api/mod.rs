@@ -79,7 +79,7 @@ use utoipa::OpenApi;
         motions::make_motion, motions::list_motions, motions::find_motion, motions::cast_vote,
         motions::close_motion,
         participation::create_comment, participation::list_comments, participation::hide_comment,
-        participation::create_speaker, participation::list_speakers,
+        participation::create_speaker, participation::list_speakers, participation::agenda_sources,
         assemblies::register_participant, assemblies::list_participants, assemblies::check_in,
         assemblies::assembly_quorum, assemblies::make_assembly_motion, assemblies::find_assembly_motion,
         assemblies::cast_votes, assemblies::close_assembly_motion,
@@ -216,6 +216,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                             web::resource("/{council_id}/agenda-items")
                                 .route(web::get().to(agenda::council_items))
                                 .route(web::post().to(agenda::propose_item)),
+                        )
+                        .service(
+                            web::resource("/{council_id}/agenda-sources")
+                                .route(web::get().to(participation::agenda_sources)),
                         )
                         .service(
                             web::resource("/{council_id}/meetings")
@@ -674,6 +678,7 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/assembly-motions/{motion_id}", "anyone who may read its meeting (others get 404)"),
     ("post", "/api/v1/assembly-motions/{motion_id}/votes", "district_admin, council_staff of the meeting's council (the clerk records the votes)"),
     ("post", "/api/v1/assembly-motions/{motion_id}/close", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/councils/{council_id}/agenda-sources", "anyone"),
     ("post", "/api/v1/public-comments/{comment_id}/hide", "district_admin, council_staff of the meeting's council"),
     ("post", "/api/v1/agenda-items/{item_id}/speakers", "district_admin, council_staff of the item's council"),
     ("get", "/api/v1/agenda-items/{item_id}/speakers", "anyone, on an item of a published meeting (others get 404)"),

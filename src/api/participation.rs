@@ -15,6 +15,7 @@ use super::preconditions::{created_response, expected, updated_response, CACHE_R
 use crate::auth::{Caller, SignedIn};
 use crate::commands::participation::{self, CommentView, NewComment, NewSpeaker};
 use crate::db::{self, participation::PublicSpeaker};
+use crate::domain::council::Constituency;
 use crate::domain::participation::{Interpretation, COMMENT_CHARS_MAX};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -382,4 +383,111 @@ pub async fn list_speakers(
         .map(SpeakerResponse::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(list_response(&req, &items, None))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AgendaSourceParams {
+    /// First day counted (UTC, inclusive); default one year before `to`.
+    #[param(example = "2026-08-01")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day counted (UTC, inclusive); default today.
+    #[param(example = "2027-06-30")]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// Items from one source over the period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgendaSource {
+    /// The constituency of the seat the items were proposed from; `null` for items staff
+    /// proposed or added without a seat (in assemblies, every item).
+    pub constituency: Option<Constituency>,
+    /// Items proposed or added.
+    pub proposed: i64,
+    /// Of those, put on a meeting's agenda.
+    pub accepted: i64,
+    /// Of those, decided by a vote that closed.
+    pub voted_on: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"council_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "from": "2026-08-01", "to": "2027-06-30",
+    "sources": [
+        {"constituency": null, "proposed": 14, "accepted": 14, "voted_on": 9},
+        {"constituency": "families", "proposed": 6, "accepted": 4, "voted_on": 3},
+        {"constituency": "students", "proposed": 3, "accepted": 1, "voted_on": 0}]}))]
+pub struct AgendaSources {
+    pub council_id: Uuid,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    /// Staff (`constituency: null`) first, then constituencies by name; sources without items
+    /// are left out.
+    pub sources: Vec<AgendaSource>,
+}
+
+/// Who sets the agenda
+///
+/// Per constituency: agenda items proposed, accepted onto a meeting, and voted on, for items
+/// created in the period. Counts of public acts.
+#[utoipa::path(get, path = "/api/v1/councils/{council_id}/agenda-sources", tag = "agenda",
+    params(("council_id" = Uuid, Path, description = "The council's id"), AgendaSourceParams),
+    responses(
+        (status = 200, description = "Counts per source.", body = AgendaSources),
+        super::problems::NestedListErrors))]
+pub async fn agenda_sources(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    id: web::Path<Uuid>,
+    params: web::Query<AgendaSourceParams>,
+) -> Result<HttpResponse, ApiError> {
+    let to = params.to.unwrap_or_else(|| Utc::now().date_naive());
+    let from = params
+        .from
+        .unwrap_or_else(|| to.checked_sub_months(chrono::Months::new(12)).unwrap_or(to));
+    if from > to {
+        return Err(ApiError::validation("from", "must not be after `to`"));
+    }
+    if (to - from).num_days() > 3660 {
+        return Err(ApiError::validation(
+            "from",
+            "the period is at most 10 years",
+        ));
+    }
+    let end = to
+        .succ_opt()
+        .unwrap_or(to)
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| ApiError::validation("to", "is not a day"))?;
+    let start = from
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| ApiError::validation("from", "is not a day"))?;
+    let council_id = id.into_inner();
+    let counts =
+        participation::agenda_sources(&ctx, &state.db, &council_id.to_string(), start, end)?;
+    let sources =
+        counts
+            .into_iter()
+            .map(|c| {
+                Ok(AgendaSource {
+                    constituency: match c.constituency {
+                        None => None,
+                        Some(s) => Some(Constituency::parse(&s).ok_or_else(|| {
+                            ApiError::Internal(format!("stored constituency {s:?}"))
+                        })?),
+                    },
+                    proposed: c.proposed,
+                    accepted: c.accepted,
+                    voted_on: c.voted_on,
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-cache"))
+        .json(AgendaSources {
+            council_id,
+            from,
+            to,
+            sources,
+        }))
 }

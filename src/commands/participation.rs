@@ -291,3 +291,25 @@ pub fn comment_counts(
         Ok(store::counts(conn, meeting_id)?)
     })
 }
+
+/// Who sets a council's agenda: per constituency of the seat an item was proposed from (staff
+/// items have none), items proposed, accepted onto a meeting, and decided by a closed vote, for
+/// items created in `[from, to)`. Counts of public acts: anyone may read them.
+pub fn agenda_sources(
+    _ctx: &Context,
+    db: &Db,
+    council_id: &str,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+) -> Result<Vec<crate::domain::participation::SourceCount>, ApiError> {
+    let items = db.read(|conn| {
+        db::councils::find(conn, council_id)?
+            .ok_or_else(|| ApiError::not_found("council", council_id))?;
+        Ok::<_, ApiError>(store::item_sources(conn, council_id, from, to)?)
+    })?;
+    Ok(crate::domain::participation::agenda_sources(
+        items
+            .into_iter()
+            .map(|i| (i.constituency, i.accepted, i.voted_on)),
+    ))
+}

@@ -100,24 +100,6 @@ pub struct AssemblyMotion {
 pub mod motions {
     use super::*;
     versioned_writes!(assembly_motions, AssemblyMotion, "assembly_motion");
-
-    /// Motions closed on items of a council, for agenda reports.
-    pub fn closed_on_items(
-        conn: &mut AnyConnection,
-        item_ids: &[String],
-    ) -> QueryResult<Vec<String>> {
-        let mut out = Vec::new();
-        for chunk in item_ids.chunks(500) {
-            out.extend(
-                assembly_motions::table
-                    .filter(assembly_motions::agenda_item_id.eq_any(chunk))
-                    .filter(assembly_motions::status.ne("open"))
-                    .select(assembly_motions::agenda_item_id)
-                    .load::<String>(conn)?,
-            );
-        }
-        Ok(out)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]

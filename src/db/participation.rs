@@ -175,3 +175,66 @@ pub mod throttle {
             .execute(conn)
     }
 }
+
+/// What an agenda report needs of one item: the constituency of the seat it was proposed
+/// from (`None`: staff), whether it reached a meeting's agenda, whether a vote closed on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSource {
+    pub constituency: Option<String>,
+    pub accepted: bool,
+    pub voted_on: bool,
+}
+
+/// The items of a council created in `[from, to)`, with their sources.
+pub fn item_sources(
+    conn: &mut AnyConnection,
+    council_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<ItemSource>> {
+    use super::schema::{agenda_items, assembly_motions, motions, seats};
+    let items: Vec<(String, Option<String>, Option<String>)> = agenda_items::table
+        .filter(agenda_items::council_id.eq(council_id))
+        .filter(agenda_items::created_at.ge(from))
+        .filter(agenda_items::created_at.lt(to))
+        .select((
+            agenda_items::id,
+            agenda_items::proposed_by_seat_id,
+            agenda_items::meeting_id,
+        ))
+        .load(conn)?;
+    let constituencies: std::collections::HashMap<String, String> = seats::table
+        .filter(seats::council_id.eq(council_id))
+        .select((seats::id, seats::constituency))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut voted: std::collections::HashSet<String> = Default::default();
+    let ids: Vec<String> = items.iter().map(|(id, _, _)| id.clone()).collect();
+    for chunk in ids.chunks(500) {
+        voted.extend(
+            motions::table
+                .filter(motions::agenda_item_id.eq_any(chunk))
+                .filter(motions::status.ne("open"))
+                .select(motions::agenda_item_id)
+                .load::<Option<String>>(conn)?
+                .into_iter()
+                .flatten(),
+        );
+        voted.extend(
+            assembly_motions::table
+                .filter(assembly_motions::agenda_item_id.eq_any(chunk))
+                .filter(assembly_motions::status.ne("open"))
+                .select(assembly_motions::agenda_item_id)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(items
+        .into_iter()
+        .map(|(id, seat, meeting)| ItemSource {
+            constituency: seat.and_then(|s| constituencies.get(&s).cloned()),
+            accepted: meeting.is_some(),
+            voted_on: voted.contains(&id),
+        })
+        .collect())
+}

@@ -74,9 +74,58 @@ pub fn assembly_quorum(present: i64, required: Option<i64>) -> AssemblyQuorum {
     }
 }
 
+/// Where agenda items came from, per constituency (`None`: staff), over a period.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceCount {
+    pub constituency: Option<String>,
+    /// Items proposed or added.
+    pub proposed: i64,
+    /// Of those, put on a meeting's agenda.
+    pub accepted: i64,
+    /// Of those, decided by a vote that closed.
+    pub voted_on: i64,
+}
+
+/// Counts items by source: `(constituency, accepted, voted_on)` for each item. Constituencies
+/// come out in name order, staff (`None`) first.
+pub fn agenda_sources(
+    items: impl IntoIterator<Item = (Option<String>, bool, bool)>,
+) -> Vec<SourceCount> {
+    let mut out: std::collections::BTreeMap<Option<String>, SourceCount> = Default::default();
+    for (constituency, accepted, voted_on) in items {
+        let c = out
+            .entry(constituency.clone())
+            .or_insert_with(|| SourceCount {
+                constituency,
+                ..SourceCount::default()
+            });
+        c.proposed += 1;
+        c.accepted += i64::from(accepted);
+        c.voted_on += i64::from(voted_on);
+    }
+    out.into_values().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agenda_sources_count_by_constituency() {
+        let counts = agenda_sources([
+            (Some("students".to_owned()), true, true),
+            (Some("students".to_owned()), false, false),
+            (None, true, false),
+            (Some("families".to_owned()), true, false),
+        ]);
+        assert_eq!(counts.len(), 3);
+        assert_eq!(counts[0].constituency, None);
+        assert_eq!(counts[1].constituency.as_deref(), Some("families"));
+        assert_eq!(
+            (counts[2].proposed, counts[2].accepted, counts[2].voted_on),
+            (2, 1, 1)
+        );
+    }
 
     #[test]
     fn assembly_quorum_is_a_minimum_count() {

@@ -100,7 +100,7 @@ async fn quorum(app: &TestApp, meeting: &Value) -> Value {
 #[actix_web::test]
 async fn an_assembly_meets_and_votes_by_present_participants() {
     let app = TestApp::new().await;
-    let (_, meeting, item) = assembly(&app, 3).await;
+    let (council, meeting, item) = assembly(&app, 3).await;
     let mut people = Vec::new();
     for (name, constituency) in [
         ("Lupe", "families"),
@@ -201,6 +201,15 @@ async fn an_assembly_meets_and_votes_by_present_participants() {
         .await
         .expect(401);
     step(&app, &meeting, "adjourn").await;
+    // Assembly items are entered by staff: one item, on the agenda, voted on.
+    let sources = app
+        .send(TestRequest::get().uri(&format!("/api/v1/councils/{}/agenda-sources", id(&council))))
+        .await
+        .expect(200);
+    assert_eq!(
+        sources["sources"],
+        json!([{"constituency": null, "proposed": 1, "accepted": 1, "voted_on": 1}])
+    );
     let p = app
         .post(
             &format!("/api/v1/meetings/{}/participants", id(&meeting)),

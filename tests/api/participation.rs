@@ -369,3 +369,56 @@ async fn speakers_get_the_council_limit_doubled_with_a_consecutive_interpreter()
         cogov::commands::participation::comment_counts(&cli(), &app.db, &id(&meeting)).unwrap();
     assert_eq!((counts[0].written, counts[0].speakers), (0, 3));
 }
+
+#[actix_web::test]
+async fn agenda_sources_count_items_by_the_constituency_that_proposed_them() {
+    let app = TestApp::new().await;
+    let (council, meeting, _staff_item) = draft(&app).await;
+    let families = app.seat(&id(&council), "families").await;
+    let students = app.seat(&id(&council), "students").await;
+    let proposals = format!("/api/v1/councils/{}/agenda-items", id(&council));
+    let propose = |seat: &Value, title: &str| {
+        app.post(
+            &proposals,
+            json!({"kind": "discussion", "title": title, "proposed_by_seat_id": id(seat)}),
+        )
+    };
+    let f1 = propose(&families, "Family 1").await.expect(201);
+    propose(&families, "Family 2").await.expect(201);
+    propose(&students, "Student 1").await.expect(201);
+    post(
+        &app,
+        &format!("/api/v1/agenda-items/{}/accept", id(&f1)),
+        Some(&version_tag(&f1)),
+        json!({"meeting_id": id(&meeting)}),
+    )
+    .await
+    .expect(200);
+
+    let path = format!("/api/v1/councils/{}/agenda-sources", id(&council));
+    let report = app.send(TestRequest::get().uri(&path)).await.expect(200);
+    assert_eq!(
+        report["sources"],
+        json!([
+            {"constituency": null, "proposed": 1, "accepted": 1, "voted_on": 0},
+            {"constituency": "families", "proposed": 2, "accepted": 1, "voted_on": 0},
+            {"constituency": "students", "proposed": 1, "accepted": 0, "voted_on": 0}
+        ])
+    );
+    let tomorrow = (Utc::now() + Duration::days(1)).date_naive();
+    let week = (Utc::now() + Duration::days(7)).date_naive();
+    let later = app
+        .send(TestRequest::get().uri(&format!("{path}?from={tomorrow}&to={week}")))
+        .await
+        .expect(200);
+    assert_eq!(later["sources"], json!([]));
+    let p = app
+        .send(TestRequest::get().uri(&format!("{path}?from=2027-02-30")))
+        .await;
+    assert!(p.status.is_client_error());
+    let p = app
+        .send(TestRequest::get().uri(&format!("{path}?from=2027-03-01&to=2027-02-01")))
+        .await
+        .expect(422);
+    assert_eq!(p["errors"][0]["field"], "from");
+}
