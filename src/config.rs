@@ -339,6 +339,7 @@ impl Settings {
                 self.rate_limit_requests,
                 self.rate_limit_window_secs,
             ),
+            public_comment: crate::auth::throttle::CommentLimits::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::auth::secrets::Hashing;
-use crate::auth::throttle::SignInLimits;
+use crate::auth::throttle::{CommentLimits, SignInLimits};
 use crate::auth::tokens::{IdentityClaim, Tokens};
 use crate::db::Db;
 
@@ -31,6 +31,8 @@ pub struct Protection {
     pub metrics_token: Option<String>,
     /// Requests per caller per window on this instance (`None`: no quota).
     pub rate_limit: Option<std::sync::Arc<crate::api::rate_limit::RateLimiter>>,
+    /// How many written public comments one client address may send per window.
+    pub public_comment: CommentLimits,
 }
 
 impl Default for Protection {
@@ -42,6 +44,7 @@ impl Default for Protection {
             body_read_timeout: Duration::from_secs(10),
             metrics_token: None,
             rate_limit: None,
+            public_comment: CommentLimits::default(),
         }
     }
 }

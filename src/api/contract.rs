@@ -258,7 +258,8 @@ impl utoipa::Modify for ContractDoc {
                 | "QuotaExceeded"
                 | "Unavailable"
                 | "TokenTooManyRequests"
-                | "TokenUnavailable" => {
+                | "TokenUnavailable"
+                | "CommentTooManyRequests" => {
                     headers.insert("Retry-After".to_owned(), header_ref("Retry-After"));
                 }
                 "Unauthorized" | "TokenUnauthorized" => {

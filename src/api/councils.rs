@@ -51,6 +51,12 @@ pub struct CouncilResponse {
     pub composition_rules: Vec<CompositionRule>,
     /// How many seats of this council one person may hold at once.
     pub max_seats_per_person: i64,
+    /// Seconds one member of the public may speak on an item; doubled for a speaker who uses
+    /// a consecutive interpreter (docs/GOVERNANCE.md).
+    pub speaker_seconds: i64,
+    /// Assemblies: how many checked-in participants make a quorum (`null`: none set; an
+    /// assembly without it cannot vote).
+    pub assembly_quorum: Option<i64>,
     /// When the council was archived (read-only, left out of default lists); `null` if active.
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -79,6 +85,8 @@ impl TryFrom<CouncilRecord> for CouncilResponse {
             special_notice_hours: row.special_notice_hours,
             composition_rules: c.rules,
             max_seats_per_person: row.max_seats_per_person,
+            speaker_seconds: row.speaker_seconds,
+            assembly_quorum: row.assembly_quorum,
             archived_at: row.archived_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
@@ -138,6 +146,15 @@ pub struct CreateCouncil {
     #[validate(range(min = 1, max = 20, message = "must be between 1 and 20"))]
     #[schema(minimum = 1, maximum = 20)]
     pub max_seats_per_person: Option<i64>,
+    /// Seconds one member of the public may speak on an item; defaults to 180 (bylaws may set
+    /// another limit).
+    #[validate(range(min = 30, max = 1800, message = "must be between 30 and 1800"))]
+    #[schema(minimum = 30, maximum = 1800)]
+    pub speaker_seconds: Option<i64>,
+    /// Assemblies: how many checked-in participants make a quorum (bylaws set it).
+    #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub assembly_quorum: Option<i64>,
 }
 
 /// Only the fields sent are changed; `null` clears an optional field. `composition_rules`
@@ -181,6 +198,14 @@ pub struct UpdateCouncil {
     #[validate(range(min = 1, max = 20, message = "must be between 1 and 20"))]
     #[schema(value_type = i64, required = false, minimum = 1, maximum = 20)]
     pub max_seats_per_person: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[validate(range(min = 30, max = 1800, message = "must be between 30 and 1800"))]
+    #[schema(value_type = i64, required = false, minimum = 30, maximum = 1800)]
+    pub speaker_seconds: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
+    pub assembly_quorum: Option<Option<i64>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -261,6 +286,8 @@ pub async fn create_council(
         special_notice_hours: body.special_notice_hours,
         composition_rules: body.composition_rules,
         max_seats_per_person: body.max_seats_per_person,
+        speaker_seconds: body.speaker_seconds,
+        assembly_quorum: body.assembly_quorum,
     };
     let council = councils::create(&ctx, &state.db, input).await?;
     let version = council.row.version;
@@ -324,6 +351,8 @@ pub async fn update_council(
         special_notice_hours: body.special_notice_hours,
         composition_rules: body.composition_rules,
         max_seats_per_person: body.max_seats_per_person,
+        speaker_seconds: body.speaker_seconds,
+        assembly_quorum: body.assembly_quorum,
     };
     let council =
         councils::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;

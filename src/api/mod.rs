@@ -4,6 +4,7 @@ pub mod access;
 pub mod access_log;
 pub mod accounts;
 pub mod agenda;
+pub mod assemblies;
 pub mod body;
 pub mod calendar;
 pub mod changes;
@@ -23,6 +24,7 @@ pub mod metrics;
 pub mod minutes;
 pub mod motions;
 pub mod paging;
+pub mod participation;
 pub mod people;
 pub mod preconditions;
 pub mod problems;
@@ -85,6 +87,11 @@ use utoipa::OpenApi;
         findings::meeting_findings,
         minutes::draft_minutes, minutes::meeting_minutes, minutes::find_minutes,
         minutes::update_minutes, minutes::correct_minutes,
+        participation::create_comment, participation::list_comments, participation::hide_comment,
+        participation::create_speaker, participation::list_speakers, participation::agenda_sources,
+        assemblies::register_participant, assemblies::list_participants, assemblies::check_in,
+        assemblies::assembly_quorum, assemblies::make_assembly_motion, assemblies::find_assembly_motion,
+        assemblies::cast_votes, assemblies::close_assembly_motion,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
     responses(
@@ -96,6 +103,7 @@ use utoipa::OpenApi;
         access::TokenBadRequest, access::TokenUnauthorized, access::TokenRequestTimeout,
         access::TokenPayloadTooLarge, access::TokenUnsupportedMediaType, access::TokenUnprocessable,
         access::TokenTooManyRequests, access::TokenUnavailable,
+        participation::CommentTooManyRequests,
     )),
     modifiers(&AccessDoc, &ContractDoc),
     tags(
@@ -107,6 +115,8 @@ use utoipa::OpenApi;
         (name = "directory", description = "The partner-service directory as Open Referral HSDS 3.0 (read-only, public; nothing about families or requests)."),
         (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
         (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
+        (name = "participation", description = "Public participation: written public comment on agenda items (no sign-in, no name needed) and in-person speakers with their time. See docs/GOVERNANCE.md."),
+        (name = "assemblies", description = "Assemblies: councils without fixed seats. Participants register for a meeting, staff check them in, each present participant has one vote, and quorum is a minimum count. See docs/GOVERNANCE.md."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
@@ -219,6 +229,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::post().to(agenda::propose_item)),
                         )
                         .service(
+                            web::resource("/{council_id}/agenda-sources")
+                                .route(web::get().to(participation::agenda_sources)),
+                        )
+                        .service(
                             web::resource("/{council_id}/meetings")
                                 .route(web::get().to(meetings::list_meetings))
                                 .route(web::post().to(meetings::create_meeting)),
@@ -285,6 +299,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{meeting_id}/emergency-vote")
                                 .route(web::post().to(findings::emergency_vote)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/participants")
+                                .route(web::get().to(assemblies::list_participants))
+                                .route(web::post().to(assemblies::register_participant)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/check-ins")
+                                .route(web::post().to(assemblies::check_in)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/assembly-quorum")
+                                .route(web::get().to(assemblies::assembly_quorum)),
+                        )
+                        .service(
+                            web::resource("/{meeting_id}/assembly-motions")
+                                .route(web::post().to(assemblies::make_assembly_motion)),
                         )
                         .service(
                             web::resource("/{meeting_id}/quorum")
@@ -357,7 +388,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{item_id}/comment/close")
                                 .route(web::post().to(agenda::close_comment)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/comments")
+                                .route(web::get().to(participation::list_comments))
+                                .route(web::post().to(participation::create_comment)),
+                        )
+                        .service(
+                            web::resource("/{item_id}/speakers")
+                                .route(web::get().to(participation::list_speakers))
+                                .route(web::post().to(participation::create_speaker)),
                         ),
+                )
+                .service(
+                    web::scope("/assembly-motions")
+                        .service(
+                            web::resource("/{motion_id}")
+                                .route(web::get().to(assemblies::find_assembly_motion)),
+                        )
+                        .service(
+                            web::resource("/{motion_id}/votes")
+                                .route(web::post().to(assemblies::cast_votes)),
+                        )
+                        .service(
+                            web::resource("/{motion_id}/close")
+                                .route(web::post().to(assemblies::close_assembly_motion)),
+                        ),
+                )
+                .service(
+                    web::scope("/public-comments").service(
+                        web::resource("/{comment_id}/hide")
+                            .route(web::post().to(participation::hide_comment)),
+                    ),
                 )
                 .service(
                     web::scope("/seats")
@@ -672,6 +734,20 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/agenda-items/{item_id}/move", "district_admin, council_staff of the item's council"),
     ("post", "/api/v1/agenda-items/{item_id}/comment/open", "district_admin, council_staff of the item's council"),
     ("post", "/api/v1/agenda-items/{item_id}/comment/close", "district_admin, council_staff of the item's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/comments", "anyone, without a token or a name, on an item of a published meeting (others get 404)"),
+    ("get", "/api/v1/agenda-items/{item_id}/comments", "anyone, on an item of a published meeting (district_admin, council_staff of its council also see hidden text and emails; others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/participants", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/participants", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/meetings/{meeting_id}/check-ins", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/meetings/{meeting_id}/assembly-quorum", "anyone, once its notice is published (before that district_admin, council_staff of its council; others get 404)"),
+    ("post", "/api/v1/meetings/{meeting_id}/assembly-motions", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/assembly-motions/{motion_id}", "anyone who may read its meeting (others get 404)"),
+    ("post", "/api/v1/assembly-motions/{motion_id}/votes", "district_admin, council_staff of the meeting's council (the clerk records the votes)"),
+    ("post", "/api/v1/assembly-motions/{motion_id}/close", "district_admin, council_staff of the meeting's council"),
+    ("get", "/api/v1/councils/{council_id}/agenda-sources", "anyone"),
+    ("post", "/api/v1/public-comments/{comment_id}/hide", "district_admin, council_staff of the meeting's council"),
+    ("post", "/api/v1/agenda-items/{item_id}/speakers", "district_admin, council_staff of the item's council"),
+    ("get", "/api/v1/agenda-items/{item_id}/speakers", "anyone, on an item of a published meeting (others get 404)"),
 ];
 
 /// Declares the bearer scheme and writes who may call each operation into its description and

@@ -200,3 +200,40 @@ mod tests {
         assert_eq!(address_key(Some(mapped)), "192.0.2.7");
     }
 }
+
+/// Limits on written public comment, which needs no sign-in (settings fixed for now): at most
+/// `max_per_address` comments from one client address (IPv6: its /64) per `window`, counted in
+/// the database so that the limit holds across cogov instances.
+#[derive(Debug, Clone)]
+pub struct CommentLimits {
+    pub window: Duration,
+    pub max_per_address: i64,
+}
+
+impl Default for CommentLimits {
+    fn default() -> Self {
+        CommentLimits {
+            window: Duration::from_secs(600),
+            max_per_address: 10,
+        }
+    }
+}
+
+impl CommentLimits {
+    fn as_windows(&self) -> SignInLimits {
+        SignInLimits {
+            window: self.window,
+            ..SignInLimits::default()
+        }
+    }
+
+    /// The start of the window `now` falls in.
+    pub fn window_start(&self, now: NaiveDateTime) -> NaiveDateTime {
+        self.as_windows().window_start(now)
+    }
+
+    /// Whole seconds from `now` until the window starting at `window_start` ends (at least 1).
+    pub fn seconds_left(&self, window_start: NaiveDateTime, now: NaiveDateTime) -> u64 {
+        self.as_windows().seconds_left(window_start, now)
+    }
+}

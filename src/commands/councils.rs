@@ -10,6 +10,7 @@ use crate::domain::council::{
     notice_problems, DEFAULT_REGULAR_NOTICE_HOURS, DEFAULT_SPECIAL_NOTICE_HOURS,
 };
 use crate::domain::ids::{CouncilId, SchoolId};
+use crate::domain::participation::SPEAKER_SECONDS_DEFAULT;
 use crate::domain::report::{composition_report, Composition, SeatSnapshot};
 use crate::domain::{composition, CompositionRule, Constituency, CouncilKind, QuorumBasis, Regime};
 use crate::error::{ApiError, FieldError};
@@ -26,6 +27,10 @@ pub struct NewCouncil {
     pub composition_rules: Vec<CompositionRule>,
     /// Seats one person may hold at once (default 1).
     pub max_seats_per_person: Option<i64>,
+    /// Seconds one member of the public may speak on an item (default 180).
+    pub speaker_seconds: Option<i64>,
+    /// Assemblies: how many participants must be present for quorum.
+    pub assembly_quorum: Option<i64>,
 }
 
 /// A JSON merge patch of a council. `composition_rules` replaces the whole list.
@@ -41,6 +46,8 @@ pub struct CouncilChanges {
     pub special_notice_hours: Patch<i64>,
     pub composition_rules: Patch<Vec<CompositionRule>>,
     pub max_seats_per_person: Patch<i64>,
+    pub speaker_seconds: Patch<i64>,
+    pub assembly_quorum: Patch<i64>,
 }
 
 /// A council as stored, with its enums and rules parsed (a stored value cogov cannot read is an
@@ -150,6 +157,8 @@ pub async fn create(ctx: &Context, db: &Db, input: NewCouncil) -> Result<Council
         version: 1,
         archived_at: None,
         max_seats_per_person: input.max_seats_per_person.unwrap_or(1),
+        speaker_seconds: input.speaker_seconds.unwrap_or(SPEAKER_SECONDS_DEFAULT),
+        assembly_quorum: input.assembly_quorum,
     };
     let row = ctx
         .write(db, "create", Some(row.id.clone()), 201, move |conn| {
@@ -230,6 +239,18 @@ pub async fn update(
                 changes.max_seats_per_person,
                 "max_seats_per_person",
                 &mut errors,
+                &mut changed,
+            );
+            patch_required(
+                &mut row.speaker_seconds,
+                changes.speaker_seconds,
+                "speaker_seconds",
+                &mut errors,
+                &mut changed,
+            );
+            patch_optional(
+                &mut row.assembly_quorum,
+                changes.assembly_quorum,
                 &mut changed,
             );
             fields_ok(errors)?;

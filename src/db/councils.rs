@@ -28,6 +28,10 @@ pub struct Council {
     pub archived_at: Option<NaiveDateTime>,
     /// How many seats of this council one person may hold at once (1 unless the bylaws say).
     pub max_seats_per_person: i64,
+    /// Seconds one member of the public may speak on an item (DOMAIN rule 7; default 180).
+    pub speaker_seconds: i64,
+    /// Assemblies: how many participants must be present for quorum.
+    pub assembly_quorum: Option<i64>,
 }
 
 versioned_writes!(councils, Council, "council");

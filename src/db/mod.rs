@@ -8,6 +8,7 @@
 pub mod access;
 pub mod agenda;
 pub mod calendar;
+pub mod assemblies;
 pub mod changes;
 pub mod councils;
 pub mod dialect;
@@ -16,6 +17,7 @@ pub mod idempotency;
 pub mod meetings;
 pub mod minutes;
 pub mod motions;
+pub mod participation;
 pub mod people;
 pub mod schema;
 pub mod schools;

@@ -46,6 +46,8 @@ diesel::table! {
         version -> BigInt,
         archived_at -> Nullable<Timestamp>,
         max_seats_per_person -> BigInt,
+        speaker_seconds -> BigInt,
+        assembly_quorum -> Nullable<BigInt>,
     }
 }
 
@@ -580,3 +582,101 @@ diesel::joinable!(service_request_events -> service_requests (request_id));
 diesel::joinable!(service_request_notes -> service_requests (request_id));
 diesel::joinable!(service_consents -> service_requests (request_id));
 diesel::joinable!(service_disclosures -> service_requests (request_id));
+
+diesel::table! {
+    public_comments (id) {
+        id -> Text,
+        meeting_id -> Text,
+        item_id -> Text,
+        author_name -> Nullable<Text>,
+        author_email -> Nullable<Text>,
+        body -> Text,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_reason -> Nullable<Text>,
+        hidden_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    public_speakers (id) {
+        id -> Text,
+        meeting_id -> Text,
+        item_id -> Text,
+        name -> Nullable<Text>,
+        interpretation -> Text,
+        seconds_allowed -> BigInt,
+        recorded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    comment_attempts (subject, window_start) {
+        subject -> Text,
+        window_start -> Timestamp,
+        attempts -> BigInt,
+    }
+}
+
+diesel::table! {
+    assembly_participants (id) {
+        id -> Text,
+        council_id -> Text,
+        meeting_id -> Text,
+        name -> Text,
+        constituency -> Text,
+        person_id -> Nullable<Text>,
+        present -> Bool,
+        checked_in_at -> Nullable<Timestamp>,
+        checked_out_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    assembly_motions (id) {
+        id -> Text,
+        meeting_id -> Text,
+        agenda_item_id -> Text,
+        text -> Text,
+        mover_participant_id -> Text,
+        threshold -> Text,
+        status -> Text,
+        present_at_close -> Nullable<BigInt>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    assembly_votes (id) {
+        id -> Text,
+        motion_id -> Text,
+        participant_id -> Text,
+        choice -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(assembly_votes -> assembly_motions (motion_id));
+diesel::joinable!(assembly_votes -> assembly_participants (participant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    public_comments,
+    public_speakers,
+    comment_attempts,
+    assembly_participants,
+    assembly_motions,
+    assembly_votes,
+);

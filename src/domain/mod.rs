@@ -8,6 +8,7 @@ pub mod council;
 pub mod findings;
 pub mod ids;
 pub mod meeting;
+pub mod participation;
 pub mod report;
 pub mod services;
 pub mod terms;

@@ -851,3 +851,201 @@ async fn keys_from_a_jwks_document_are_chosen_by_kid() {
     weak.secret = Some("short".to_owned());
     assert!(Tokens::new(&weak).is_err());
 }
+
+/// Public participation and assemblies: who may comment, hide, record speakers, register and
+/// check in participants, and make and count assembly votes.
+#[actix_web::test]
+async fn participation_and_assembly_authorization_matrix() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let a = &w.council_a;
+    let council = app.get(&format!("/api/v1/councils/{a}")).await.expect(200);
+    app.patch(
+        &format!("/api/v1/councils/{a}"),
+        &crate::common::version_tag(&council),
+        json!({"assembly_quorum": 1}),
+    )
+    .await
+    .expect(200);
+    let starts = (chrono::Utc::now() + chrono::Duration::days(10)).to_rfc3339();
+    let meeting = id(&app
+        .post(
+            &format!("/api/v1/councils/{a}/meetings"),
+            json!({"type": "regular", "title": "M", "starts_at": starts, "location": "Gym",
+                   "time_zone": "America/Los_Angeles"}),
+        )
+        .await
+        .expect(201));
+    let items = format!("/api/v1/meetings/{meeting}/agenda-items");
+    let item = |title: &str| app.post(&items, json!({"kind": "action", "title": title}));
+    let voted = id(&item("Voted").await.expect(201));
+    let open = id(&item("Open").await.expect(201));
+    for action in ["publish", "open"] {
+        app.send_admin(
+            TestRequest::post()
+                .uri(&format!("/api/v1/meetings/{meeting}/{action}"))
+                .insert_header(("If-Match", "*")),
+        )
+        .await
+        .expect(200);
+    }
+    for s in ["open", "close"] {
+        app.send_admin(
+            TestRequest::post()
+                .uri(&format!("/api/v1/agenda-items/{voted}/comment/{s}"))
+                .insert_header(("If-Match", "*")),
+        )
+        .await
+        .expect(200);
+    }
+    let participant = id(&app
+        .post(
+            &format!("/api/v1/meetings/{meeting}/participants"),
+            json!({"name": "P", "constituency": "families"}),
+        )
+        .await
+        .expect(201));
+    app.post(
+        &format!("/api/v1/meetings/{meeting}/check-ins"),
+        json!({"participant_ids": [participant], "present": true}),
+    )
+    .await
+    .expect(200);
+    let comment = id(&app
+        .post(
+            &format!("/api/v1/agenda-items/{open}/comments"),
+            json!({"body": "Hello"}),
+        )
+        .await
+        .expect(201));
+    let new_motion =
+        json!({"agenda_item_id": voted, "text": "M", "mover_participant_id": participant});
+    let motion = id(&app
+        .post(
+            &format!("/api/v1/meetings/{meeting}/assembly-motions"),
+            new_motion.clone(),
+        )
+        .await
+        .expect(201));
+    //                                                                admin staff member family partner anon
+    let cells: Vec<(&str, String, Option<Value>, [u16; 6])> = vec![
+        (
+            "POST",
+            format!("/api/v1/agenda-items/{open}/comments"),
+            Some(json!({"body": "Hi"})),
+            [201, 201, 201, 201, 201, 201],
+        ),
+        (
+            "GET",
+            format!("/api/v1/agenda-items/{open}/comments"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("/api/v1/public-comments/{comment}/hide"),
+            Some(json!({"reason": "R"})),
+            [0, 200, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/api/v1/agenda-items/{open}/speakers"),
+            Some(json!({})),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/agenda-items/{open}/speakers"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/api/v1/councils/{a}/agenda-sources"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("/api/v1/meetings/{meeting}/participants"),
+            Some(json!({"name": "Q", "constituency": "students"})),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/meetings/{meeting}/participants"),
+            None,
+            [200, 200, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/api/v1/meetings/{meeting}/check-ins"),
+            Some(json!({"participant_ids": [participant], "present": true})),
+            [200, 200, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/meetings/{meeting}/assembly-quorum"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("/api/v1/meetings/{meeting}/assembly-motions"),
+            Some(new_motion),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/assembly-motions/{motion}"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("/api/v1/assembly-motions/{motion}/votes"),
+            Some(json!({"votes": [{"participant_id": participant, "choice": "yes"}]})),
+            [0, 201, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/api/v1/assembly-motions/{motion}/close"),
+            None,
+            [0, 200, 403, 403, 403, 401],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in &cells {
+        for (i, (role, token)) in w.tokens.iter().enumerate() {
+            if expected[i] == 0 {
+                continue; // staff exercise it once; a second success would be a conflict
+            }
+            let mut req = TestRequest::default()
+                .method(method.parse().unwrap())
+                .uri(path)
+                .insert_header(("If-Match", "*"));
+            if let Some(b) = body {
+                req = req.set_json(b);
+            }
+            if let Some(t) = token {
+                req = req.insert_header(("Authorization", format!("Bearer {t}")));
+            }
+            let reply = app.send(req).await;
+            let status = reply.status.as_u16();
+            if status != expected[i] {
+                failures.push(format!(
+                    "{method} {path} as {role}: {status}, expected {} ({})",
+                    expected[i],
+                    String::from_utf8_lossy(&reply.body)
+                ));
+            } else if status >= 400 {
+                assert_problem(&reply, status);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
+}

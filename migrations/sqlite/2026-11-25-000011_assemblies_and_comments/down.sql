@@ -1,0 +1,18 @@
+DROP INDEX assembly_votes_participant_key;
+DROP TABLE assembly_votes;
+DROP INDEX assembly_motions_item_idx;
+DROP INDEX assembly_motions_meeting_id_idx;
+DROP TABLE assembly_motions;
+DROP INDEX assembly_participants_person_key;
+DROP INDEX assembly_participants_meeting_id_idx;
+DROP TABLE assembly_participants;
+ALTER TABLE councils DROP COLUMN assembly_quorum;
+DROP INDEX comment_attempts_window_idx;
+DROP TABLE comment_attempts;
+DROP INDEX public_speakers_meeting_id_idx;
+DROP INDEX public_speakers_item_id_idx;
+DROP TABLE public_speakers;
+DROP INDEX public_comments_meeting_id_idx;
+DROP INDEX public_comments_item_id_idx;
+DROP TABLE public_comments;
+ALTER TABLE councils DROP COLUMN speaker_seconds;
