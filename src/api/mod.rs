@@ -9,6 +9,7 @@ pub mod changes;
 pub mod contract;
 pub mod cors;
 pub mod councils;
+pub mod external_ids;
 pub mod fields;
 pub mod head;
 pub mod health;

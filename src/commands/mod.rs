@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod agenda;
 pub mod changes;
 pub mod councils;
+pub mod external_ids;
 pub mod idempotency;
 pub mod meetings;
 pub mod motions;

@@ -10,6 +10,7 @@ pub mod agenda;
 pub mod changes;
 pub mod councils;
 pub mod dialect;
+pub mod external_ids;
 pub mod idempotency;
 pub mod meetings;
 pub mod motions;

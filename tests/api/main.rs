@@ -10,6 +10,7 @@ mod changes;
 mod cli;
 mod contract;
 mod councils;
+mod external_ids;
 mod http;
 mod hygiene;
 mod idempotency;
