@@ -16,6 +16,7 @@ pub mod health;
 pub mod hsds;
 pub mod hygiene;
 pub mod idempotency;
+pub mod imports;
 pub mod meetings;
 pub mod messages;
 pub mod metrics;
@@ -46,6 +47,7 @@ use utoipa::OpenApi;
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
         access::list_audit_events,
         changes::list_changes,
+        imports::create_import, imports::find_import, imports::list_import_rows,
         metrics::metrics_endpoint,
         accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
         accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
@@ -100,6 +102,7 @@ use utoipa::OpenApi;
         (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
+        (name = "imports", description = "Roster imports from OneRoster 1.2 CSV or cogov's CSV: asynchronous jobs with per-row results. See docs/IMPORT.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
         (name = "operations", description = "Health checks."),
     )
@@ -142,6 +145,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::resource("/audit-events").route(web::get().to(access::list_audit_events)),
                 )
                 .service(web::resource("/changes").route(web::get().to(changes::list_changes)))
+                .service(
+                    web::scope("/imports")
+                        .service(web::resource("").route(web::post().to(imports::create_import)))
+                        .service(
+                            web::resource("/{import_id}")
+                                .route(web::get().to(imports::find_import)),
+                        )
+                        .service(
+                            web::resource("/{import_id}/rows")
+                                .route(web::get().to(imports::list_import_rows)),
+                        ),
+                )
                 .service(
                     web::scope("/accounts")
                         .service(
@@ -507,6 +522,9 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
     ("get", "/api/v1/audit-events", "district_admin"),
     ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
+    ("post", "/api/v1/imports", "district_admin"),
+    ("get", "/api/v1/imports/{import_id}", "district_admin"),
+    ("get", "/api/v1/imports/{import_id}/rows", "district_admin"),
     ("get", "/api/v1/accounts", "district_admin"),
     ("post", "/api/v1/accounts", "district_admin"),
     ("get", "/api/v1/accounts/{account_id}", "district_admin"),

@@ -13,6 +13,7 @@ pub mod changes;
 pub mod councils;
 pub mod external_ids;
 pub mod idempotency;
+pub mod imports;
 pub mod meetings;
 pub mod motions;
 pub mod people;

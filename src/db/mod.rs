@@ -12,6 +12,7 @@ pub mod councils;
 pub mod dialect;
 pub mod external_ids;
 pub mod idempotency;
+pub mod imports;
 pub mod meetings;
 pub mod motions;
 pub mod people;
@@ -20,6 +21,9 @@ pub mod schools;
 pub mod seats;
 pub mod services;
 pub mod writer;
+
+/// A query error, as the command layer names it.
+pub type QueryError = diesel::result::Error;
 
 use std::path::PathBuf;
 use std::time::Duration;

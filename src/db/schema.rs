@@ -519,6 +519,7 @@ diesel::table! {
         dry_run -> Bool,
         on_error -> Text,
         system -> Text,
+        time_zone -> Text,
         payload -> Binary,
         created_by -> Nullable<Text>,
         created_count -> BigInt,
@@ -537,9 +538,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    import_rows (import_id, seq) {
+    import_rows (id) {
+        id -> Text,
         import_id -> Text,
-        seq -> BigInt,
         file -> Text,
         line -> BigInt,
         sourced_id -> Nullable<Text>,

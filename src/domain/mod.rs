@@ -8,6 +8,7 @@ pub mod external_ids;
 pub mod ids;
 pub mod meeting;
 pub mod report;
+pub mod roster;
 pub mod services;
 pub mod terms;
 pub mod vote;

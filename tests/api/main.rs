@@ -14,6 +14,7 @@ mod external_ids;
 mod http;
 mod hygiene;
 mod idempotency;
+mod imports;
 mod integrity;
 mod layers;
 mod meetings;

@@ -21,6 +21,7 @@ CREATE TABLE imports (
     dry_run BOOLEAN NOT NULL,
     on_error TEXT NOT NULL CHECK (on_error IN ('all_or_nothing', 'commit_good_rows')),
     system TEXT NOT NULL,
+    time_zone TEXT NOT NULL,
     payload BLOB NOT NULL,
     created_by TEXT,
     created_count BIGINT NOT NULL,
@@ -40,14 +41,14 @@ CREATE INDEX imports_status_idx ON imports (status, created_at);
 
 -- One result per data row of an import (file, line, what happened or why not).
 CREATE TABLE import_rows (
+    id TEXT PRIMARY KEY NOT NULL,
     import_id TEXT NOT NULL REFERENCES imports (id) ON DELETE CASCADE,
-    seq BIGINT NOT NULL,
     file TEXT NOT NULL,
     line BIGINT NOT NULL,
     sourced_id TEXT,
     outcome TEXT NOT NULL CHECK (outcome IN ('create', 'update', 'unchanged', 'delete', 'error')),
     resource_id TEXT,
     field TEXT,
-    message TEXT,
-    PRIMARY KEY (import_id, seq)
+    message TEXT
 );
+CREATE INDEX import_rows_import_idx ON import_rows (import_id, id);
