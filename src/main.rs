@@ -355,7 +355,7 @@ fn import(
         if tty {
             let bar = "#".repeat(((done / 2000) % 30) as usize + 1);
             eprint!("\r[{bar:<30}] {done} rows, {rate:.0} rows/s ");
-        } else if done % 10_000 < imports::BATCH as u64 {
+        } else if done % 10_000 < imports::BATCH as u64 || done < imports::BATCH as u64 {
             eprintln!("{done} rows, {rate:.0} rows/s");
         }
     };
