@@ -42,6 +42,25 @@ enum Command {
     /// Bootstrap access: the first district admin, and API clients for scripts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Import a roster: a zip archive, or the CSV files themselves (OneRoster 1.2 orgs.csv and
+    /// users.csv, or cogov's schools.csv and people.csv). See docs/IMPORT.md.
+    Import {
+        /// A .zip archive, or one or more .csv files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Report what each row would do and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// all_or_nothing (default) or commit_good_rows.
+        #[arg(long, default_value = "all_or_nothing", value_name = "MODE")]
+        on_error: String,
+        /// The external-id system rows are matched by (default: oneroster, or sis for cogov's files).
+        #[arg(long)]
+        system: Option<String>,
+        /// Time zone of schools created from files that carry none (default UTC).
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +136,13 @@ fn main() -> ExitCode {
         }
         Command::Migrate => migrate(&settings),
         Command::Admin(cmd) => admin(&settings, cmd),
+        Command::Import {
+            files,
+            dry_run,
+            on_error,
+            system,
+            time_zone,
+        } => import(&settings, files, dry_run, &on_error, system, time_zone),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -339,4 +365,112 @@ fn read_password(username: &str) -> Result<String, String> {
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// The upload the import command sends: a zip archive as given, or CSV files packed into one.
+fn import_payload(files: &[PathBuf]) -> Result<Vec<u8>, String> {
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    if let [only] = files {
+        if only
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        {
+            return read(only);
+        }
+    }
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for path in files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+        zip.start_file(name, options).map_err(|e| e.to_string())?;
+        let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::io::copy(&mut file, &mut zip).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
+}
+
+fn import(
+    settings: &Settings,
+    files: Vec<PathBuf>,
+    dry_run: bool,
+    on_error: &str,
+    system: Option<String>,
+    time_zone: Option<String>,
+) -> Result<(), String> {
+    use cogov::commands::imports::{self, OnError};
+    use std::io::IsTerminal;
+    let on_error =
+        OnError::parse(on_error).ok_or("--on-error must be all_or_nothing or commit_good_rows")?;
+    let payload = import_payload(&files)?;
+    let db = open(settings)?;
+    let ctx = imports::job_context(None, "cli:import");
+    let tty = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut progress = |done: u64| {
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+        if tty {
+            let bar = "#".repeat(((done / 2000) % 30) as usize + 1);
+            eprint!("\r[{bar:<30}] {done} rows, {rate:.0} rows/s ");
+        } else if done % 10_000 < imports::BATCH as u64 || done < imports::BATCH as u64 {
+            eprintln!("{done} rows, {rate:.0} rows/s");
+        }
+    };
+    let system_rt = actix_web::rt::System::new();
+    let job = system_rt.block_on(async {
+        let job = imports::create(
+            &ctx,
+            &db,
+            imports::NewImport {
+                media_type: None,
+                payload,
+                dry_run,
+                on_error,
+                system,
+                time_zone,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        imports::run(&ctx, &db, &job.id, &mut progress)
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    if tty {
+        eprintln!();
+    }
+    println!(
+        "import {} {}{}: create {}, update {}, unchanged {}, delete {}, error {} ({:.1} s)",
+        job.id,
+        job.status,
+        if job.dry_run { " (dry run)" } else { "" },
+        job.created_count,
+        job.updated_count,
+        job.unchanged_count,
+        job.deleted_count,
+        job.error_count,
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(failure) = &job.failure {
+        println!("failure: {failure}");
+    }
+    let errors =
+        imports::rows(&ctx, &db, &job.id, Some("error"), None, 50).map_err(|e| e.to_string())?;
+    for row in &errors {
+        println!(
+            "{}:{}: {} {}",
+            row.file,
+            row.line,
+            row.field.as_deref().unwrap_or(""),
+            row.message.as_deref().unwrap_or("")
+        );
+    }
+    if job.status == "succeeded" {
+        Ok(())
+    } else {
+        Err(format!("import {} {}", job.id, job.status))
+    }
 }

@@ -63,6 +63,11 @@ const PATTERNS: &[(&str, &str, &str)] = &[
         "preferred_language",
         fields::LANGUAGE_PATTERN,
     ),
+    (
+        "ExternalIdBody",
+        "system",
+        crate::domain::external_ids::SYSTEM_PATTERN,
+    ),
 ];
 
 /// Sets `f` on the schema of a property of a component schema (of every variant, for one-of

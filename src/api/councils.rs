@@ -8,6 +8,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use super::body::JsonBody;
+use super::external_ids::{self as ext, ExternalIdBody};
 use super::fields;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{
@@ -32,6 +33,8 @@ use crate::state::AppState;
         {"type": "balance", "name": "community parity", "left": ["families", "students", "community_organizations"],
          "relation": "at_least", "right": ["district", "administrators", "teachers", "classified_staff"], "count": "seats"},
         {"type": "at_least", "constituency": "students", "min": 2, "count": "seats"}],
+    "max_seats_per_person": 1, "archived_at": null,
+    "external_ids": [{"system": "sis", "value": "SSC-1937234"}],
     "created_at": "2026-11-25T08:41:42.123456Z", "updated_at": "2026-11-25T08:41:42.123456Z", "version": 1
 }))]
 pub struct CouncilResponse {
@@ -59,6 +62,8 @@ pub struct CouncilResponse {
     pub assembly_quorum: Option<i64>,
     /// When the council was archived (read-only, left out of default lists); `null` if active.
     pub archived_at: Option<DateTime<Utc>>,
+    /// Ids other systems use for this council, one per system, ordered by system.
+    pub external_ids: Vec<ExternalIdBody>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -88,6 +93,7 @@ impl TryFrom<CouncilRecord> for CouncilResponse {
             speaker_seconds: row.speaker_seconds,
             assembly_quorum: row.assembly_quorum,
             archived_at: row.archived_at.map(|t| t.and_utc()),
+            external_ids: ext::out_ids(c.external_ids),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
@@ -155,6 +161,11 @@ pub struct CreateCouncil {
     #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
     #[schema(minimum = 1, maximum = 100000)]
     pub assembly_quorum: Option<i64>,
+    /// Ids other systems use for this council (one per system; at most 20).
+    #[serde(default)]
+    #[validate(nested, length(max = 20))]
+    #[schema(max_items = 20)]
+    pub external_ids: Vec<ExternalIdBody>,
 }
 
 /// Only the fields sent are changed; `null` clears an optional field. `composition_rules`
@@ -206,6 +217,10 @@ pub struct UpdateCouncil {
     #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
     pub assembly_quorum: Option<Option<i64>>,
+    /// Replaces the whole list; `null` or `[]` removes them all.
+    #[validate(nested, length(max = 20))]
+    #[schema(value_type = Option<Vec<ExternalIdBody>>, max_items = 20)]
+    pub external_ids: Option<Option<Vec<ExternalIdBody>>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -221,6 +236,9 @@ pub struct CouncilListParams {
     pub q: Option<String>,
     /// `true`: archived councils are listed too (by default they are left out).
     pub include_archived: Option<bool>,
+    /// Only the council carrying this external id, written `system:value`.
+    #[param(example = "sis:SSC-1937234")]
+    pub external_id: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
     pub limit: Option<i64>,
@@ -253,6 +271,7 @@ pub async fn list_councils(
         kind: params.kind.map(|k| k.as_str().to_owned()),
         name_contains: params.q,
         include_archived: params.include_archived.unwrap_or(false),
+        external_id: ext::filter(params.external_id)?,
     };
     let rows = councils::list(&state.db, &filter, page.after.as_deref(), page.fetch())?;
     let (rows, next) = split_page(rows, &page, |c| &c.row.id);
@@ -268,6 +287,7 @@ pub async fn list_councils(
     responses(
         (status = 201, description = "Created; `Location` names the new council.", body = CouncilResponse,
             headers(("Location" = String, description = "URL of the new council"), ("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 409, response = super::problems::Conflict),
         super::problems::BodyErrors))]
 pub async fn create_council(
     state: web::Data<AppState>,
@@ -288,6 +308,7 @@ pub async fn create_council(
         max_seats_per_person: body.max_seats_per_person,
         speaker_seconds: body.speaker_seconds,
         assembly_quorum: body.assembly_quorum,
+        external_ids: ext::into_ids(body.external_ids),
     };
     let council = councils::create(&ctx, &state.db, input).await?;
     let version = council.row.version;
@@ -353,6 +374,7 @@ pub async fn update_council(
         max_seats_per_person: body.max_seats_per_person,
         speaker_seconds: body.speaker_seconds,
         assembly_quorum: body.assembly_quorum,
+        external_ids: ext::patch_ids(body.external_ids),
     };
     let council =
         councils::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod contract;
 pub mod cors;
 pub mod councils;
+pub mod external_ids;
 pub mod fields;
 pub mod findings;
 pub mod head;
@@ -18,6 +19,7 @@ pub mod health;
 pub mod hsds;
 pub mod hygiene;
 pub mod idempotency;
+pub mod imports;
 pub mod meetings;
 pub mod messages;
 pub mod metrics;
@@ -52,6 +54,7 @@ use utoipa::OpenApi;
         access::list_audit_events,
         changes::list_changes, changes::feed_head,
         calendar::council_calendar, calendar::school_calendar, calendar::district_calendar,
+        imports::create_import, imports::find_import, imports::list_import_rows,
         metrics::metrics_endpoint,
         accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
         accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
@@ -119,6 +122,7 @@ use utoipa::OpenApi;
         (name = "assemblies", description = "Assemblies: councils without fixed seats. Participants register for a meeting, staff check them in, each present participant has one vote, and quorum is a minimum count. See docs/GOVERNANCE.md."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
+        (name = "imports", description = "Roster imports from OneRoster 1.2 CSV or cogov's CSV: asynchronous jobs with per-row results. See docs/IMPORT.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
         (name = "operations", description = "Health checks."),
     )
@@ -162,6 +166,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(web::resource("/changes").route(web::get().to(changes::list_changes)))
                 .service(web::resource("/changes/head").route(web::get().to(changes::feed_head)))
+                .service(
+                    web::scope("/imports")
+                        .service(web::resource("").route(web::post().to(imports::create_import)))
+                        .service(
+                            web::resource("/{import_id}")
+                                .route(web::get().to(imports::find_import)),
+                        )
+                        .service(
+                            web::resource("/{import_id}/rows")
+                                .route(web::get().to(imports::list_import_rows)),
+                        ),
+                )
                 .service(
                     web::scope("/accounts")
                         .service(
@@ -625,6 +641,9 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/councils/{council_id}/meetings.ics", "anyone (published meetings only)"),
     ("get", "/api/v1/schools/{school_id}/meetings.ics", "anyone (published meetings only)"),
     ("get", "/api/v1/meetings.ics", "anyone (published meetings only)"),
+    ("post", "/api/v1/imports", "district_admin"),
+    ("get", "/api/v1/imports/{import_id}", "district_admin"),
+    ("get", "/api/v1/imports/{import_id}/rows", "district_admin"),
     ("get", "/api/v1/accounts", "district_admin"),
     ("post", "/api/v1/accounts", "district_admin"),
     ("get", "/api/v1/accounts/{account_id}", "district_admin"),

@@ -8,12 +8,14 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::body::JsonBody;
+use super::external_ids::{self as ext, ExternalIdBody};
 use super::fields;
 use super::paging::{private_list_response, split_page, PageRequest};
 use super::preconditions::{
     created_response, expected, resource_response, updated_response, CACHE_NONE,
 };
 use crate::auth::{Caller, SignedIn};
+use crate::commands::external_ids::Identified;
 use crate::commands::people;
 use crate::db::{self, people::Person};
 use crate::error::ApiError;
@@ -24,6 +26,7 @@ use crate::state::AppState;
 #[schema(example = json!({
     "id": "01936d4e-7000-7000-8000-00000000a001", "display_name": "María López",
     "email": "maria.lopez@example.org", "phone": "+1 213 555 0100", "preferred_language": "es-MX",
+    "contact_erased_at": null, "external_ids": [{"system": "oneroster", "value": "usr-4471"}],
     "created_at": "2026-11-25T08:41:42.123456Z", "updated_at": "2026-11-25T08:41:42.123456Z", "version": 1
 }))]
 pub struct PersonResponse {
@@ -36,16 +39,20 @@ pub struct PersonResponse {
     pub preferred_language: String,
     /// When the contact details were erased; the name stays on the public record of seats.
     pub contact_erased_at: Option<DateTime<Utc>>,
+    /// Ids other systems use for this person, one per system, ordered by system.
+    pub external_ids: Vec<ExternalIdBody>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
 
-impl TryFrom<Person> for PersonResponse {
+impl TryFrom<Identified<Person>> for PersonResponse {
     type Error = ApiError;
 
-    fn try_from(p: Person) -> Result<Self, ApiError> {
+    fn try_from(i: Identified<Person>) -> Result<Self, ApiError> {
+        let p = i.row;
         Ok(PersonResponse {
+            external_ids: ext::out_ids(i.external_ids),
             id: db::stored_uuid("person id", &p.id)?,
             display_name: p.display_name,
             email: p.email,
@@ -66,7 +73,8 @@ fn default_language() -> String {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"display_name": "María López", "email": "maria.lopez@example.org",
-    "phone": "+1 213 555 0100", "preferred_language": "es-MX"}))]
+    "phone": "+1 213 555 0100", "preferred_language": "es-MX",
+    "external_ids": [{"system": "sis", "value": "4471"}]}))]
 pub struct CreatePerson {
     #[validate(custom(function = "fields::name"))]
     #[schema(min_length = 1, max_length = 200)]
@@ -82,6 +90,11 @@ pub struct CreatePerson {
     #[validate(custom(function = "fields::language"))]
     #[schema(default = "en", max_length = 35)]
     pub preferred_language: String,
+    /// Ids other systems use for this person (one per system; at most 20).
+    #[serde(default)]
+    #[validate(nested, length(max = 20))]
+    #[schema(max_items = 20)]
+    pub external_ids: Vec<ExternalIdBody>,
 }
 
 /// Only the fields sent are changed; `null` clears an optional field.
@@ -105,6 +118,11 @@ pub struct UpdatePerson {
     #[validate(custom(function = "fields::language"))]
     #[schema(value_type = String, required = false, max_length = 35)]
     pub preferred_language: Option<Option<String>>,
+    /// Replaces the whole list; `null` or `[]` removes them all.
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[validate(nested, length(max = 20))]
+    #[schema(value_type = Option<Vec<ExternalIdBody>>, max_items = 20)]
+    pub external_ids: Option<Option<Vec<ExternalIdBody>>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -117,6 +135,9 @@ pub struct PersonListParams {
     pub email: Option<String>,
     /// Only people with this preferred language tag.
     pub preferred_language: Option<String>,
+    /// Only the person carrying this external id, written `system:value` (e.g. `sis:4471`).
+    #[param(example = "sis:4471")]
+    pub external_id: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
     pub limit: Option<i64>,
@@ -149,9 +170,10 @@ pub async fn list_people(
         email: params.email,
         preferred_language: params.preferred_language,
         visible_to: None,
+        external_id: ext::filter(params.external_id)?,
     };
     let rows = people::list(&ctx, &state.db, filter, page.after.as_deref(), page.fetch())?;
-    let (rows, next) = split_page(rows, &page, |p| &p.id);
+    let (rows, next) = split_page(rows, &page, |p| &p.row.id);
     let items = rows
         .into_iter()
         .map(PersonResponse::try_from)
@@ -164,6 +186,7 @@ pub async fn list_people(
     responses(
         (status = 201, description = "Created; `Location` names the new person.", body = PersonResponse,
             headers(("Location" = String, description = "URL of the new person"), ("ETag" = String, description = "Version tag for If-Match"))),
+        (status = 409, response = super::problems::Conflict),
         super::problems::BodyErrors))]
 pub async fn create_person(
     state: web::Data<AppState>,
@@ -176,10 +199,11 @@ pub async fn create_person(
         email: body.email,
         phone: body.phone,
         preferred_language: body.preferred_language,
+        external_ids: ext::into_ids(body.external_ids),
     };
     let row = people::create(&ctx, &state.db, input).await?;
-    let version = row.version;
-    let location = format!("/api/v1/people/{}", row.id);
+    let version = row.row.version;
+    let location = format!("/api/v1/people/{}", row.row.id);
     Ok(created_response(
         location,
         &PersonResponse::try_from(row)?,
@@ -203,7 +227,7 @@ pub async fn find_person(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let row = people::find(&ctx, &state.db, id.into_inner().into())?;
-    let version = row.version;
+    let version = row.row.version;
     Ok(resource_response(
         &req,
         &PersonResponse::try_from(row)?,
@@ -218,6 +242,7 @@ pub async fn find_person(
            ("If-Match" = String, Header, description = "The person's current ETag")),
     responses(
         (status = 200, description = "The changed person, with the new `ETag`.", body = PersonResponse),
+        (status = 409, response = super::problems::Conflict),
         super::problems::ChangeErrors))]
 pub async fn update_person(
     state: web::Data<AppState>,
@@ -233,9 +258,10 @@ pub async fn update_person(
         email: body.email,
         phone: body.phone,
         preferred_language: body.preferred_language,
+        external_ids: ext::patch_ids(body.external_ids),
     };
     let row = people::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;
-    let version = row.version;
+    let version = row.row.version;
     Ok(updated_response(
         &PersonResponse::try_from(row)?,
         version,
@@ -283,7 +309,7 @@ pub async fn erase_contact(
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected(&req)?;
     let row = people::erase_contact(&ctx, &state.db, id.into_inner().into(), expected).await?;
-    let version = row.version;
+    let version = row.row.version;
     Ok(updated_response(
         &PersonResponse::try_from(row)?,
         version,

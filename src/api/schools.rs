@@ -8,12 +8,14 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::body::JsonBody;
+use super::external_ids::{self as ext, ExternalIdBody};
 use super::fields;
 use super::paging::{list_response, split_page, PageRequest};
 use super::preconditions::{
     created_response, expected, resource_response, updated_response, CACHE_REVALIDATE,
 };
 use crate::auth::SignedIn;
+use crate::commands::external_ids::Identified;
 use crate::commands::schools;
 use crate::db::{self, schools::School};
 use crate::error::ApiError;
@@ -25,6 +27,7 @@ use crate::state::AppState;
     "id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "name": "Roosevelt Community School",
     "district_code": "19-64733-1937234", "time_zone": "America/Los_Angeles",
     "address": "456 S Mathews St, Los Angeles, CA 90033",
+    "external_ids": [{"system": "sis", "value": "1937234"}, {"system": "oneroster", "value": "org-roosevelt"}],
     "created_at": "2026-11-25T08:41:42.123456Z", "updated_at": "2026-11-25T08:41:42.123456Z", "version": 1
 }))]
 pub struct SchoolResponse {
@@ -34,17 +37,21 @@ pub struct SchoolResponse {
     /// IANA time zone of the school; meeting times are shown in it.
     pub time_zone: String,
     pub address: Option<String>,
+    /// Ids other systems use for this school, one per system, ordered by system.
+    pub external_ids: Vec<ExternalIdBody>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Increases with every change; the `ETag` is this number in quotes.
     pub version: i64,
 }
 
-impl TryFrom<School> for SchoolResponse {
+impl TryFrom<Identified<School>> for SchoolResponse {
     type Error = ApiError;
 
-    fn try_from(s: School) -> Result<Self, ApiError> {
+    fn try_from(i: Identified<School>) -> Result<Self, ApiError> {
+        let s = i.row;
         Ok(SchoolResponse {
+            external_ids: ext::out_ids(i.external_ids),
             id: db::stored_uuid("school id", &s.id)?,
             name: s.name,
             district_code: s.district_code,
@@ -60,7 +67,8 @@ impl TryFrom<School> for SchoolResponse {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Roosevelt Community School", "district_code": "19-64733-1937234",
-    "time_zone": "America/Los_Angeles", "address": "456 S Mathews St, Los Angeles, CA 90033"}))]
+    "time_zone": "America/Los_Angeles", "address": "456 S Mathews St, Los Angeles, CA 90033",
+    "external_ids": [{"system": "sis", "value": "1937234"}]}))]
 pub struct CreateSchool {
     #[validate(custom(function = "fields::name"))]
     #[schema(min_length = 1, max_length = 200)]
@@ -75,12 +83,18 @@ pub struct CreateSchool {
     #[validate(custom(function = "fields::address"))]
     #[schema(min_length = 1, max_length = 500)]
     pub address: Option<String>,
+    /// Ids other systems use for this school (one per system; at most 20).
+    #[serde(default)]
+    #[validate(nested, length(max = 20))]
+    #[schema(max_items = 20)]
+    pub external_ids: Vec<ExternalIdBody>,
 }
 
 /// Only the fields sent are changed; `null` clears an optional field.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Roosevelt Community High School", "address": null}))]
+#[schema(example = json!({"name": "Roosevelt Community High School", "address": null,
+    "external_ids": [{"system": "sis", "value": "1937234"}]}))]
 pub struct UpdateSchool {
     #[serde(default, deserialize_with = "fields::double_option")]
     #[validate(custom(function = "fields::name"))]
@@ -98,6 +112,11 @@ pub struct UpdateSchool {
     #[validate(custom(function = "fields::address"))]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 500)]
     pub address: Option<Option<String>>,
+    /// Replaces the whole list; `null` or `[]` removes them all.
+    #[serde(default, deserialize_with = "fields::double_option")]
+    #[validate(nested, length(max = 20))]
+    #[schema(value_type = Option<Vec<ExternalIdBody>>, max_items = 20)]
+    pub external_ids: Option<Option<Vec<ExternalIdBody>>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -108,6 +127,9 @@ pub struct SchoolListParams {
     pub district_code: Option<String>,
     /// Only schools whose name contains this text (case-insensitive).
     pub q: Option<String>,
+    /// Only the school carrying this external id, written `system:value` (e.g. `sis:1937234`).
+    #[param(example = "sis:1937234")]
+    pub external_id: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
     pub limit: Option<i64>,
@@ -141,9 +163,10 @@ pub async fn list_schools(
     let filter = db::schools::SchoolFilter {
         district_code: params.district_code,
         name_contains: params.q,
+        external_id: ext::filter(params.external_id)?,
     };
     let rows = schools::list(&state.db, &filter, page.after.as_deref(), page.fetch())?;
-    let (rows, next) = split_page(rows, &page, |s| &s.id);
+    let (rows, next) = split_page(rows, &page, |s| &s.row.id);
     let items = rows
         .into_iter()
         .map(SchoolResponse::try_from)
@@ -169,9 +192,10 @@ pub async fn create_school(
         district_code: body.district_code,
         time_zone: body.time_zone,
         address: body.address,
+        external_ids: ext::into_ids(body.external_ids),
     };
     let row = schools::create(&ctx, &state.db, input).await?;
-    let (version, loc) = (row.version, location(&row.id));
+    let (version, loc) = (row.row.version, location(&row.row.id));
     Ok(created_response(
         loc,
         &SchoolResponse::try_from(row)?,
@@ -194,7 +218,7 @@ pub async fn find_school(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let row = schools::find(&state.db, id.into_inner().into())?;
-    let version = row.version;
+    let version = row.row.version;
     Ok(resource_response(
         &req,
         &SchoolResponse::try_from(row)?,
@@ -225,9 +249,10 @@ pub async fn update_school(
         district_code: body.district_code,
         time_zone: body.time_zone,
         address: body.address,
+        external_ids: ext::patch_ids(body.external_ids),
     };
     let row = schools::update(&ctx, &state.db, id.into_inner().into(), expected, changes).await?;
-    let version = row.version;
+    let version = row.row.version;
     Ok(updated_response(
         &SchoolResponse::try_from(row)?,
         version,

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 
+use super::external_ids;
 use super::schools::still_referenced;
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy;
@@ -9,6 +10,7 @@ use crate::db::{self, councils::Council, councils::RuleOverride, AnyConnection, 
 use crate::domain::council::{
     notice_problems, DEFAULT_REGULAR_NOTICE_HOURS, DEFAULT_SPECIAL_NOTICE_HOURS,
 };
+use crate::domain::external_ids::{ExternalId, ResourceKind};
 use crate::domain::ids::{CouncilId, SchoolId};
 use crate::domain::participation::SPEAKER_SECONDS_DEFAULT;
 use crate::domain::report::{composition_report, Composition, SeatSnapshot};
@@ -31,6 +33,7 @@ pub struct NewCouncil {
     pub speaker_seconds: Option<i64>,
     /// Assemblies: how many participants must be present for quorum.
     pub assembly_quorum: Option<i64>,
+    pub external_ids: Vec<ExternalId>,
 }
 
 /// A JSON merge patch of a council. `composition_rules` replaces the whole list.
@@ -48,7 +51,11 @@ pub struct CouncilChanges {
     pub max_seats_per_person: Patch<i64>,
     pub speaker_seconds: Patch<i64>,
     pub assembly_quorum: Patch<i64>,
+    /// Replaces the whole list; `null` clears it.
+    pub external_ids: Patch<Vec<ExternalId>>,
 }
+
+const KIND: ResourceKind = ResourceKind::Council;
 
 /// A council as stored, with its enums and rules parsed (a stored value cogov cannot read is an
 /// error, never a silent default).
@@ -59,6 +66,8 @@ pub struct CouncilRecord {
     pub regime: Regime,
     pub quorum_basis: QuorumBasis,
     pub rules: Vec<CompositionRule>,
+    /// Ids other systems use for the council (filled where a caller is shown them).
+    pub external_ids: Vec<ExternalId>,
 }
 
 impl TryFrom<Council> for CouncilRecord {
@@ -74,6 +83,7 @@ impl TryFrom<Council> for CouncilRecord {
             quorum_basis: QuorumBasis::parse(&row.quorum_basis)
                 .ok_or_else(|| corrupt("quorum_basis", &row.quorum_basis))?,
             rules: parse_rules(&row.composition_rules)?,
+            external_ids: Vec::new(),
             row,
         })
     }
@@ -116,18 +126,37 @@ pub fn list(
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<CouncilRecord>, ApiError> {
-    let rows =
-        db.read(|conn| Ok::<_, ApiError>(db::councils::list(conn, filter, after, fetch)?))?;
-    rows.into_iter().map(CouncilRecord::try_from).collect()
+    let rows = db.read(|conn| {
+        let rows = db::councils::list(conn, filter, after, fetch)?;
+        external_ids::attach(conn, KIND, rows, |c| &c.id)
+    })?;
+    rows.into_iter()
+        .map(|i| {
+            let mut record = CouncilRecord::try_from(i.row)?;
+            record.external_ids = i.external_ids;
+            Ok(record)
+        })
+        .collect()
 }
 
 pub fn find(db: &Db, id: CouncilId) -> Result<CouncilRecord, ApiError> {
     let id = &id.key();
-    db.read(|conn| find_council(conn, id))?.try_into()
+    let (row, ids) = db.read(|conn| {
+        let row = find_council(conn, id)?;
+        Ok::<_, ApiError>((row, external_ids::of(conn, KIND, id)?))
+    })?;
+    with_ids(row, ids)
+}
+
+fn with_ids(row: Council, ids: Vec<ExternalId>) -> Result<CouncilRecord, ApiError> {
+    let mut record = CouncilRecord::try_from(row)?;
+    record.external_ids = ids;
+    Ok(record)
 }
 
 pub async fn create(ctx: &Context, db: &Db, input: NewCouncil) -> Result<CouncilRecord, ApiError> {
     require(policy::district_admin_only(&ctx.caller), "council", "")?;
+    let ids = external_ids::checked(input.external_ids)?;
     let regime = input.regime.unwrap_or_else(|| input.kind.default_regime());
     let regular = input
         .regular_notice_hours
@@ -164,10 +193,11 @@ pub async fn create(ctx: &Context, db: &Db, input: NewCouncil) -> Result<Council
         .write(db, "create", Some(row.id.clone()), 201, move |conn| {
             school_exists(conn, &row.school_id)?;
             db::councils::insert(conn, &row)?;
-            Ok(row)
+            external_ids::set(conn, KIND, &row.id, &ids)?;
+            Ok((row, ids))
         })
         .await?;
-    row.try_into()
+    with_ids(row.0, row.1)
 }
 
 pub async fn update(
@@ -179,6 +209,10 @@ pub async fn update(
 ) -> Result<CouncilRecord, ApiError> {
     let id = id.key();
     require(policy::manage_council(&ctx.caller, &id), "council", &id)?;
+    let new_ids = match changes.external_ids {
+        None => None,
+        Some(list) => Some(external_ids::checked(list.unwrap_or_default())?),
+    };
     let row = ctx
         .write(db, "update", Some(id.clone()), 200, move |conn| {
             let mut row = find_council(conn, &id)?;
@@ -257,16 +291,23 @@ pub async fn update(
             let regime = Regime::parse(&row.regime)
                 .ok_or_else(|| ApiError::Internal(format!("stored regime {:?}", row.regime)))?;
             check_notice(regime, row.regular_notice_hours, row.special_notice_hours)?;
-            if !changed {
-                return Ok(row);
+            let mut ids = external_ids::of(conn, KIND, &id)?;
+            if let Some(new_ids) = new_ids {
+                if new_ids != ids {
+                    external_ids::set(conn, KIND, &id, &new_ids)?;
+                    ids = new_ids;
+                    changed = true;
+                }
             }
-            row.version += 1;
-            row.updated_at = db::now();
-            db::councils::update(conn, &row)?;
-            Ok(row)
+            if changed {
+                row.version += 1;
+                row.updated_at = db::now();
+                db::councils::update(conn, &row)?;
+            }
+            Ok((row, ids))
         })
         .await?;
-    row.try_into()
+    with_ids(row.0, row.1)
 }
 
 fn enum_text<T>(value: Patch<T>, as_str: fn(T) -> &'static str) -> Patch<String> {
@@ -291,7 +332,9 @@ pub async fn delete(
         for seat in db::seats::all_of_council(conn, &id)? {
             db::seats::delete(conn, &seat).map_err(|e| still_referenced(e, kept))?;
         }
-        db::councils::delete(conn, &row).map_err(|e| still_referenced(e, kept))
+        db::councils::delete(conn, &row).map_err(|e| still_referenced(e, kept))?;
+        db::external_ids::remove_all(conn, KIND, &id)?;
+        Ok(())
     })
     .await
 }
@@ -338,7 +381,8 @@ pub async fn archive(
             Ok(row)
         })
         .await?;
-    row.try_into()
+    let ids = db.read(|conn| external_ids::of(conn, KIND, &row.id))?;
+    with_ids(row, ids)
 }
 
 /// The composition facts of a set of seats, for rule checks.

@@ -9,12 +9,14 @@
 pub mod access;
 pub mod accounts;
 pub mod agenda;
-pub mod calendar;
 pub mod assemblies;
+pub mod calendar;
 pub mod changes;
 pub mod councils;
+pub mod external_ids;
 pub mod findings;
 pub mod idempotency;
+pub mod imports;
 pub mod meetings;
 pub mod minutes;
 pub mod motions;

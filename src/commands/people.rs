@@ -1,10 +1,12 @@
 //! People: council members, family members, staff. Their records hold contact details, so every
 //! read is authorized against the caller's relationship to the person.
 
+use super::external_ids::{self, Identified};
 use super::schools::still_referenced;
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy;
 use crate::db::{self, people::Person, AnyConnection, Db};
+use crate::domain::external_ids::{ExternalId, ResourceKind};
 use crate::domain::ids::PersonId;
 use crate::error::ApiError;
 
@@ -13,6 +15,7 @@ pub struct NewPerson {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub preferred_language: String,
+    pub external_ids: Vec<ExternalId>,
 }
 
 /// A JSON merge patch of a person.
@@ -22,7 +25,11 @@ pub struct PersonChanges {
     pub email: Patch<String>,
     pub phone: Patch<String>,
     pub preferred_language: Patch<String>,
+    /// Replaces the whole list; `null` clears it.
+    pub external_ids: Patch<Vec<ExternalId>>,
 }
+
+const KIND: ResourceKind = ResourceKind::Person;
 
 /// Lists people: everyone for district admins; for council staff, the people they added and
 /// those seated now on councils they staff.
@@ -32,7 +39,7 @@ pub fn list(
     mut filter: db::people::PersonFilter,
     after: Option<&str>,
     fetch: i64,
-) -> Result<Vec<Person>, ApiError> {
+) -> Result<Vec<Identified<Person>>, ApiError> {
     require(policy::list_people(&ctx.caller), "people", "")?;
     if !ctx.caller.is_admin() {
         filter.visible_to = Some(db::people::Visibility {
@@ -40,11 +47,19 @@ pub fn list(
             councils: ctx.caller.staffed_councils(),
         });
     }
-    db.read(|conn| Ok(db::people::list(conn, &filter, after, fetch)?))
+    db.read(|conn| {
+        let rows = db::people::list(conn, &filter, after, fetch)?;
+        external_ids::attach(conn, KIND, rows, |p| &p.id)
+    })
 }
 
-pub async fn create(ctx: &Context, db: &Db, input: NewPerson) -> Result<Person, ApiError> {
+pub async fn create(
+    ctx: &Context,
+    db: &Db,
+    input: NewPerson,
+) -> Result<Identified<Person>, ApiError> {
     require(policy::create_person(&ctx.caller), "person", "")?;
+    let ids = external_ids::checked(input.external_ids)?;
     let now = db::now();
     let row = Person {
         id: new_id(),
@@ -60,17 +75,23 @@ pub async fn create(ctx: &Context, db: &Db, input: NewPerson) -> Result<Person, 
     };
     ctx.write(db, "create", Some(row.id.clone()), 201, move |conn| {
         db::people::insert(conn, &row)?;
-        Ok(row)
+        external_ids::set(conn, KIND, &row.id, &ids)?;
+        Ok(Identified {
+            row,
+            external_ids: ids,
+        })
     })
     .await
 }
 
-pub fn find(ctx: &Context, db: &Db, id: PersonId) -> Result<Person, ApiError> {
+pub fn find(ctx: &Context, db: &Db, id: PersonId) -> Result<Identified<Person>, ApiError> {
     let id = &id.key();
     db.read(|conn| {
         let facts = person_facts(conn, id)?;
         require(policy::read_person(&ctx.caller, id, &facts), "person", id)?;
-        db::people::find(conn, id)?.ok_or_else(|| ApiError::not_found("person", id))
+        let row = db::people::find(conn, id)?.ok_or_else(|| ApiError::not_found("person", id))?;
+        let external_ids = external_ids::of(conn, KIND, id)?;
+        Ok(Identified { row, external_ids })
     })
 }
 
@@ -80,9 +101,13 @@ pub async fn update(
     id: PersonId,
     expected: Expected,
     changes: PersonChanges,
-) -> Result<Person, ApiError> {
+) -> Result<Identified<Person>, ApiError> {
     let id = id.key();
     let caller = ctx.caller.clone();
+    let new_ids = match changes.external_ids {
+        None => None,
+        Some(list) => Some(external_ids::checked(list.unwrap_or_default())?),
+    };
     ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
         let facts = person_facts(conn, &id)?;
         require(policy::update_person(&caller, &id, &facts), "person", &id)?;
@@ -107,13 +132,23 @@ pub async fn update(
             &mut changed,
         );
         fields_ok(errors)?;
-        if !changed {
-            return Ok(row);
+        let mut ids = external_ids::of(conn, KIND, &id)?;
+        if let Some(new_ids) = new_ids {
+            if new_ids != ids {
+                external_ids::set(conn, KIND, &id, &new_ids)?;
+                ids = new_ids;
+                changed = true;
+            }
         }
-        row.version += 1;
-        row.updated_at = db::now();
-        db::people::update(conn, &row)?;
-        Ok(row)
+        if changed {
+            row.version += 1;
+            row.updated_at = db::now();
+            db::people::update(conn, &row)?;
+        }
+        Ok(Identified {
+            row,
+            external_ids: ids,
+        })
     })
     .await
 }
@@ -137,7 +172,9 @@ pub async fn delete(
                 "this person holds or has held a seat, and seat history is a public record that \
                  is kept; erase their contact details instead (DELETE /api/v1/people/{person_id}/contact)",
             )
-        })
+        })?;
+        db::external_ids::remove_all(conn, KIND, &id)?;
+        Ok(())
     })
     .await
 }
@@ -149,7 +186,7 @@ pub async fn erase_contact(
     db: &Db,
     id: PersonId,
     expected: Expected,
-) -> Result<Person, ApiError> {
+) -> Result<Identified<Person>, ApiError> {
     let id = id.key();
     let caller = ctx.caller.clone();
     ctx.write(db, "delete", Some(id.clone()), 200, move |conn| {
@@ -165,7 +202,8 @@ pub async fn erase_contact(
         row.version += 1;
         row.updated_at = now;
         db::people::update(conn, &row)?;
-        Ok(row)
+        let external_ids = external_ids::of(conn, KIND, &id)?;
+        Ok(Identified { row, external_ids })
     })
     .await
 }

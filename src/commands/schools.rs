@@ -1,8 +1,10 @@
 //! Schools of the district.
 
+use super::external_ids::{self, Identified};
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy;
 use crate::db::{self, schools::School, Db, StoreError};
+use crate::domain::external_ids::{ExternalId, ResourceKind};
 use crate::domain::ids::SchoolId;
 use crate::error::ApiError;
 
@@ -11,6 +13,7 @@ pub struct NewSchool {
     pub district_code: String,
     pub time_zone: String,
     pub address: Option<String>,
+    pub external_ids: Vec<ExternalId>,
 }
 
 /// A JSON merge patch of a school.
@@ -20,21 +23,32 @@ pub struct SchoolChanges {
     pub district_code: Patch<String>,
     pub time_zone: Patch<String>,
     pub address: Patch<String>,
+    /// Replaces the whole list; `null` clears it.
+    pub external_ids: Patch<Vec<ExternalId>>,
 }
+
+const KIND: ResourceKind = ResourceKind::School;
 
 pub fn list(
     db: &Db,
     filter: &db::schools::SchoolFilter,
     after: Option<&str>,
     fetch: i64,
-) -> Result<Vec<School>, ApiError> {
-    db.read(|conn| Ok(db::schools::list(conn, filter, after, fetch)?))
+) -> Result<Vec<Identified<School>>, ApiError> {
+    db.read(|conn| {
+        let rows = db::schools::list(conn, filter, after, fetch)?;
+        external_ids::attach(conn, KIND, rows, |s| &s.id)
+    })
 }
 
-pub fn find(db: &Db, id: SchoolId) -> Result<School, ApiError> {
+pub fn find(db: &Db, id: SchoolId) -> Result<Identified<School>, ApiError> {
     let id = id.key();
-    db.read(|conn| Ok::<_, ApiError>(db::schools::find(conn, &id)?))?
-        .ok_or_else(|| ApiError::not_found("school", &id))
+    db.read(|conn| {
+        let row =
+            db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
+        let external_ids = external_ids::of(conn, KIND, &id)?;
+        Ok(Identified { row, external_ids })
+    })
 }
 
 fn duplicate_code(err: StoreError) -> ApiError {
@@ -47,8 +61,13 @@ fn duplicate_code(err: StoreError) -> ApiError {
     }
 }
 
-pub async fn create(ctx: &Context, db: &Db, input: NewSchool) -> Result<School, ApiError> {
+pub async fn create(
+    ctx: &Context,
+    db: &Db,
+    input: NewSchool,
+) -> Result<Identified<School>, ApiError> {
     require(policy::district_admin_only(&ctx.caller), "school", "")?;
+    let ids = external_ids::checked(input.external_ids)?;
     let now = db::now();
     let row = School {
         id: new_id(),
@@ -62,7 +81,11 @@ pub async fn create(ctx: &Context, db: &Db, input: NewSchool) -> Result<School, 
     };
     ctx.write(db, "create", Some(row.id.clone()), 201, move |conn| {
         db::schools::insert(conn, &row).map_err(duplicate_code)?;
-        Ok(row)
+        external_ids::set(conn, KIND, &row.id, &ids)?;
+        Ok(Identified {
+            row,
+            external_ids: ids,
+        })
     })
     .await
 }
@@ -73,9 +96,13 @@ pub async fn update(
     id: SchoolId,
     expected: Expected,
     changes: SchoolChanges,
-) -> Result<School, ApiError> {
+) -> Result<Identified<School>, ApiError> {
     let id = id.key();
     require(policy::district_admin_only(&ctx.caller), "school", &id)?;
+    let new_ids = match changes.external_ids {
+        None => None,
+        Some(list) => Some(external_ids::checked(list.unwrap_or_default())?),
+    };
     ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
         let mut row =
             db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
@@ -104,13 +131,23 @@ pub async fn update(
         );
         patch_optional(&mut row.address, changes.address, &mut changed);
         fields_ok(errors)?;
-        if !changed {
-            return Ok(row);
+        let mut ids = external_ids::of(conn, KIND, &id)?;
+        if let Some(new_ids) = new_ids {
+            if new_ids != ids {
+                external_ids::set(conn, KIND, &id, &new_ids)?;
+                ids = new_ids;
+                changed = true;
+            }
         }
-        row.version += 1;
-        row.updated_at = db::now();
-        db::schools::update(conn, &row).map_err(duplicate_code)?;
-        Ok(row)
+        if changed {
+            row.version += 1;
+            row.updated_at = db::now();
+            db::schools::update(conn, &row).map_err(duplicate_code)?;
+        }
+        Ok(Identified {
+            row,
+            external_ids: ids,
+        })
     })
     .await
 }
@@ -132,7 +169,9 @@ pub async fn delete(
                 e,
                 "councils still belong to this school; delete or move them first",
             )
-        })
+        })?;
+        db::external_ids::remove_all(conn, KIND, &id)?;
+        Ok(())
     })
     .await
 }

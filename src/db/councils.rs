@@ -38,6 +38,8 @@ versioned_writes!(councils, Council, "council");
 
 #[derive(Debug, Default)]
 pub struct CouncilFilter {
+    /// Only the council carrying this external id.
+    pub external_id: Option<crate::domain::external_ids::ExternalId>,
     pub school_id: Option<String>,
     /// Only councils that belong to the district (no school).
     pub district_only: bool,
@@ -72,6 +74,12 @@ pub fn list(
                 .like(lower(contains_pattern(text)))
                 .escape('\\'),
         );
+    }
+    if let Some(ext) = &filter.external_id {
+        query = query.filter(councils::id.eq_any(crate::external_id_holders!(
+            crate::domain::external_ids::ResourceKind::Council,
+            ext
+        )));
     }
     if let Some(after) = after {
         query = query.filter(councils::id.gt(after.to_owned()));

@@ -7,13 +7,15 @@
 
 pub mod access;
 pub mod agenda;
-pub mod calendar;
 pub mod assemblies;
+pub mod calendar;
 pub mod changes;
 pub mod councils;
 pub mod dialect;
+pub mod external_ids;
 pub mod findings;
 pub mod idempotency;
+pub mod imports;
 pub mod meetings;
 pub mod minutes;
 pub mod motions;
@@ -24,6 +26,9 @@ pub mod schools;
 pub mod seats;
 pub mod services;
 pub mod writer;
+
+/// A query error, as the command layer names it.
+pub type QueryError = diesel::result::Error;
 
 use std::path::PathBuf;
 use std::time::Duration;

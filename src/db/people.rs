@@ -29,6 +29,8 @@ versioned_writes!(people, Person, "person");
 
 #[derive(Debug, Default)]
 pub struct PersonFilter {
+    /// Only the record carrying this external id.
+    pub external_id: Option<crate::domain::external_ids::ExternalId>,
     pub name_contains: Option<String>,
     pub email: Option<String>,
     pub preferred_language: Option<String>,
@@ -74,6 +76,12 @@ pub fn list(
                 .eq(v.created_by.clone())
                 .or(people::id.eq_any(seated)),
         );
+    }
+    if let Some(ext) = &filter.external_id {
+        query = query.filter(people::id.eq_any(crate::external_id_holders!(
+            crate::domain::external_ids::ResourceKind::Person,
+            ext
+        )));
     }
     if let Some(after) = after {
         query = query.filter(people::id.gt(after.to_owned()));

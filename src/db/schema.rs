@@ -377,6 +377,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     finding_votes,
     minutes,
     minutes_corrections,
+    external_ids,
+    imports,
+    import_rows,
 );
 
 diesel::table! {
@@ -680,3 +683,56 @@ diesel::allow_tables_to_appear_in_same_query!(
     assembly_motions,
     assembly_votes,
 );
+
+diesel::table! {
+    external_ids (id) {
+        id -> Text,
+        resource_kind -> Text,
+        resource_id -> Text,
+        system -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        id -> Text,
+        status -> Text,
+        format -> Text,
+        dry_run -> Bool,
+        on_error -> Text,
+        system -> Text,
+        time_zone -> Text,
+        payload -> Binary,
+        created_by -> Nullable<Text>,
+        created_count -> BigInt,
+        updated_count -> BigInt,
+        unchanged_count -> BigInt,
+        deleted_count -> BigInt,
+        error_count -> BigInt,
+        failure -> Nullable<Text>,
+        claimed_by -> Nullable<Text>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    import_rows (id) {
+        id -> Text,
+        import_id -> Text,
+        file -> Text,
+        line -> BigInt,
+        sourced_id -> Nullable<Text>,
+        outcome -> Text,
+        resource_id -> Nullable<Text>,
+        field -> Nullable<Text>,
+        message -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(import_rows -> imports (import_id));

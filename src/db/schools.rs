@@ -24,6 +24,8 @@ versioned_writes!(schools, School, "school");
 
 #[derive(Debug, Default)]
 pub struct SchoolFilter {
+    /// Only the record carrying this external id.
+    pub external_id: Option<crate::domain::external_ids::ExternalId>,
     pub district_code: Option<String>,
     pub name_contains: Option<String>,
 }
@@ -45,6 +47,12 @@ pub fn list(
                 .like(lower(contains_pattern(text)))
                 .escape('\\'),
         );
+    }
+    if let Some(ext) = &filter.external_id {
+        query = query.filter(schools::id.eq_any(crate::external_id_holders!(
+            crate::domain::external_ids::ResourceKind::School,
+            ext
+        )));
     }
     if let Some(after) = after {
         query = query.filter(schools::id.gt(after.to_owned()));

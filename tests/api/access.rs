@@ -234,6 +234,19 @@ async fn authorization_matrix() {
     let person = json!({"display_name": "New Person"});
     let phone = json!({"phone": "+1 213 555 0100"});
     //                                                                admin staff member family partner anon
+    let import = app
+        .send_admin(
+            TestRequest::post()
+                .uri("/api/v1/imports?dry_run=true")
+                .insert_header(("content-type", "application/zip"))
+                .set_payload(crate::imports::zip_of(&[(
+                    "people.csv",
+                    "external_id,display_name\n1,A\n",
+                )])),
+        )
+        .await
+        .expect(202);
+    let import = id(&import);
     let cells: Vec<(&str, String, Option<Value>, [u16; 6])> = vec![
         (
             "GET",
@@ -402,6 +415,25 @@ async fn authorization_matrix() {
             format!("/api/v1/schools/{school}"),
             None,
             [0, 403, 403, 403, 403, 401],
+        ),
+        // A JSON body is not an upload: the admin is told so (415), everyone else is refused.
+        (
+            "POST",
+            "/api/v1/imports".into(),
+            Some(json!({})),
+            [415, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/imports/{import}"),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/imports/{import}/rows"),
+            None,
+            [200, 403, 403, 403, 403, 401],
         ),
     ];
     let audit_rows = || {

@@ -400,3 +400,64 @@ fn create_user_prompts_on_a_terminal_without_echo() {
         "the password was echoed: {screen}"
     );
 }
+
+#[test]
+fn cogov_import_reads_csv_files_and_runs_twice_without_changes() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let migrated = cogov()
+        .arg("migrate")
+        .env("COGOV_DATABASE_URL", &db.url)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    let users = dir.path().join("users.csv");
+    std::fs::write(
+        &users,
+        "sourcedId,givenName,familyName,email\nu1,María,López,maria@example.org\nu2,Ji-woo,Kim,\nu3,Bea,Díaz,not-an-email\n",
+    )
+    .unwrap();
+    let import = |args: &[&str]| {
+        let out = cogov()
+            .arg("import")
+            .args(args)
+            .arg(&users)
+            .env("COGOV_DATABASE_URL", &db.url)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // A dry run: what would happen, row by row; the refused row by file, line and field.
+    let (ok, said, _) = import(&["--dry-run", "--on-error", "commit_good_rows"]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("succeeded (dry run): create 2, update 0, unchanged 0, delete 0, error 1"),
+        "{said}"
+    );
+    assert!(
+        said.contains("users.csv:4: email is not an email address"),
+        "{said}"
+    );
+    // All or nothing with a bad row: fails, changes nothing.
+    let (ok, said, _) = import(&[]);
+    assert!(!ok, "{said}");
+    assert!(said.contains("failed"), "{said}");
+    let (ok, said, progress) = import(&["--on-error", "commit_good_rows"]);
+    assert!(ok, "{said}");
+    assert!(said.contains("create 2, update 0, unchanged 0"), "{said}");
+    // Not a terminal: progress as plain lines, no carriage returns.
+    assert!(progress.contains("3 rows"), "{progress}");
+    assert!(!progress.contains('\r'), "{progress}");
+    let (ok, said, _) = import(&["--on-error", "commit_good_rows"]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("create 0, update 0, unchanged 2, delete 0, error 1"),
+        "{said}"
+    );
+}

@@ -1,0 +1,779 @@
+//! Roster imports: an upload becomes a job that one app instance claims and runs in the
+//! background. Rows are read one at a time and written in batches (one transaction per
+//! [`BATCH`] rows, each record with its change-log entry and audit event), so memory stays flat
+//! and other writes are served between batches.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+use super::external_ids::{self as ext};
+use super::{new_id, require, Context};
+use crate::auth::policy::{self, Actor, Grant, Principal, Role};
+use crate::db::imports::{Counts, Import, ImportRow, ImportSummary};
+use crate::db::{self, AnyConnection, Db, StoreError};
+use crate::domain::external_ids::{system_problem, ExternalId, ResourceKind};
+use crate::domain::roster::{
+    self, Format, PersonFields, Record, RowError, RowIntent, SchoolFields,
+};
+use crate::error::ApiError;
+
+/// Rows per write transaction.
+pub const BATCH: usize = 500;
+/// Largest upload accepted (bytes).
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+/// What to do when some rows are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// Change nothing when any row is refused.
+    AllOrNothing,
+    /// Apply the good rows and report the others.
+    CommitGoodRows,
+}
+
+impl OnError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::AllOrNothing => "all_or_nothing",
+            OnError::CommitGoodRows => "commit_good_rows",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OnError> {
+        match text {
+            "all_or_nothing" => Some(OnError::AllOrNothing),
+            "commit_good_rows" => Some(OnError::CommitGoodRows),
+            _ => None,
+        }
+    }
+}
+
+pub struct NewImport {
+    /// The media type the upload was sent as (`None` from the command line).
+    pub media_type: Option<String>,
+    /// A zip archive of the CSV files.
+    pub payload: Vec<u8>,
+    pub dry_run: bool,
+    pub on_error: OnError,
+    /// The external-id system rows are matched by (default: `oneroster` or `sis`).
+    pub system: Option<String>,
+    /// Time zone of schools the import creates when the files carry none (OneRoster).
+    pub time_zone: Option<String>,
+}
+
+/// Checks an upload's structure: a zip archive holding one format's files, each with its
+/// required columns. Returns the format.
+pub fn inspect(payload: &[u8]) -> Result<Format, ApiError> {
+    let body = |m: String| ApiError::validation("body", m);
+    let mut archive = zip::ZipArchive::new(Cursor::new(payload))
+        .map_err(|e| body(format!("is not a readable zip archive ({e})")))?;
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
+    let format = roster::detect(&names).map_err(|m| body(format!("the archive {m}")))?;
+    for file in format.files() {
+        if !names.iter().any(|n| n == file) {
+            continue;
+        }
+        let entry = archive
+            .by_name(file)
+            .map_err(|e| body(format!("{file} cannot be read ({e})")))?;
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(entry);
+        let header = headers(&mut reader).map_err(|e| body(format!("{file}: {e}")))?;
+        if let Some(p) = roster::header_problem(file, &header) {
+            return Err(ApiError::validation(file, p));
+        }
+    }
+    Ok(format)
+}
+
+fn headers<R: Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, String> {
+    let header = reader
+        .headers()
+        .map_err(|e| format!("the header row is not CSV ({e})"))?;
+    Ok(header
+        .iter()
+        .enumerate()
+        // A leading UTF-8 byte order mark is allowed.
+        .map(|(i, h)| {
+            let h = if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            };
+            h.trim().to_owned()
+        })
+        .collect())
+}
+
+/// Creates an import job (district admins only). The job runs in the background; see [`run`].
+pub async fn create(ctx: &Context, db: &Db, input: NewImport) -> Result<ImportSummary, ApiError> {
+    require(policy::district_admin_only(&ctx.caller), "import", "")?;
+    if let Some(media) = &input.media_type {
+        if !matches!(
+            media.as_str(),
+            "application/zip" | "application/x-zip-compressed"
+        ) {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the roster files as a zip archive with Content-Type: application/zip"
+                    .to_owned(),
+            ));
+        }
+    }
+    if input.payload.len() > MAX_UPLOAD {
+        return Err(ApiError::PayloadTooLarge(MAX_UPLOAD));
+    }
+    let format = inspect(&input.payload)?;
+    let system = input
+        .system
+        .unwrap_or_else(|| format.default_system().to_owned());
+    if let Some(p) = system_problem(&system) {
+        return Err(ApiError::validation("system", p));
+    }
+    let time_zone = input.time_zone.unwrap_or_else(|| "UTC".to_owned());
+    if time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(ApiError::validation(
+            "time_zone",
+            "is not an IANA time zone such as America/Los_Angeles",
+        ));
+    }
+    let now = db::now();
+    let row = Import {
+        id: new_id(),
+        status: "queued".to_owned(),
+        format: format.as_str().to_owned(),
+        dry_run: input.dry_run,
+        on_error: input.on_error.as_str().to_owned(),
+        system,
+        time_zone,
+        payload: input.payload,
+        created_by: ctx.caller.actor_key(),
+        created_count: 0,
+        updated_count: 0,
+        unchanged_count: 0,
+        deleted_count: 0,
+        error_count: 0,
+        failure: None,
+        claimed_by: None,
+        started_at: None,
+        finished_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let id = row.id.clone();
+    ctx.write(db, "create", Some(id.clone()), 202, move |conn| {
+        db::imports::insert(conn, &row)?;
+        Ok(())
+    })
+    .await?;
+    db.read(|conn| Ok::<_, ApiError>(db::imports::find(conn, &id)?))?
+        .ok_or_else(|| ApiError::not_found("import", &id))
+}
+
+pub fn find(ctx: &Context, db: &Db, id: &str) -> Result<ImportSummary, ApiError> {
+    require(policy::district_admin_only(&ctx.caller), "import", id)?;
+    db.read(|conn| Ok::<_, ApiError>(db::imports::find(conn, id)?))?
+        .ok_or_else(|| ApiError::not_found("import", id))
+}
+
+pub fn rows(
+    ctx: &Context,
+    db: &Db,
+    id: &str,
+    outcome: Option<&str>,
+    after: Option<&str>,
+    fetch: i64,
+) -> Result<Vec<ImportRow>, ApiError> {
+    require(policy::district_admin_only(&ctx.caller), "import", id)?;
+    db.read(|conn| {
+        db::imports::find(conn, id)?.ok_or_else(|| ApiError::not_found("import", id))?;
+        Ok(db::imports::rows(conn, id, outcome, after, fetch)?)
+    })
+}
+
+/// The caller a job acts as when an instance other than the one that received it runs it: the
+/// district admin who created it.
+pub fn job_context(created_by: Option<&str>, operation: &str) -> Context {
+    let actor = match created_by.and_then(|c| c.split_once(':')) {
+        Some(("person", id)) => Actor::Person(id.to_owned()),
+        Some(("client", id)) => Actor::Client(id.to_owned()),
+        _ => Actor::Anonymous,
+    };
+    Context::new(
+        Principal {
+            actor,
+            grants: vec![Grant {
+                role: Role::DistrictAdmin,
+                council_id: None,
+            }],
+            seated_on: Vec::new(),
+        },
+        Default::default(),
+        operation,
+    )
+}
+
+/// One data row read from a file.
+enum Planned {
+    School(RowIntent<SchoolFields>),
+    Person(RowIntent<PersonFields>),
+}
+
+struct ReadRow {
+    file: &'static str,
+    line: i64,
+    planned: Result<Planned, RowError>,
+}
+
+/// Reads the upload row by row on a thread of its own, sending batches of [`BATCH`] rows; at most
+/// two batches wait at a time, so memory does not grow with the file.
+fn read_rows(
+    payload: Arc<Vec<u8>>,
+    format: Format,
+) -> tokio::sync::mpsc::Receiver<Result<Vec<ReadRow>, String>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    std::thread::spawn(move || {
+        if let Err(e) = read_into(&payload, format, &tx) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    rx
+}
+
+fn read_into(
+    payload: &[u8],
+    format: Format,
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<ReadRow>, String>>,
+) -> Result<(), String> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(payload)).map_err(|e| e.to_string())?;
+    for file in format.files() {
+        let Ok(entry) = archive.by_name(file) else {
+            continue;
+        };
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(entry);
+        let header = headers(&mut reader)?;
+        let columns: HashMap<String, usize> = header
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| (h, i))
+            .collect();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut record = csv::StringRecord::new();
+        loop {
+            let line = reader.position().line() as i64;
+            let planned = match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let rec = Record {
+                        columns: &columns,
+                        values: record.iter().collect(),
+                    };
+                    match (format, file) {
+                        (Format::OneRoster, "orgs.csv") => {
+                            roster::oneroster_org(&rec).map(Planned::School)
+                        }
+                        (Format::OneRoster, _) => roster::oneroster_user(&rec).map(Planned::Person),
+                        (Format::Cogov, "schools.csv") => {
+                            roster::cogov_school(&rec).map(Planned::School)
+                        }
+                        (Format::Cogov, _) => roster::cogov_person(&rec).map(Planned::Person),
+                    }
+                }
+                Err(e) => Err(RowError {
+                    sourced_id: None,
+                    field: "row".to_owned(),
+                    message: format!("is not valid CSV ({e})"),
+                }),
+            };
+            let line = record
+                .position()
+                .map(|p| p.line() as i64)
+                .unwrap_or(line.max(1));
+            batch.push(ReadRow {
+                file,
+                line,
+                planned,
+            });
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                tx.blocking_send(Ok(full))
+                    .map_err(|_| "the import stopped".to_owned())?;
+            }
+        }
+        if !batch.is_empty() {
+            tx.blocking_send(Ok(batch))
+                .map_err(|_| "the import stopped".to_owned())?;
+        }
+    }
+    Ok(())
+}
+
+/// How the rows of one job are applied.
+#[derive(Clone)]
+struct Plan {
+    import_id: String,
+    system: String,
+    time_zone: String,
+}
+
+/// Claims the job and runs it to the end; `progress` hears the number of rows done so far.
+/// Returns `Ok` with the job as it ended (also when it `failed`), or `Conflict` when another
+/// instance has claimed it.
+pub async fn run(
+    ctx: &Context,
+    db: &Db,
+    id: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportSummary, ApiError> {
+    let worker = format!("{}:{}", std::process::id(), new_id());
+    let claim_id = id.to_owned();
+    let claimed = db
+        .write(move |conn| db::imports::claim(conn, &claim_id, &worker, db::now()))
+        .await?;
+    if !claimed {
+        return Err(ApiError::Conflict {
+            code: "import-claimed",
+            detail: format!("import {id} is not queued: another run has it"),
+        });
+    }
+    let outcome = run_claimed(ctx, db, id, progress).await;
+    let (status, counts, failure) = match outcome {
+        Ok((status, counts)) => (status, counts, None),
+        Err(e) => ("failed", Counts::default(), Some(e.to_string())),
+    };
+    let finish_id = id.to_owned();
+    db.write(move |conn| db::imports::finish(conn, &finish_id, status, counts, failure, db::now()))
+        .await?;
+    db.read(|conn| Ok::<_, ApiError>(db::imports::find(conn, id)?))?
+        .ok_or_else(|| ApiError::not_found("import", id))
+}
+
+async fn run_claimed(
+    ctx: &Context,
+    db: &Db,
+    id: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(&'static str, Counts), ApiError> {
+    let job = db
+        .read(|conn| Ok::<_, ApiError>(db::imports::find(conn, id)?))?
+        .ok_or_else(|| ApiError::not_found("import", id))?;
+    let payload = db
+        .read(|conn| Ok::<_, ApiError>(db::imports::payload(conn, id)?))?
+        .ok_or_else(|| ApiError::not_found("import", id))?;
+    let payload = Arc::new(payload);
+    let format = Format::parse(&job.format)
+        .ok_or_else(|| ApiError::Internal(format!("stored import format {:?}", job.format)))?;
+    let on_error = OnError::parse(&job.on_error)
+        .ok_or_else(|| ApiError::Internal(format!("stored on_error {:?}", job.on_error)))?;
+    let plan = Plan {
+        import_id: id.to_owned(),
+        system: job.system.clone(),
+        time_zone: job.time_zone.clone(),
+    };
+    // A dry run, and the check before an all-or-nothing run, apply each batch and roll it back.
+    let check_first = job.dry_run || on_error == OnError::AllOrNothing;
+    if check_first {
+        let counts = pass(ctx, db, &plan, payload.clone(), format, false, progress).await?;
+        if job.dry_run {
+            return Ok(("succeeded", counts));
+        }
+        if counts.errors > 0 {
+            return Ok(("failed", counts));
+        }
+        let clear_id = id.to_owned();
+        db.write(move |conn| Ok::<_, ApiError>(db::imports::clear_rows(conn, &clear_id)?))
+            .await?;
+    }
+    let counts = pass(ctx, db, &plan, payload, format, true, progress).await?;
+    Ok(("succeeded", counts))
+}
+
+/// Reads every row and applies it batch by batch; `commit = false` rolls each batch back (the
+/// results are what a real run would do, given what is stored now).
+async fn pass(
+    ctx: &Context,
+    db: &Db,
+    plan: &Plan,
+    payload: Arc<Vec<u8>>,
+    format: Format,
+    commit: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Counts, ApiError> {
+    let mut rx = read_rows(payload, format);
+    let mut counts = Counts::default();
+    let mut done = 0u64;
+    while let Some(batch) = rx.recv().await {
+        let batch = batch.map_err(|e| ApiError::validation("body", e))?;
+        let n = batch.len() as u64;
+        let (ctx2, plan2) = (ctx.clone(), plan.clone());
+        let batch_counts = db
+            .write(move |conn| apply_batch(conn, &ctx2, &plan2, batch, commit))
+            .await?;
+        counts.created += batch_counts.created;
+        counts.updated += batch_counts.updated;
+        counts.unchanged += batch_counts.unchanged;
+        counts.deleted += batch_counts.deleted;
+        counts.errors += batch_counts.errors;
+        done += n;
+        progress(done);
+    }
+    Ok(counts)
+}
+
+/// What applying one row did.
+struct Applied {
+    outcome: &'static str,
+    resource_id: Option<String>,
+    message: Option<String>,
+}
+
+fn apply_batch(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    plan: &Plan,
+    batch: Vec<ReadRow>,
+    commit: bool,
+) -> Result<Counts, ApiError> {
+    let mut results = Vec::with_capacity(batch.len());
+    let mut counts = Counts::default();
+    let work = |conn: &mut AnyConnection| -> Result<(), ApiError> {
+        for row in batch {
+            let sourced = match &row.planned {
+                Ok(Planned::School(i)) => sourced_of(i),
+                Ok(Planned::Person(i)) => sourced_of(i),
+                Err(e) => e.sourced_id.clone(),
+            };
+            let (outcome, resource_id, field, message) = match row.planned {
+                Err(e) => ("error", None, Some(e.field), Some(e.message)),
+                Ok(planned) => {
+                    // Each row in a savepoint of its own: a refused row is undone alone.
+                    let applied =
+                        db::imports::savepoint(conn, |c| apply_row(c, ctx, plan, planned));
+                    match applied {
+                        Ok(a) => (a.outcome, a.resource_id, None, a.message),
+                        Err(RowFailure { field, message }) => {
+                            ("error", None, Some(field), Some(message))
+                        }
+                    }
+                }
+            };
+            match outcome {
+                "create" => counts.created += 1,
+                "update" => counts.updated += 1,
+                "delete" => counts.deleted += 1,
+                "error" => counts.errors += 1,
+                _ => counts.unchanged += 1,
+            }
+            results.push(ImportRow {
+                id: new_id(),
+                import_id: plan.import_id.clone(),
+                file: row.file.to_owned(),
+                line: row.line,
+                sourced_id: sourced,
+                outcome: outcome.to_owned(),
+                resource_id,
+                field,
+                message,
+            });
+        }
+        Ok(())
+    };
+    if commit {
+        work(conn)?;
+    } else {
+        db::imports::undone(conn, work)??;
+    }
+    db::imports::add_rows(conn, &results)?;
+    Ok(counts)
+}
+
+fn sourced_of<T>(intent: &RowIntent<T>) -> Option<String> {
+    match intent {
+        RowIntent::Upsert { sourced_id, .. }
+        | RowIntent::Delete { sourced_id }
+        | RowIntent::Skip { sourced_id, .. } => Some(sourced_id.clone()),
+    }
+}
+
+/// A row refused while applying it.
+struct RowFailure {
+    field: String,
+    message: String,
+}
+
+impl From<db::QueryError> for RowFailure {
+    fn from(e: db::QueryError) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<StoreError> for RowFailure {
+    fn from(e: StoreError) -> Self {
+        let (field, message) = match e {
+            StoreError::Duplicate(_) => ("sourcedId", "another record already has this value"),
+            StoreError::StillReferenced => (
+                "status",
+                "the record has history that cogov keeps (seats held, councils, requests); it \
+                 was not deleted",
+            ),
+            StoreError::Stale(_) => ("sourcedId", "the record changed during the import"),
+            _ => ("row", "the database refused the row"),
+        };
+        RowFailure {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+}
+
+impl From<ApiError> for RowFailure {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Conflict { detail, .. } => RowFailure {
+                field: "sourcedId".to_owned(),
+                message: detail,
+            },
+            other => RowFailure {
+                field: "row".to_owned(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+fn audit(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    action: &str,
+    id: &str,
+    status: u16,
+) -> Result<(), RowFailure> {
+    let event = ctx.audit_event(action, Some(id.to_owned()), status);
+    db::access::audit::record(conn, &event)?;
+    Ok(())
+}
+
+fn apply_row(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    plan: &Plan,
+    planned: Planned,
+) -> Result<Applied, RowFailure> {
+    match planned {
+        Planned::School(intent) => apply_school(conn, ctx, plan, intent),
+        Planned::Person(intent) => apply_person(conn, ctx, plan, intent),
+    }
+}
+
+fn applied(outcome: &'static str, id: String) -> Result<Applied, RowFailure> {
+    Ok(Applied {
+        outcome,
+        resource_id: Some(id),
+        message: None,
+    })
+}
+
+fn external(plan: &Plan, sourced_id: &str) -> ExternalId {
+    ExternalId {
+        system: plan.system.clone(),
+        value: sourced_id.to_owned(),
+    }
+}
+
+fn apply_school(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    plan: &Plan,
+    intent: RowIntent<SchoolFields>,
+) -> Result<Applied, RowFailure> {
+    const KIND: ResourceKind = ResourceKind::School;
+    match intent {
+        RowIntent::Skip { reason, .. } => Ok(Applied {
+            outcome: "unchanged",
+            resource_id: None,
+            message: Some(format!("skipped: {reason}")),
+        }),
+        RowIntent::Delete { sourced_id } => {
+            let ext_id = external(plan, &sourced_id);
+            let Some(id) = db::external_ids::holder(conn, KIND, &ext_id)? else {
+                return Ok(Applied {
+                    outcome: "unchanged",
+                    resource_id: None,
+                    message: Some("no school has this id; nothing to delete".to_owned()),
+                });
+            };
+            if let Some(row) = db::schools::find(conn, &id)? {
+                db::schools::delete(conn, &row)?;
+            }
+            db::external_ids::remove_all(conn, KIND, &id)?;
+            audit(conn, ctx, "delete", &id, 204)?;
+            applied("delete", id)
+        }
+        RowIntent::Upsert { sourced_id, fields } => {
+            let ext_id = external(plan, &sourced_id);
+            let taken = |conn: &mut AnyConnection, me: Option<&str>| -> Result<(), RowFailure> {
+                let filter = db::schools::SchoolFilter {
+                    district_code: Some(fields.district_code.clone()),
+                    ..Default::default()
+                };
+                let others = db::schools::list(conn, &filter, None, 2)?;
+                if others.iter().any(|s| Some(s.id.as_str()) != me) {
+                    return Err(RowFailure {
+                        field: "identifier".to_owned(),
+                        message: format!(
+                            "another school already has the district code {}",
+                            fields.district_code
+                        ),
+                    });
+                }
+                Ok(())
+            };
+            match db::external_ids::holder(conn, KIND, &ext_id)? {
+                None => {
+                    taken(conn, None)?;
+                    let now = db::now();
+                    let row = db::schools::School {
+                        id: new_id(),
+                        name: fields.name.clone(),
+                        district_code: fields.district_code.clone(),
+                        time_zone: fields
+                            .time_zone
+                            .clone()
+                            .unwrap_or_else(|| plan.time_zone.clone()),
+                        address: fields.address.clone().flatten(),
+                        created_at: now,
+                        updated_at: now,
+                        version: 1,
+                    };
+                    db::schools::insert(conn, &row)?;
+                    ext::set(conn, KIND, &row.id, &[ext_id])?;
+                    audit(conn, ctx, "create", &row.id, 201)?;
+                    applied("create", row.id)
+                }
+                Some(id) => {
+                    let Some(mut row) = db::schools::find(conn, &id)? else {
+                        return Err(RowFailure {
+                            field: "sourcedId".to_owned(),
+                            message: "the school of this id is gone".to_owned(),
+                        });
+                    };
+                    let before = row.clone();
+                    row.name = fields.name.clone();
+                    row.district_code = fields.district_code.clone();
+                    if let Some(tz) = &fields.time_zone {
+                        row.time_zone = tz.clone();
+                    }
+                    if let Some(address) = &fields.address {
+                        row.address = address.clone();
+                    }
+                    let same = row.name == before.name
+                        && row.district_code == before.district_code
+                        && row.time_zone == before.time_zone
+                        && row.address == before.address;
+                    if same {
+                        return applied("unchanged", id);
+                    }
+                    if row.district_code != before.district_code {
+                        taken(conn, Some(&id))?;
+                    }
+                    row.version += 1;
+                    row.updated_at = db::now();
+                    db::schools::update(conn, &row)?;
+                    audit(conn, ctx, "update", &id, 200)?;
+                    applied("update", id)
+                }
+            }
+        }
+    }
+}
+
+fn apply_person(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    plan: &Plan,
+    intent: RowIntent<PersonFields>,
+) -> Result<Applied, RowFailure> {
+    const KIND: ResourceKind = ResourceKind::Person;
+    match intent {
+        RowIntent::Skip { reason, .. } => Ok(Applied {
+            outcome: "unchanged",
+            resource_id: None,
+            message: Some(format!("skipped: {reason}")),
+        }),
+        RowIntent::Delete { sourced_id } => {
+            let ext_id = external(plan, &sourced_id);
+            let Some(id) = db::external_ids::holder(conn, KIND, &ext_id)? else {
+                return Ok(Applied {
+                    outcome: "unchanged",
+                    resource_id: None,
+                    message: Some("no person has this id; nothing to delete".to_owned()),
+                });
+            };
+            if let Some(row) = db::people::find(conn, &id)? {
+                db::people::delete(conn, &row)?;
+            }
+            db::external_ids::remove_all(conn, KIND, &id)?;
+            audit(conn, ctx, "delete", &id, 204)?;
+            applied("delete", id)
+        }
+        RowIntent::Upsert { sourced_id, fields } => {
+            let ext_id = external(plan, &sourced_id);
+            match db::external_ids::holder(conn, KIND, &ext_id)? {
+                None => {
+                    let now = db::now();
+                    let row = db::people::Person {
+                        id: new_id(),
+                        display_name: fields.display_name,
+                        email: fields.email,
+                        phone: fields.phone,
+                        preferred_language: fields
+                            .preferred_language
+                            .unwrap_or_else(|| "en".to_owned()),
+                        created_at: now,
+                        updated_at: now,
+                        version: 1,
+                        created_by: ctx.caller.actor_key(),
+                        contact_erased_at: None,
+                    };
+                    db::people::insert(conn, &row)?;
+                    ext::set(conn, KIND, &row.id, &[ext_id])?;
+                    audit(conn, ctx, "create", &row.id, 201)?;
+                    applied("create", row.id)
+                }
+                Some(id) => {
+                    let Some(mut row) = db::people::find(conn, &id)? else {
+                        return Err(RowFailure {
+                            field: "sourcedId".to_owned(),
+                            message: "the person of this id is gone".to_owned(),
+                        });
+                    };
+                    let before = row.clone();
+                    row.display_name = fields.display_name;
+                    // Erased contact details stay erased.
+                    if row.contact_erased_at.is_none() {
+                        row.email = fields.email;
+                        row.phone = fields.phone;
+                    }
+                    if let Some(l) = fields.preferred_language {
+                        row.preferred_language = l;
+                    }
+                    let same = row.display_name == before.display_name
+                        && row.email == before.email
+                        && row.phone == before.phone
+                        && row.preferred_language == before.preferred_language;
+                    if same {
+                        return applied("unchanged", id);
+                    }
+                    row.version += 1;
+                    row.updated_at = db::now();
+                    db::people::update(conn, &row)?;
+                    audit(conn, ctx, "update", &id, 200)?;
+                    applied("update", id)
+                }
+            }
+        }
+    }
+}

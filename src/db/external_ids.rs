@@ -1,0 +1,151 @@
+//! External ids of schools, people and councils (`external_ids`). A record's ids are replaced as a
+//! whole; two unique indexes hold one value per system and kind of record, and one value per
+//! system on each record, across every writer.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::external_ids;
+use super::{AnyConnection, StoreError};
+use crate::domain::external_ids::{ExternalId, ResourceKind};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = external_ids)]
+struct Row {
+    id: String,
+    resource_kind: String,
+    resource_id: String,
+    system: String,
+    value: String,
+    created_at: NaiveDateTime,
+}
+
+/// The external ids of one record, by system.
+pub fn of(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    resource_id: &str,
+) -> QueryResult<Vec<ExternalId>> {
+    external_ids::table
+        .filter(external_ids::resource_kind.eq(kind.as_str()))
+        .filter(external_ids::resource_id.eq(resource_id))
+        .order(external_ids::system.asc())
+        .select((external_ids::system, external_ids::value))
+        .load::<(String, String)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(system, value)| ExternalId { system, value })
+                .collect()
+        })
+}
+
+/// The external ids of several records of one kind, by record id.
+pub fn of_many(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    resource_ids: &[String],
+) -> QueryResult<HashMap<String, Vec<ExternalId>>> {
+    let mut out: HashMap<String, Vec<ExternalId>> = HashMap::new();
+    if resource_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = external_ids::table
+        .filter(external_ids::resource_kind.eq(kind.as_str()))
+        .filter(external_ids::resource_id.eq_any(resource_ids))
+        .order((external_ids::resource_id.asc(), external_ids::system.asc()))
+        .select((
+            external_ids::resource_id,
+            external_ids::system,
+            external_ids::value,
+        ))
+        .load::<(String, String, String)>(conn)?;
+    for (id, system, value) in rows {
+        out.entry(id)
+            .or_default()
+            .push(ExternalId { system, value });
+    }
+    Ok(out)
+}
+
+/// The id of the record of this kind that carries this external id, if any.
+pub fn holder(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    id: &ExternalId,
+) -> QueryResult<Option<String>> {
+    external_ids::table
+        .filter(external_ids::resource_kind.eq(kind.as_str()))
+        .filter(external_ids::system.eq(&id.system))
+        .filter(external_ids::value.eq(&id.value))
+        .select(external_ids::resource_id)
+        .load::<String>(conn)
+        .map(|rows| rows.into_iter().next())
+}
+
+/// A filter for a list query: `<table>::id.eq_any(holders(kind, id))` keeps the records of the
+/// kind that carry this external id.
+#[macro_export]
+macro_rules! external_id_holders {
+    ($kind:expr, $id:expr) => {
+        $crate::db::schema::external_ids::table
+            .filter($crate::db::schema::external_ids::resource_kind.eq($kind.as_str()))
+            .filter($crate::db::schema::external_ids::system.eq($id.system.clone()))
+            .filter($crate::db::schema::external_ids::value.eq($id.value.clone()))
+            .select($crate::db::schema::external_ids::resource_id)
+    };
+}
+
+/// Replaces a record's external ids with `ids` (inserting, changing and removing only what
+/// differs). A value another record of the kind already holds is refused by the unique index
+/// (`StoreError::Duplicate`).
+pub fn replace(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    resource_id: &str,
+    ids: &[ExternalId],
+    at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    let current = of(conn, kind, resource_id)?;
+    for old in &current {
+        if !ids.contains(old) {
+            diesel::delete(
+                external_ids::table
+                    .filter(external_ids::resource_kind.eq(kind.as_str()))
+                    .filter(external_ids::resource_id.eq(resource_id))
+                    .filter(external_ids::system.eq(&old.system)),
+            )
+            .execute(conn)?;
+        }
+    }
+    for new in ids {
+        if !current.contains(new) {
+            diesel::insert_into(external_ids::table)
+                .values(Row {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    resource_kind: kind.as_str().to_owned(),
+                    resource_id: resource_id.to_owned(),
+                    system: new.system.clone(),
+                    value: new.value.clone(),
+                    created_at: at,
+                })
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes every external id of a record (when the record is deleted).
+pub fn remove_all(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    resource_id: &str,
+) -> QueryResult<usize> {
+    diesel::delete(
+        external_ids::table
+            .filter(external_ids::resource_kind.eq(kind.as_str()))
+            .filter(external_ids::resource_id.eq(resource_id)),
+    )
+    .execute(conn)
+}

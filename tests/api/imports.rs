@@ -1,0 +1,401 @@
+//! Roster imports: OneRoster 1.2 CSV and cogov's CSV, dry runs, idempotent re-runs, deltas,
+//! error handling modes, malformed uploads, and one claim per job across instances.
+
+use std::io::Write;
+use std::time::Duration;
+
+use actix_web::test::TestRequest;
+use serde_json::{json, Value};
+
+use crate::common::{assert_problem, id, Reply, TestApp};
+
+pub fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, text) in files {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+async fn upload(app: &TestApp, query: &str, body: Vec<u8>) -> Reply {
+    app.send_admin(
+        TestRequest::post()
+            .uri(&format!("/api/v1/imports{query}"))
+            .insert_header(("content-type", "application/zip"))
+            .set_payload(body),
+    )
+    .await
+}
+
+/// Waits until the job has ended and returns it.
+async fn finished(app: &TestApp, job: &Value) -> Value {
+    let path = format!("/api/v1/imports/{}", id(job));
+    for _ in 0..2400 {
+        let now = app.get(&path).await.expect(200);
+        if now["status"] == "succeeded" || now["status"] == "failed" {
+            return now;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("import {path} did not end");
+}
+
+async fn import(app: &TestApp, query: &str, files: &[(&str, &str)]) -> Value {
+    let reply = upload(app, query, zip_of(files)).await;
+    let job = reply.expect(202);
+    assert_eq!(
+        reply.header("location").as_deref(),
+        Some(format!("/api/v1/imports/{}", id(&job)).as_str())
+    );
+    finished(app, &job).await
+}
+
+async fn rows(app: &TestApp, job: &Value) -> Vec<Value> {
+    app.collect_pages(&format!("/api/v1/imports/{}/rows?limit=2", id(job)))
+        .await
+}
+
+fn counts(job: &Value) -> [i64; 5] {
+    let c = &job["counts"];
+    ["create", "update", "unchanged", "delete", "error"].map(|k| c[k].as_i64().unwrap())
+}
+
+const ORGS: &str = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n\
+d1,,,Unified District,district,D1,\n\
+s1,,,Roosevelt Community School,school,1937234,d1\n";
+
+const USERS: &str = "\u{feff}sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\n\
+u1,,,true,s1,parent,mlopez,,María,López,,,maria@example.org,,+1 213 555 0100,,,\n\
+u2,,,true,s1,student,jkim,,Ji-woo,Kim,,,,,,,,\n\
+u3,,,true,s1,teacher,bad,,Bea,Díaz,,,not-an-email,,,,,\n";
+
+async fn people_with(app: &TestApp, ext: &str) -> Vec<Value> {
+    app.get(&format!("/api/v1/people?external_id=oneroster:{ext}"))
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[actix_web::test]
+async fn a_dry_run_reports_each_row_and_changes_nothing() {
+    let app = TestApp::new().await;
+    // One person is already known by their sourcedId, under another name.
+    app.post(
+        "/api/v1/people",
+        json!({"display_name": "Ji Kim", "external_ids": [{"system": "oneroster", "value": "u2"}]}),
+    )
+    .await
+    .expect(201);
+    let job = import(
+        &app,
+        "?dry_run=true&on_error=commit_good_rows",
+        &[("orgs.csv", ORGS), ("users.csv", USERS)],
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(job["dry_run"], true);
+    assert_eq!(job["format"], "oneroster");
+    // create: school s1, user u1; update: u2; unchanged: the district org; error: u3.
+    assert_eq!(counts(&job), [2, 1, 1, 0, 1]);
+    let rows = rows(&app, &job).await;
+    let brief: Vec<(String, i64, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_owned(),
+                r["line"].as_i64().unwrap(),
+                r["sourced_id"].as_str().unwrap_or("").to_owned(),
+                r["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect = |f: &str, l: i64, s: &str, o: &str| (f.to_owned(), l, s.to_owned(), o.to_owned());
+    assert_eq!(
+        brief,
+        vec![
+            expect("orgs.csv", 2, "d1", "unchanged"),
+            expect("orgs.csv", 3, "s1", "create"),
+            expect("users.csv", 2, "u1", "create"),
+            expect("users.csv", 3, "u2", "update"),
+            expect("users.csv", 4, "u3", "error"),
+        ]
+    );
+    assert_eq!(rows[4]["field"], "email");
+    assert_eq!(rows[4]["message"], "is not an email address");
+    // Nothing changed.
+    assert!(people_with(&app, "u1").await.is_empty());
+    assert_eq!(people_with(&app, "u2").await[0]["display_name"], "Ji Kim");
+    let schools = app.get("/api/v1/schools").await.expect(200);
+    assert_eq!(schools["items"], json!([]));
+    // Only the error rows, when asked for.
+    let errors = app
+        .get(&format!("/api/v1/imports/{}/rows?outcome=error", id(&job)))
+        .await
+        .expect(200);
+    assert_eq!(errors["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn a_real_run_twice_changes_nothing_the_second_time() {
+    let app = TestApp::new().await;
+    let users = USERS.replace("not-an-email", "bea@example.org");
+    let files = [("orgs.csv", ORGS), ("users.csv", users.as_str())];
+    let first = import(&app, "?time_zone=America/Los_Angeles", &files).await;
+    assert_eq!(first["status"], "succeeded");
+    assert_eq!(counts(&first), [4, 0, 1, 0, 0]);
+    let maria = people_with(&app, "u1").await;
+    assert_eq!(maria[0]["display_name"], "María López");
+    assert_eq!(maria[0]["email"], "maria@example.org");
+    assert_eq!(
+        maria[0]["external_ids"],
+        json!([{"system": "oneroster", "value": "u1"}])
+    );
+    let school = app
+        .get("/api/v1/schools?external_id=oneroster:s1")
+        .await
+        .expect(200)["items"][0]
+        .clone();
+    assert_eq!(school["district_code"], "1937234");
+    assert_eq!(school["time_zone"], "America/Los_Angeles");
+    let changes_before = app.get("/api/v1/changes?limit=200").await.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["resource"] != "import")
+        .count();
+
+    let second = import(&app, "", &files).await;
+    assert_eq!(second["status"], "succeeded");
+    assert_eq!(counts(&second), [0, 0, 5, 0, 0]);
+    assert_eq!(
+        people_with(&app, "u1").await,
+        maria,
+        "version and all fields kept"
+    );
+    let changes_after = app.get("/api/v1/changes?limit=200").await.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["resource"] != "import")
+        .count();
+    assert_eq!(
+        changes_after, changes_before,
+        "no change events the second time"
+    );
+
+    // A changed row is an update, with the version moving once.
+    let edited = files[1].1.replace("María,López", "María,López Ruiz");
+    let third = import(&app, "", &[("users.csv", edited.as_str())]).await;
+    assert_eq!(counts(&third), [0, 1, 2, 0, 0]);
+    let now = people_with(&app, "u1").await;
+    assert_eq!(now[0]["display_name"], "María López Ruiz");
+    assert_eq!(now[0]["version"], 2);
+}
+
+#[actix_web::test]
+async fn delta_rows_marked_tobedeleted_delete_or_report_why_not() {
+    let app = TestApp::new().await;
+    let users = USERS.replace("not-an-email", "bea@example.org");
+    import(
+        &app,
+        "",
+        &[("orgs.csv", ORGS), ("users.csv", users.as_str())],
+    )
+    .await;
+    // u3 holds a seat: their record is history cogov keeps.
+    let bea = people_with(&app, "u3").await[0].clone();
+    let council = app.council(json!({"kind": "assembly", "name": "A"})).await;
+    let seat = app.seat(&id(&council), "teachers").await;
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&seat)),
+        "\"1\"",
+        json!({"person_id": id(&bea)}),
+    )
+    .await
+    .expect(200);
+    let delta = "sourcedId,status,dateLastModified,givenName,familyName\n\
+u2,tobedeleted,2026-11-20T00:00:00Z,,\n\
+u3,tobedeleted,2026-11-20T00:00:00Z,,\n\
+u9,tobedeleted,2026-11-20T00:00:00Z,,\n";
+    let job = import(&app, "?on_error=commit_good_rows", &[("users.csv", delta)]).await;
+    assert_eq!(counts(&job), [0, 0, 1, 1, 1]);
+    let rows = rows(&app, &job).await;
+    assert_eq!(rows[0]["outcome"], "delete");
+    assert_eq!(rows[1]["outcome"], "error");
+    assert_eq!(rows[1]["field"], "status");
+    assert!(rows[1]["message"].as_str().unwrap().contains("history"));
+    assert_eq!(rows[2]["outcome"], "unchanged");
+    assert!(people_with(&app, "u2").await.is_empty());
+    app.get(&format!(
+        "/api/v1/people/{}",
+        rows[0]["resource_id"].as_str().unwrap()
+    ))
+    .await
+    .expect(404);
+    assert_eq!(people_with(&app, "u3").await.len(), 1, "kept");
+}
+
+#[actix_web::test]
+async fn all_or_nothing_changes_nothing_and_commit_good_rows_applies_the_rest() {
+    let app = TestApp::new().await;
+    let files = [("users.csv", USERS)];
+    let job = import(&app, "?on_error=all_or_nothing", &files).await;
+    assert_eq!(job["status"], "failed");
+    assert_eq!(job["on_error"], "all_or_nothing");
+    assert_eq!(counts(&job)[4], 1);
+    assert!(people_with(&app, "u1").await.is_empty());
+    let errors: Vec<Value> = rows(&app, &job)
+        .await
+        .into_iter()
+        .filter(|r| r["outcome"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["line"], 4);
+
+    let job = import(&app, "?on_error=commit_good_rows", &files).await;
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(counts(&job), [2, 0, 0, 0, 1]);
+    assert_eq!(people_with(&app, "u1").await.len(), 1);
+    assert!(people_with(&app, "u3").await.is_empty());
+}
+
+#[actix_web::test]
+async fn cogovs_own_format_imports_schools_and_people() {
+    let app = TestApp::new().await;
+    let schools = "external_id,name,district_code,time_zone,address,status\n\
+1937234,Roosevelt Community School,19-64733,America/Los_Angeles,456 S Mathews St,\n\
+1937235,Bad Zone School,19-64734,Mars/Olympus,,\n";
+    let people = "external_id,display_name,email,phone,preferred_language,status\n\
+4471,María López,maria@example.org,,es-MX,\n";
+    let job = import(
+        &app,
+        "?on_error=commit_good_rows",
+        &[("schools.csv", schools), ("people.csv", people)],
+    )
+    .await;
+    assert_eq!(job["format"], "cogov");
+    assert_eq!(job["system"], "sis");
+    assert_eq!(counts(&job), [2, 0, 0, 0, 1]);
+    let rows = rows(&app, &job).await;
+    assert_eq!(rows[1]["field"], "time_zone");
+    let maria = app
+        .get("/api/v1/people?external_id=sis:4471")
+        .await
+        .expect(200);
+    assert_eq!(maria["items"][0]["preferred_language"], "es-MX");
+}
+
+#[actix_web::test]
+async fn malformed_uploads_are_refused_at_once() {
+    let app = TestApp::new().await;
+    let reply = upload(&app, "", b"not a zip".to_vec()).await;
+    assert_problem(&reply, 422);
+    assert_eq!(reply.json()["errors"][0]["field"], "body");
+    let reply = upload(&app, "", zip_of(&[("classes.csv", "sourcedId\n")])).await;
+    assert_problem(&reply, 422);
+    let reply = upload(
+        &app,
+        "",
+        zip_of(&[("users.csv", "sourcedId,GivenName,familyName\nu1,A,B\n")]),
+    )
+    .await;
+    assert_problem(&reply, 422);
+    let p = reply.json();
+    assert_eq!(p["errors"][0]["field"], "users.csv");
+    assert!(p["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("givenName"));
+    let reply = upload(&app, "?system=Not%20Ok", zip_of(&[("users.csv", USERS)])).await;
+    assert_problem(&reply, 422);
+    assert_eq!(reply.json()["errors"][0]["field"], "system");
+    let reply = upload(&app, "?on_error=sometimes", zip_of(&[("users.csv", USERS)])).await;
+    assert!(matches!(reply.status.as_u16(), 400 | 422));
+    let reply = app
+        .send_admin(
+            TestRequest::post()
+                .uri("/api/v1/imports")
+                .insert_header(("content-type", "text/csv"))
+                .set_payload(USERS),
+        )
+        .await;
+    assert_problem(&reply, 415);
+    // A row that is not CSV is a row error, not a failed import.
+    let job = import(
+        &app,
+        "?on_error=commit_good_rows",
+        &[("users.csv", "sourcedId,givenName,familyName\nu1,\"A,B\n")],
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(counts(&job)[4], 1);
+}
+
+#[actix_web::test]
+async fn a_job_is_claimed_by_one_instance() {
+    use cogov::commands::imports;
+    let app = TestApp::new().await;
+    let ctx = imports::job_context(None, "cli:test");
+    let job = imports::create(
+        &ctx,
+        &app.db,
+        imports::NewImport {
+            media_type: None,
+            payload: zip_of(&[("users.csv", USERS)]),
+            dry_run: false,
+            on_error: imports::OnError::CommitGoodRows,
+            system: None,
+            time_zone: None,
+        },
+    )
+    .await
+    .unwrap();
+    let other = app.test_db.open();
+    let (mut p1, mut p2) = (|_| {}, |_| {});
+    let (a, b) = futures_util::future::join(
+        imports::run(&ctx, &app.db, &job.id, &mut p1),
+        imports::run(&ctx, &other, &job.id, &mut p2),
+    )
+    .await;
+    let ran = [&a, &b].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ran, 1, "{a:?} / {b:?}");
+    let done = a.or(b).unwrap();
+    assert_eq!(done.status, "succeeded");
+    assert_eq!(done.created_count, 2);
+    assert_eq!(people_with(&app, "u1").await.len(), 1);
+}
+
+#[actix_web::test]
+async fn other_writes_are_served_while_an_import_runs() {
+    let app = TestApp::new().await;
+    let mut users = String::from("sourcedId,givenName,familyName,email\n");
+    for n in 0..1500 {
+        users.push_str(&format!("u{n},Given{n},Family{n},u{n}@example.org\n"));
+    }
+    let job = upload(&app, "", zip_of(&[("users.csv", &users)]))
+        .await
+        .expect(202);
+    let mut served_during = 0;
+    for n in 0..20 {
+        let status = app
+            .get(&format!("/api/v1/imports/{}", id(&job)))
+            .await
+            .expect(200)["status"]
+            .clone();
+        app.school(&format!("W{n}")).await;
+        if status == "running" {
+            served_during += 1;
+        }
+    }
+    let done = finished(&app, &job).await;
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(counts(&done)[0], 1500);
+    let schools = app.get("/api/v1/schools?limit=200").await.expect(200);
+    assert_eq!(schools["items"].as_array().unwrap().len(), 20);
+    eprintln!("{served_during} of 20 school writes were served while the import ran");
+}
