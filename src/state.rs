@@ -29,6 +29,8 @@ pub struct Protection {
     /// Bearer token a Prometheus scraper sends for `/metrics`; without one, only callers on the
     /// same host (loopback) may read it.
     pub metrics_token: Option<String>,
+    /// Which URLs webhook subscriptions may name (https and public addresses unless allowed).
+    pub webhook_addresses: crate::domain::webhooks::AddressPolicy,
 }
 
 impl Default for Protection {
@@ -39,6 +41,7 @@ impl Default for Protection {
             cors_allowed_origins: Vec::new(),
             body_read_timeout: Duration::from_secs(10),
             metrics_token: None,
+            webhook_addresses: Default::default(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod problems;
 pub mod schools;
 pub mod seats;
 pub mod services;
+pub mod webhooks;
 
 use actix_web::web;
 use contract::ContractDoc;
@@ -45,6 +46,8 @@ use utoipa::OpenApi;
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
         access::list_audit_events,
         changes::list_changes,
+        webhooks::list_webhooks, webhooks::create_webhook, webhooks::find_webhook, webhooks::update_webhook,
+        webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::list_deliveries, webhooks::redeliver,
         metrics::metrics_endpoint,
         accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
         accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
@@ -77,7 +80,7 @@ use utoipa::OpenApi;
         motions::make_motion, motions::list_motions, motions::find_motion, motions::cast_vote,
         motions::close_motion,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome, webhooks::WebhookEvent),
     responses(
         problems::BadRequest, problems::NotFound, problems::Conflict, problems::PreconditionFailed,
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
@@ -100,6 +103,7 @@ use utoipa::OpenApi;
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
+        (name = "webhooks", description = "Signed change notifications (Standard Webhooks 1.0) POSTed to district systems: subscriptions, their delivery log and redelivery. The body sent is the `WebhookEvent` schema; headers `webhook-id`, `webhook-timestamp`, `webhook-signature`. See docs/WEBHOOKS.md."),
         (name = "operations", description = "Health checks."),
     )
 )]
@@ -141,6 +145,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::resource("/audit-events").route(web::get().to(access::list_audit_events)),
                 )
                 .service(web::resource("/changes").route(web::get().to(changes::list_changes)))
+                .service(
+                    web::scope("/webhooks")
+                        .service(
+                            web::resource("")
+                                .route(web::get().to(webhooks::list_webhooks))
+                                .route(web::post().to(webhooks::create_webhook)),
+                        )
+                        .service(
+                            web::resource("/{webhook_id}")
+                                .route(web::get().to(webhooks::find_webhook))
+                                .route(web::patch().to(webhooks::update_webhook))
+                                .route(web::delete().to(webhooks::delete_webhook)),
+                        )
+                        .service(
+                            web::resource("/{webhook_id}/secret")
+                                .route(web::post().to(webhooks::rotate_webhook_secret)),
+                        )
+                        .service(
+                            web::resource("/{webhook_id}/deliveries")
+                                .route(web::get().to(webhooks::list_deliveries)),
+                        )
+                        .service(
+                            web::resource("/{webhook_id}/deliveries/{delivery_id}/redeliver")
+                                .route(web::post().to(webhooks::redeliver)),
+                        ),
+                )
                 .service(
                     web::scope("/accounts")
                         .service(
@@ -506,6 +536,14 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
     ("get", "/api/v1/audit-events", "district_admin"),
     ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
+    ("get", "/api/v1/webhooks", "district_admin"),
+    ("post", "/api/v1/webhooks", "district_admin"),
+    ("get", "/api/v1/webhooks/{webhook_id}", "district_admin"),
+    ("patch", "/api/v1/webhooks/{webhook_id}", "district_admin"),
+    ("delete", "/api/v1/webhooks/{webhook_id}", "district_admin"),
+    ("post", "/api/v1/webhooks/{webhook_id}/secret", "district_admin"),
+    ("get", "/api/v1/webhooks/{webhook_id}/deliveries", "district_admin"),
+    ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", "district_admin"),
     ("get", "/api/v1/accounts", "district_admin"),
     ("post", "/api/v1/accounts", "district_admin"),
     ("get", "/api/v1/accounts/{account_id}", "district_admin"),

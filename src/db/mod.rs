@@ -18,6 +18,7 @@ pub mod schema;
 pub mod schools;
 pub mod seats;
 pub mod services;
+pub mod webhooks;
 pub mod writer;
 
 use std::path::PathBuf;

@@ -10,6 +10,7 @@ pub mod report;
 pub mod services;
 pub mod terms;
 pub mod vote;
+pub mod webhooks;
 
 use std::str::FromStr;
 

@@ -25,3 +25,4 @@ mod schools;
 mod seats;
 mod services;
 mod storage;
+mod webhooks;
