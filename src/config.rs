@@ -340,7 +340,10 @@ impl Settings {
             }
         }
         if self.webhook_retry_schedule_secs.is_empty()
-            || self.webhook_retry_schedule_secs.iter().any(|s| *s > 7 * 86_400)
+            || self
+                .webhook_retry_schedule_secs
+                .iter()
+                .any(|s| *s > 7 * 86_400)
         {
             return Err(
                 "webhook_retry_schedule_secs must list at least one wait, each at most 7 days"
@@ -350,13 +353,18 @@ impl Settings {
         if !(1..=60).contains(&self.webhook_connect_timeout_secs)
             || !(1..=120).contains(&self.webhook_timeout_secs)
         {
-            return Err("webhook_connect_timeout_secs must be 1 to 60 and webhook_timeout_secs 1 to 120".to_owned());
+            return Err(
+                "webhook_connect_timeout_secs must be 1 to 60 and webhook_timeout_secs 1 to 120"
+                    .to_owned(),
+            );
         }
         if !(10..=60_000).contains(&self.webhook_poll_interval_ms) {
             return Err("webhook_poll_interval_ms must be between 10 and 60000".to_owned());
         }
         if self.webhook_lease_secs < 2 * self.webhook_timeout_secs {
-            return Err("webhook_lease_secs must be at least twice webhook_timeout_secs".to_owned());
+            return Err(
+                "webhook_lease_secs must be at least twice webhook_timeout_secs".to_owned(),
+            );
         }
         Ok(())
     }

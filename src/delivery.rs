@@ -75,7 +75,9 @@ pub fn metrics() -> &'static DeliveryMetrics {
                 "cogov_webhook_delivery_duration_seconds",
                 "Duration of webhook delivery attempts, by outcome.",
             )
-            .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0]),
+            .buckets(vec![
+                0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0,
+            ]),
             &["outcome"],
         )
         .expect("a valid histogram"),

@@ -12,7 +12,9 @@ use validator::Validate;
 use super::body::JsonBody;
 use super::fields;
 use super::paging::{private_list_response, split_page, PageRequest};
-use super::preconditions::{created_response, expected, resource_response, updated_response, CACHE_NONE};
+use super::preconditions::{
+    created_response, expected, resource_response, updated_response, CACHE_NONE,
+};
 use crate::auth::SignedIn;
 use crate::commands::{webhooks, Expected};
 use crate::db::{self, webhooks::Attempt, webhooks::Delivery, webhooks::Webhook};

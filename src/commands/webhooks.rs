@@ -54,7 +54,10 @@ fn new_secret() -> String {
 
 fn check_event_types(types: &[String], errors: &mut Vec<FieldError>) {
     if types.is_empty() {
-        errors.push(FieldError::new("event_types", "must name at least one event type"));
+        errors.push(FieldError::new(
+            "event_types",
+            "must name at least one event type",
+        ));
     } else if types.len() > rules::MAX_EVENT_TYPES {
         errors.push(FieldError::new(
             "event_types",
@@ -267,7 +270,8 @@ pub async fn rotate_secret(
         expected.check(row.version)?;
         let now = db::now();
         row.previous_secret = Some(std::mem::replace(&mut row.secret, new_secret()));
-        row.previous_secret_expires_at = Some(now + chrono::Duration::hours(ROTATION_OVERLAP_HOURS));
+        row.previous_secret_expires_at =
+            Some(now + chrono::Duration::hours(ROTATION_OVERLAP_HOURS));
         row.version += 1;
         row.updated_at = now;
         db::webhooks::update(conn, &row)?;
@@ -354,7 +358,8 @@ pub fn claim(
             return Ok(None);
         }
         let now = db::now();
-        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+        let until =
+            now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
         if !db::webhooks::take_lease(conn, &webhook_id, &instance, now, until)? {
             return Ok(None);
         }
@@ -428,8 +433,15 @@ pub fn renew(db: &Db, webhook_id: &str, instance: &str, lease: Duration) -> Resu
     let (webhook_id, instance) = (webhook_id.to_owned(), instance.to_owned());
     db.write_blocking(move |conn| {
         let now = db::now();
-        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
-        Ok(db::webhooks::take_lease(conn, &webhook_id, &instance, now, until)?)
+        let until =
+            now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+        Ok(db::webhooks::take_lease(
+            conn,
+            &webhook_id,
+            &instance,
+            now,
+            until,
+        )?)
     })
 }
 
@@ -511,8 +523,12 @@ pub fn record(
             Some("the receiver answered 410 Gone".to_owned()),
         ),
         Outcome::Retry => {
-            match rules::retry_delay(schedule, failures, rand::random::<f64>(), result.retry_after)
-            {
+            match rules::retry_delay(
+                schedule,
+                failures,
+                rand::random::<f64>(),
+                result.retry_after,
+            ) {
                 Some(wait) => (
                     After::Retry,
                     "pending",
@@ -536,7 +552,11 @@ pub fn record(
             }
         }
     };
-    let failures_in_row = if after == After::Delivered { 0 } else { failures as i64 };
+    let failures_in_row = if after == After::Delivered {
+        0
+    } else {
+        failures as i64
+    };
     let delivered_at = (after == After::Delivered).then_some(now);
     let webhook_id = delivery.webhook_id.clone();
     let event = reason.as_ref().map(|_| {

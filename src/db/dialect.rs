@@ -133,7 +133,10 @@ struct Claimed {
 /// PostgreSQL locks the row with `FOR UPDATE SKIP LOCKED`: an instance whose peer holds the row
 /// moves on to other work at once instead of waiting for it. SQLite's write transactions run one
 /// at a time, so the claim always succeeds there.
-pub fn claim_webhook_queue(conn: &mut AnyConnection, webhook_id: &str) -> diesel::QueryResult<bool> {
+pub fn claim_webhook_queue(
+    conn: &mut AnyConnection,
+    webhook_id: &str,
+) -> diesel::QueryResult<bool> {
     use diesel::RunQueryDsl;
     match conn {
         AnyConnection::Sqlite(_) => Ok(true),

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::changes::versioned_writes;
-use super::schema::{changes, grants, webhook_attempts, webhook_cursors, webhook_deliveries, webhooks};
+use super::schema::{
+    changes, grants, webhook_attempts, webhook_cursors, webhook_deliveries, webhooks,
+};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -225,7 +227,10 @@ pub fn deliveries(
 pub fn attempts_of(conn: &mut AnyConnection, delivery_ids: &[String]) -> QueryResult<Vec<Attempt>> {
     webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(delivery_ids.to_vec()))
-        .order((webhook_attempts::delivery_id.asc(), webhook_attempts::attempt.asc()))
+        .order((
+            webhook_attempts::delivery_id.asc(),
+            webhook_attempts::attempt.asc(),
+        ))
         .select(Attempt::as_select())
         .load(conn)
 }

@@ -62,7 +62,10 @@ pub fn sign(secret: &str, webhook_id: &str, timestamp: i64, body: &[u8]) -> Opti
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// The `webhook-signature` header: one signature per secret, space-separated (while a secret
@@ -149,7 +152,9 @@ impl Network {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -229,7 +234,9 @@ pub fn check_address(ip: IpAddr, allowed: &[Network]) -> Result<(), String> {
         return Ok(());
     }
     match forbidden_address(ip) {
-        Some(why) => Err(format!("resolves to {ip}, {why}; cogov does not call such addresses")),
+        Some(why) => Err(format!(
+            "resolves to {ip}, {why}; cogov does not call such addresses"
+        )),
         None => Ok(()),
     }
 }
@@ -334,7 +341,12 @@ mod tests {
             Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
         );
         assert_eq!(sign("not-a-secret", "x", 1, b""), None);
-        let two = signature_header(&[secret, secret], "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body);
+        let two = signature_header(
+            &[secret, secret],
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            body,
+        );
         assert_eq!(two.split(' ').count(), 2);
     }
 
@@ -391,7 +403,9 @@ mod tests {
         let loopback = Network::parse("127.0.0.0/8").unwrap();
         assert!(check_address("127.0.0.1".parse().unwrap(), &[loopback]).is_ok());
         assert!(check_address("10.0.0.1".parse().unwrap(), &[loopback]).is_err());
-        assert!(Network::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(Network::parse("::1")
+            .unwrap()
+            .contains("::1".parse().unwrap()));
         assert!(Network::parse("10.0.0.0/33").is_none());
         assert!(check_address(IpAddr::V6(Ipv6Addr::UNSPECIFIED), &[]).is_err());
     }

@@ -235,7 +235,10 @@ async fn authorization_matrix() {
     let phone = json!({"phone": "+1 213 555 0100"});
     // A public address literal: accepted without resolving a name, never called (no worker runs).
     let hook_body = json!({"url": "https://93.184.215.14/hooks", "event_types": ["*"]});
-    let hook = id(&app.post("/api/v1/webhooks", hook_body.clone()).await.expect(201));
+    let hook = id(&app
+        .post("/api/v1/webhooks", hook_body.clone())
+        .await
+        .expect(201));
     //                                                                admin staff member family partner anon
     let cells: Vec<(&str, String, Option<Value>, [u16; 6])> = vec![
         (
@@ -438,7 +441,10 @@ async fn authorization_matrix() {
         ),
         (
             "POST",
-            format!("/api/v1/webhooks/{hook}/deliveries/{}/redeliver", uuid::Uuid::now_v7()),
+            format!(
+                "/api/v1/webhooks/{hook}/deliveries/{}/redeliver",
+                uuid::Uuid::now_v7()
+            ),
             None,
             [404, 403, 403, 403, 403, 401],
         ),

@@ -29,7 +29,10 @@ fn loopback_policy() -> AddressPolicy {
 fn options(schedule_ms: &[u64]) -> DeliveryOptions {
     DeliveryOptions {
         addresses: loopback_policy(),
-        retry_schedule: schedule_ms.iter().map(|ms| Duration::from_millis(*ms)).collect(),
+        retry_schedule: schedule_ms
+            .iter()
+            .map(|ms| Duration::from_millis(*ms))
+            .collect(),
         connect_timeout: Duration::from_secs(1),
         timeout: Duration::from_secs(2),
         poll_interval: Duration::from_millis(30),
@@ -62,7 +65,9 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 /// The receiver's check: some `v1,` signature in the header matches, compared in constant time,
 /// and the timestamp is within five minutes.
 fn verify(secret: &str, id: &str, timestamp: &str, body: &[u8], header: &str) -> bool {
-    let key = STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let key = STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .unwrap();
     let ts: i64 = timestamp.parse().unwrap();
     if (chrono::Utc::now().timestamp() - ts).abs() > 300 {
         return false;
@@ -349,7 +354,10 @@ async fn private_loopback_and_plain_http_urls_are_refused() {
         "http://93.184.215.14/hooks",
     ] {
         let bad = app
-            .post("/api/v1/webhooks", json!({"url": url, "event_types": ["*"]}))
+            .post(
+                "/api/v1/webhooks",
+                json!({"url": url, "event_types": ["*"]}),
+            )
             .await
             .expect(422);
         assert_eq!(bad["errors"][0]["field"], "url", "{url}: {bad}");
@@ -377,7 +385,9 @@ async fn events_arrive_signed_in_order_and_are_logged() {
     let receiver = Receiver::start();
     let hook = subscribe(&app, &receiver, &["council.*"]).await;
     let worker = Worker::start(app.db.clone(), options(&[50, 50, 50]));
-    let council = app.council(json!({"kind": "assembly", "name": "Family Council"})).await;
+    let council = app
+        .council(json!({"kind": "assembly", "name": "Family Council"}))
+        .await;
     let council_id = id(&council);
     app.patch(
         &format!("/api/v1/councils/{council_id}"),
@@ -392,20 +402,25 @@ async fn events_arrive_signed_in_order_and_are_logged() {
         "events did not arrive"
     );
     worker.stop();
-    let seen = receiver.seen.lock().unwrap();
-    assert_eq!(seen.bad_signatures, 0);
-    let types: Vec<&str> = seen
-        .processed
-        .iter()
-        .map(|(_, v)| v["type"].as_str().unwrap())
-        .collect();
-    assert_eq!(types, ["council.created", "council.updated"]);
-    assert_eq!(seen.processed[0].1["data"]["id"], council_id.as_str());
-    assert_eq!(seen.processed[1].1["data"]["version"], 2);
-    assert!(seen.processed[1].1["timestamp"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(seen.requests.len(), 2, "nothing else was sent");
-    let ids: Vec<String> = seen.processed.iter().map(|(w, _)| w.clone()).collect();
-    drop(seen);
+    let ids = {
+        let seen = receiver.seen.lock().unwrap();
+        assert_eq!(seen.bad_signatures, 0);
+        let types: Vec<&str> = seen
+            .processed
+            .iter()
+            .map(|(_, v)| v["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["council.created", "council.updated"]);
+        assert_eq!(seen.processed[0].1["data"]["id"], council_id.as_str());
+        assert_eq!(seen.processed[1].1["data"]["version"], 2);
+        assert!(seen.processed[1].1["timestamp"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z'));
+        assert_eq!(seen.requests.len(), 2, "nothing else was sent");
+        let ids: Vec<String> = seen.processed.iter().map(|(w, _)| w.clone()).collect();
+        ids
+    };
 
     let log = app
         .get(&format!("/api/v1/webhooks/{}/deliveries", id(&hook)))
@@ -413,7 +428,11 @@ async fn events_arrive_signed_in_order_and_are_logged() {
         .expect(200);
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert_eq!(items[0]["id"], ids[1].as_str(), "newest first, id = webhook-id");
+    assert_eq!(
+        items[0]["id"],
+        ids[1].as_str(),
+        "newest first, id = webhook-id"
+    );
     for item in items {
         assert_eq!(item["state"], "delivered");
         assert_eq!(item["attempts"][0]["attempt"], 1);
@@ -422,12 +441,22 @@ async fn events_arrive_signed_in_order_and_are_logged() {
     }
 
     let metrics = app
-        .send(TestRequest::get().uri("/metrics").peer_addr("127.0.0.1:40000".parse().unwrap()))
+        .send(
+            TestRequest::get()
+                .uri("/metrics")
+                .peer_addr("127.0.0.1:40000".parse().unwrap()),
+        )
         .await;
     let text = String::from_utf8_lossy(&metrics.body).into_owned();
-    assert!(text.contains("cogov_webhook_deliveries_total{outcome=\"delivered\"}"), "{text}");
+    assert!(
+        text.contains("cogov_webhook_deliveries_total{outcome=\"delivered\"}"),
+        "{text}"
+    );
     assert!(text.contains("cogov_webhook_backlog_events 0"), "{text}");
-    assert!(text.contains("cogov_webhook_delivery_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("cogov_webhook_delivery_duration_seconds_bucket"),
+        "{text}"
+    );
 }
 
 /// The receiver fails midway in every way a crash looks from outside: it answers 500, it drops
@@ -467,25 +496,29 @@ async fn a_receiver_that_crashes_midway_loses_nothing() {
     // Nothing more is sent once everything was acknowledged.
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     worker.stop();
-    let seen = receiver.seen.lock().unwrap();
-    assert_eq!(seen.bad_signatures, 0);
-    let processed: Vec<String> = seen
-        .processed
-        .iter()
-        .map(|(_, v)| v["data"]["id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(processed, created, "each event once, in order");
-    assert!(
-        seen.requests.len() >= 12 + 8,
-        "the failures were retried ({} requests)",
-        seen.requests.len()
-    );
-    // Retries carried the same webhook-id: requests name only the processed ids.
-    let ids: HashSet<&String> = seen.requests.iter().map(|(w, _)| w).collect();
-    assert_eq!(ids.len(), 12);
-    drop(seen);
+    {
+        let seen = receiver.seen.lock().unwrap();
+        assert_eq!(seen.bad_signatures, 0);
+        let processed: Vec<String> = seen
+            .processed
+            .iter()
+            .map(|(_, v)| v["data"]["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(processed, created, "each event once, in order");
+        assert!(
+            seen.requests.len() >= 12 + 8,
+            "the failures were retried ({} requests)",
+            seen.requests.len()
+        );
+        // Retries carried the same webhook-id: requests name only the processed ids.
+        let ids: HashSet<&String> = seen.requests.iter().map(|(w, _)| w).collect();
+        assert_eq!(ids.len(), 12);
+    }
     let log = app
-        .get(&format!("/api/v1/webhooks/{}/deliveries?limit=200", id(&hook)))
+        .get(&format!(
+            "/api/v1/webhooks/{}/deliveries?limit=200",
+            id(&hook)
+        ))
         .await
         .expect(200);
     let items = log["items"].as_array().unwrap();
@@ -594,10 +627,9 @@ async fn lasting_failure_disables_the_subscription_and_redelivery_resumes_it() {
         .expect("a failed delivery")
         .clone();
     let again = app
-        .send_admin(TestRequest::post().uri(&format!(
-            "{path}/deliveries/{}/redeliver",
-            id(&failed)
-        )))
+        .send_admin(
+            TestRequest::post().uri(&format!("{path}/deliveries/{}/redeliver", id(&failed))),
+        )
         .await
         .expect(202);
     assert_eq!(again["state"], "pending");
