@@ -105,6 +105,8 @@ enum Answer {
 struct Seen {
     /// Every request: (webhook-id, body), in arrival order.
     requests: Vec<(String, Value)>,
+    /// Every `webhook-signature` header, in arrival order.
+    signatures: Vec<String>,
     /// Events processed once each (deduplicated by webhook-id), in order.
     processed: Vec<(String, Value)>,
     processed_ids: HashSet<String>,
@@ -193,6 +195,12 @@ fn serve(stream: std::net::TcpStream, seen: Arc<Mutex<Seen>>) {
             }
             let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             s.requests.push((wid.clone(), value.clone()));
+            s.signatures.push(
+                headers
+                    .get("webhook-signature")
+                    .cloned()
+                    .unwrap_or_default(),
+            );
             let answer = if s.script.is_empty() {
                 s.always.unwrap_or(Answer::Ok)
             } else {
@@ -703,4 +711,37 @@ async fn the_guard_is_checked_again_at_delivery_time() {
     let error = error.expect("an attempt was recorded");
     assert!(error.contains("loopback"), "{error}");
     assert_eq!(receiver.seen.lock().unwrap().requests.len(), 0);
+}
+
+/// While a secret rotates, each delivery carries two signatures: a receiver that still knows
+/// only the previous secret, and one that already switched, both accept it.
+#[actix_web::test]
+async fn a_rotated_secret_signs_beside_the_previous_one() {
+    let app = app().await;
+    let receiver = Receiver::start();
+    let hook = subscribe(&app, &receiver, &["school.*"]).await;
+    let old = hook["secret"].as_str().unwrap().to_owned();
+    let rotated = app
+        .send_admin(TestRequest::post().uri(&format!("/api/v1/webhooks/{}/secret", id(&hook))))
+        .await
+        .expect(200);
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    // Only the previous secret first: the delivery still verifies.
+    receiver.set_secrets(&[&old]);
+    let worker = Worker::start(app.db.clone(), options(&[20; 3]));
+    app.school("ROT-1").await;
+    assert!(wait_for(Duration::from_secs(20), || receiver.processed().len() >= 1).await);
+    // Only the new one next.
+    receiver.set_secrets(&[&new]);
+    app.school("ROT-2").await;
+    assert!(wait_for(Duration::from_secs(20), || receiver.processed().len() >= 2).await);
+    worker.stop();
+    let seen = receiver.seen.lock().unwrap();
+    assert_eq!(seen.bad_signatures, 0);
+    assert_eq!(seen.requests.len(), 2);
+    for header in &seen.signatures {
+        let parts: Vec<&str> = header.split(' ').collect();
+        assert_eq!(parts.len(), 2, "{header}");
+        assert!(parts.iter().all(|p| p.starts_with("v1,")), "{header}");
+    }
 }
