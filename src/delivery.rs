@@ -286,6 +286,9 @@ fn serve_queue(
     webhook_id: &str,
     stop: &AtomicBool,
 ) -> Result<bool, crate::error::ApiError> {
+    if !webhooks::has_work(db, webhook_id)? {
+        return Ok(false);
+    }
     let Some(claim) = webhooks::claim(db, webhook_id, instance, options.lease, FILL_BATCH)? else {
         return Ok(false);
     };

@@ -423,6 +423,11 @@ pub fn claim(
     })
 }
 
+/// True when a subscription has changes to take or events due (a read; see `claim`).
+pub fn has_work(db: &Db, webhook_id: &str) -> Result<bool, ApiError> {
+    db.read(|conn| Ok(db::webhooks::has_work(conn, webhook_id, db::now())?))
+}
+
 /// The next events of a claimed queue, in order.
 pub fn queue(db: &Db, webhook_id: &str, fetch: i64) -> Result<Vec<Delivery>, ApiError> {
     db.read(|conn| Ok(db::webhooks::pending(conn, webhook_id, fetch)?))

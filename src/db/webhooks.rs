@@ -299,3 +299,33 @@ pub fn log_end(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
         .load(conn)?;
     Ok(rows.into_iter().next().unwrap_or((0, 0)))
 }
+
+/// True when a subscription may have work: changes past its cursor, or a queued event due by
+/// `now`. A cheap read that spares idle subscriptions a write transaction on every poll.
+pub fn has_work(
+    conn: &mut AnyConnection,
+    webhook_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some(cursor) = find_cursor(conn, webhook_id)? else {
+        return Ok(false);
+    };
+    let newer: i64 = changes::table
+        .filter(
+            changes::txid.gt(cursor.after_txid).or(changes::txid
+                .eq(cursor.after_txid)
+                .and(changes::seq.gt(cursor.after_seq))),
+        )
+        .count()
+        .get_result(conn)?;
+    if newer > 0 {
+        return Ok(true);
+    }
+    let due: i64 = webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+        .filter(webhook_deliveries::state.eq("pending"))
+        .filter(webhook_deliveries::next_attempt_at.le(now))
+        .count()
+        .get_result(conn)?;
+    Ok(due > 0)
+}
