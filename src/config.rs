@@ -178,6 +178,8 @@ pub struct Settings {
     #[serde(deserialize_with = "list_or_commas")]
     pub webhook_allowed_networks: Vec<String>,
     /// Waits before each retry of a failed delivery; once used up, the subscription is disabled.
+    /// In the environment, separate them with commas.
+    #[serde(deserialize_with = "numbers_or_commas")]
     pub webhook_retry_schedule_secs: Vec<u64>,
     pub webhook_connect_timeout_secs: u64,
     /// Longest time one delivery attempt may take in all.
@@ -205,6 +207,31 @@ fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
             .map(str::to_owned)
             .collect(),
     })
+}
+
+/// A list of numbers given as a TOML array, or as one comma-separated string (environment).
+fn numbers_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<u64>),
+        One(u64),
+        Text(String),
+    }
+    match Either::deserialize(d)? {
+        Either::List(list) => Ok(list),
+        Either::One(n) => Ok(vec![n]),
+        Either::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<u64>().map_err(|_| {
+                    serde::de::Error::custom(format!("{s:?} is not a number of seconds"))
+                })
+            })
+            .collect(),
+    }
 }
 
 impl Default for Settings {
@@ -519,5 +546,36 @@ fn read_or_create_secret(path: &Path) -> Result<String, String> {
             Ok(secret)
         }
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_settings_read_lists_from_text_and_check_their_limits() {
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("webhook_retry_schedule_secs", "1, 2,3"))
+            .merge(Serialized::default(
+                "webhook_allowed_networks",
+                "127.0.0.0/8, fd00::/8",
+            ))
+            .extract()
+            .unwrap();
+        assert_eq!(settings.webhook_retry_schedule_secs, vec![1, 2, 3]);
+        assert!(settings.check().is_ok());
+        let options = settings.delivery_options();
+        assert_eq!(options.addresses.allowed_networks.len(), 2);
+        assert_eq!(options.retry_schedule.len(), 3);
+        let mut bad = Settings::default();
+        bad.webhook_allowed_networks = vec!["10.0.0.0/40".to_owned()];
+        assert!(bad.check().is_err());
+        let mut bad = Settings::default();
+        bad.webhook_lease_secs = bad.webhook_timeout_secs;
+        assert!(bad.check().is_err());
+        let mut bad = Settings::default();
+        bad.webhook_retry_schedule_secs.clear();
+        assert!(bad.check().is_err());
     }
 }
