@@ -568,14 +568,20 @@ mod tests {
         let options = settings.delivery_options();
         assert_eq!(options.addresses.allowed_networks.len(), 2);
         assert_eq!(options.retry_schedule.len(), 3);
-        let mut bad = Settings::default();
-        bad.webhook_allowed_networks = vec!["10.0.0.0/40".to_owned()];
+        let bad = Settings {
+            webhook_allowed_networks: vec!["10.0.0.0/40".to_owned()],
+            ..Settings::default()
+        };
         assert!(bad.check().is_err());
-        let mut bad = Settings::default();
-        bad.webhook_lease_secs = bad.webhook_timeout_secs;
+        let bad = Settings {
+            webhook_lease_secs: 15,
+            ..Settings::default()
+        };
         assert!(bad.check().is_err());
-        let mut bad = Settings::default();
-        bad.webhook_retry_schedule_secs.clear();
+        let bad = Settings {
+            webhook_retry_schedule_secs: Vec::new(),
+            ..Settings::default()
+        };
         assert!(bad.check().is_err());
     }
 }
