@@ -745,3 +745,47 @@ async fn a_rotated_secret_signs_beside_the_previous_one() {
         assert!(parts.iter().all(|p| p.starts_with("v1,")), "{header}");
     }
 }
+
+/// A subscription receives only what its owner may read: once its owner is no district admin any
+/// more, changes to people stop arriving while the public record still does.
+#[actix_web::test]
+async fn a_subscription_receives_only_what_its_owner_may_read() {
+    let app = app().await;
+    let receiver = Receiver::start();
+    let (owner, token) = app.user("Olga Owner", "district_admin", None);
+    let hook = app
+        .send_as(
+            &token,
+            TestRequest::post().uri("/api/v1/webhooks").set_json(
+                json!({"url": receiver.url, "event_types": ["person.created", "school.created"]}),
+            ),
+        )
+        .await
+        .expect(201);
+    receiver.set_secrets(&[hook["secret"].as_str().unwrap()]);
+    let worker = Worker::start(app.db.clone(), options(&[20; 3]));
+    let person = id(&app.person("Pat Parent").await);
+    assert!(wait_for(Duration::from_secs(20), || !receiver.processed().is_empty()).await);
+    let grants = app
+        .get(&format!("/api/v1/grants?subject_id={owner}"))
+        .await
+        .expect(200);
+    let grant = grants["items"][0].clone();
+    app.delete(
+        &format!("/api/v1/grants/{}", id(&grant)),
+        &version_tag(&grant),
+    )
+    .await
+    .expect(204);
+    app.person("Quinn Parent").await;
+    let school = id(&app.school("OWNER").await);
+    assert!(wait_for(Duration::from_secs(20), || receiver.processed().len() >= 2).await);
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    worker.stop();
+    let ids: Vec<String> = receiver
+        .processed()
+        .iter()
+        .map(|(_, v)| v["data"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, [person, school]);
+}
