@@ -243,7 +243,9 @@ async fn subscribe(app: &TestApp, receiver: &Receiver, types: &[&str]) -> Value 
     hook
 }
 
-/// Waits until `done` holds (checked every 20 ms), at most `limit`.
+/// Waits until `done` holds (checked every 20 ms), at most `limit`. The limits are generous: on
+/// PostgreSQL another test's open transaction holds back the change log's safe horizon for the
+/// whole server, and deliveries wait for it.
 async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -406,7 +408,7 @@ async fn events_arrive_signed_in_order_and_are_logged() {
     .expect(200);
     app.school("NOT-SUBSCRIBED").await;
     assert!(
-        wait_for(Duration::from_secs(20), || receiver.processed().len() >= 2).await,
+        wait_for(Duration::from_secs(90), || receiver.processed().len() >= 2).await,
         "events did not arrive"
     );
     worker.stop();
@@ -497,7 +499,7 @@ async fn a_receiver_that_crashes_midway_loses_nothing() {
     let worker = Worker::start(app.db.clone(), options(&[30; 12]));
     let created = schools(&app, "CRASH-", 12).await;
     assert!(
-        wait_for(Duration::from_secs(30), || receiver.processed().len() >= 12).await,
+        wait_for(Duration::from_secs(90), || receiver.processed().len() >= 12).await,
         "not every event arrived: {:?}",
         receiver.processed().len()
     );
@@ -565,7 +567,7 @@ async fn two_instances_deliver_each_event_once() {
     let two = Worker::start(other_db, options(&[50; 5]));
     let created = schools(&app, "TWO-", 25).await;
     assert!(
-        wait_for(Duration::from_secs(30), || receiver.processed().len() >= 25
+        wait_for(Duration::from_secs(90), || receiver.processed().len() >= 25
             && second.processed().len() >= 25)
         .await,
         "not every event arrived"
@@ -601,7 +603,7 @@ async fn lasting_failure_disables_the_subscription_and_redelivery_resumes_it() {
     let worker = Worker::start(app.db.clone(), options(&[20, 20]));
     let first = schools(&app, "FAIL-", 2).await;
     let mut disabled = Value::Null;
-    for _ in 0..500 {
+    for _ in 0..4500 {
         disabled = app.get(&path).await.expect(200);
         if disabled["active"] == false {
             break;
@@ -645,7 +647,7 @@ async fn lasting_failure_disables_the_subscription_and_redelivery_resumes_it() {
         .await
         .expect(200);
     assert!(
-        wait_for(Duration::from_secs(20), || receiver.processed().len() >= 2).await,
+        wait_for(Duration::from_secs(90), || receiver.processed().len() >= 2).await,
         "not resumed"
     );
     worker.stop();
@@ -673,7 +675,7 @@ async fn a_receiver_answering_410_disables_the_subscription() {
     app.school("GONE").await;
     let path = format!("/api/v1/webhooks/{}", id(&hook));
     let mut body = Value::Null;
-    for _ in 0..500 {
+    for _ in 0..4500 {
         body = app.get(&path).await.expect(200);
         if body["active"] == false {
             break;
@@ -699,7 +701,7 @@ async fn the_guard_is_checked_again_at_delivery_time() {
     app.school("GUARD").await;
     let path = format!("/api/v1/webhooks/{}/deliveries", id(&hook));
     let mut error = None;
-    for _ in 0..500 {
+    for _ in 0..4500 {
         let log = app.get(&path).await.expect(200);
         if let Some(e) = log["items"][0]["attempts"][0]["error"].as_str() {
             error = Some(e.to_owned());
@@ -730,11 +732,11 @@ async fn a_rotated_secret_signs_beside_the_previous_one() {
     receiver.set_secrets(&[&old]);
     let worker = Worker::start(app.db.clone(), options(&[20; 3]));
     app.school("ROT-1").await;
-    assert!(wait_for(Duration::from_secs(20), || !receiver.processed().is_empty()).await);
+    assert!(wait_for(Duration::from_secs(90), || !receiver.processed().is_empty()).await);
     // Only the new one next.
     receiver.set_secrets(&[&new]);
     app.school("ROT-2").await;
-    assert!(wait_for(Duration::from_secs(20), || receiver.processed().len() >= 2).await);
+    assert!(wait_for(Duration::from_secs(90), || receiver.processed().len() >= 2).await);
     worker.stop();
     let seen = receiver.seen.lock().unwrap();
     assert_eq!(seen.bad_signatures, 0);
@@ -765,7 +767,7 @@ async fn a_subscription_receives_only_what_its_owner_may_read() {
     receiver.set_secrets(&[hook["secret"].as_str().unwrap()]);
     let worker = Worker::start(app.db.clone(), options(&[20; 3]));
     let person = id(&app.person("Pat Parent").await);
-    assert!(wait_for(Duration::from_secs(20), || !receiver.processed().is_empty()).await);
+    assert!(wait_for(Duration::from_secs(90), || !receiver.processed().is_empty()).await);
     let grants = app
         .get(&format!("/api/v1/grants?subject_id={owner}"))
         .await
@@ -779,7 +781,7 @@ async fn a_subscription_receives_only_what_its_owner_may_read() {
     .expect(204);
     app.person("Quinn Parent").await;
     let school = id(&app.school("OWNER").await);
-    assert!(wait_for(Duration::from_secs(20), || receiver.processed().len() >= 2).await);
+    assert!(wait_for(Duration::from_secs(90), || receiver.processed().len() >= 2).await);
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     worker.stop();
     let ids: Vec<String> = receiver
