@@ -27,6 +27,14 @@
 //! | `maintenance_interval_secs` | `COGOV_MAINTENANCE_INTERVAL_SECS` | 3600 |
 //! | `rate_limit_requests` | `COGOV_RATE_LIMIT_REQUESTS` | 600 per window per caller (0: off) |
 //! | `rate_limit_window_secs` | `COGOV_RATE_LIMIT_WINDOW_SECS` | 60 |
+//! | `webhook_delivery` | `COGOV_WEBHOOK_DELIVERY` | `true` (run the delivery worker in `serve`) |
+//! | `webhook_allow_http` | `COGOV_WEBHOOK_ALLOW_HTTP` | `false` (subscriptions need https) |
+//! | `webhook_allowed_networks` | `COGOV_WEBHOOK_ALLOWED_NETWORKS` | none (CIDRs exempt from the SSRF guard) |
+//! | `webhook_retry_schedule_secs` | `COGOV_WEBHOOK_RETRY_SCHEDULE_SECS` | 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400 |
+//! | `webhook_connect_timeout_secs` | `COGOV_WEBHOOK_CONNECT_TIMEOUT_SECS` | 5 |
+//! | `webhook_timeout_secs` | `COGOV_WEBHOOK_TIMEOUT_SECS` | 15 |
+//! | `webhook_poll_interval_ms` | `COGOV_WEBHOOK_POLL_INTERVAL_MS` | 1000 |
+//! | `webhook_lease_secs` | `COGOV_WEBHOOK_LEASE_SECS` | 120 |
 
 use std::path::Path;
 use std::time::Duration;
@@ -99,6 +107,14 @@ const KEYS: &[&str] = &[
     "maintenance_interval_secs",
     "rate_limit_requests",
     "rate_limit_window_secs",
+    "webhook_delivery",
+    "webhook_allow_http",
+    "webhook_allowed_networks",
+    "webhook_retry_schedule_secs",
+    "webhook_connect_timeout_secs",
+    "webhook_timeout_secs",
+    "webhook_poll_interval_ms",
+    "webhook_lease_secs",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -171,6 +187,25 @@ pub struct Settings {
     pub rate_limit_requests: u32,
     /// The rate limit's window.
     pub rate_limit_window_secs: u64,
+    /// Run the webhook delivery worker in `serve` (every instance may: they share the work).
+    pub webhook_delivery: bool,
+    /// Let subscriptions use plain http (for a receiver on the same host or in tests).
+    pub webhook_allow_http: bool,
+    /// Networks (CIDR, e.g. `10.20.0.0/16`) webhooks may call although they are private; none
+    /// by default. In the environment, separate them with commas.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub webhook_allowed_networks: Vec<String>,
+    /// Waits before each retry of a failed delivery; once used up, the subscription is disabled.
+    /// In the environment, separate them with commas.
+    #[serde(deserialize_with = "numbers_or_commas")]
+    pub webhook_retry_schedule_secs: Vec<u64>,
+    pub webhook_connect_timeout_secs: u64,
+    /// Longest time one delivery attempt may take in all.
+    pub webhook_timeout_secs: u64,
+    /// How often the worker looks for new changes and due retries.
+    pub webhook_poll_interval_ms: u64,
+    /// How long an instance holds a subscription's queue before another may take it over.
+    pub webhook_lease_secs: u64,
 }
 
 /// A list setting given as a TOML array, or as one comma-separated string (environment).
@@ -190,6 +225,31 @@ fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
             .map(str::to_owned)
             .collect(),
     })
+}
+
+/// A list of numbers given as a TOML array, or as one comma-separated string (environment).
+fn numbers_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<u64>),
+        One(u64),
+        Text(String),
+    }
+    match Either::deserialize(d)? {
+        Either::List(list) => Ok(list),
+        Either::One(n) => Ok(vec![n]),
+        Either::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<u64>().map_err(|_| {
+                    serde::de::Error::custom(format!("{s:?} is not a number of seconds"))
+                })
+            })
+            .collect(),
+    }
 }
 
 impl Default for Settings {
@@ -231,6 +291,15 @@ impl Default for Settings {
             maintenance_interval_secs: 3600,
             rate_limit_requests: 600,
             rate_limit_window_secs: 60,
+            webhook_delivery: true,
+            webhook_allow_http: false,
+            webhook_allowed_networks: Vec::new(),
+            webhook_retry_schedule_secs: crate::domain::webhooks::DEFAULT_RETRY_SCHEDULE_SECS
+                .to_vec(),
+            webhook_connect_timeout_secs: 5,
+            webhook_timeout_secs: 15,
+            webhook_poll_interval_ms: 1000,
+            webhook_lease_secs: 120,
         }
     }
 }
@@ -312,6 +381,40 @@ impl Settings {
                 return Err(format!("{name} must be between 1 and 600"));
             }
         }
+        for network in &self.webhook_allowed_networks {
+            if crate::domain::webhooks::Network::parse(network).is_none() {
+                return Err(format!(
+                    "webhook_allowed_networks: {network:?} is not a network like 10.20.0.0/16"
+                ));
+            }
+        }
+        if self.webhook_retry_schedule_secs.is_empty()
+            || self
+                .webhook_retry_schedule_secs
+                .iter()
+                .any(|s| *s > 7 * 86_400)
+        {
+            return Err(
+                "webhook_retry_schedule_secs must list at least one wait, each at most 7 days"
+                    .to_owned(),
+            );
+        }
+        if !(1..=60).contains(&self.webhook_connect_timeout_secs)
+            || !(1..=120).contains(&self.webhook_timeout_secs)
+        {
+            return Err(
+                "webhook_connect_timeout_secs must be 1 to 60 and webhook_timeout_secs 1 to 120"
+                    .to_owned(),
+            );
+        }
+        if !(10..=60_000).contains(&self.webhook_poll_interval_ms) {
+            return Err("webhook_poll_interval_ms must be between 10 and 60000".to_owned());
+        }
+        if self.webhook_lease_secs < 2 * self.webhook_timeout_secs {
+            return Err(
+                "webhook_lease_secs must be at least twice webhook_timeout_secs".to_owned(),
+            );
+        }
         Ok(())
     }
 
@@ -340,6 +443,34 @@ impl Settings {
                 self.rate_limit_window_secs,
             ),
             public_comment: crate::auth::throttle::CommentLimits::default(),
+            webhook_addresses: self.webhook_addresses(),
+        }
+    }
+
+    fn webhook_addresses(&self) -> crate::domain::webhooks::AddressPolicy {
+        crate::domain::webhooks::AddressPolicy {
+            allow_http: self.webhook_allow_http,
+            allowed_networks: self
+                .webhook_allowed_networks
+                .iter()
+                .filter_map(|n| crate::domain::webhooks::Network::parse(n))
+                .collect(),
+        }
+    }
+
+    /// How the webhook delivery worker runs.
+    pub fn delivery_options(&self) -> crate::delivery::DeliveryOptions {
+        crate::delivery::DeliveryOptions {
+            addresses: self.webhook_addresses(),
+            retry_schedule: self
+                .webhook_retry_schedule_secs
+                .iter()
+                .map(|s| Duration::from_secs(*s))
+                .collect(),
+            connect_timeout: Duration::from_secs(self.webhook_connect_timeout_secs),
+            timeout: Duration::from_secs(self.webhook_timeout_secs),
+            poll_interval: Duration::from_millis(self.webhook_poll_interval_ms),
+            lease: Duration::from_secs(self.webhook_lease_secs),
         }
     }
 
@@ -442,5 +573,42 @@ fn read_or_create_secret(path: &Path) -> Result<String, String> {
             Ok(secret)
         }
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_settings_read_lists_from_text_and_check_their_limits() {
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("webhook_retry_schedule_secs", "1, 2,3"))
+            .merge(Serialized::default(
+                "webhook_allowed_networks",
+                "127.0.0.0/8, fd00::/8",
+            ))
+            .extract()
+            .unwrap();
+        assert_eq!(settings.webhook_retry_schedule_secs, vec![1, 2, 3]);
+        assert!(settings.check().is_ok());
+        let options = settings.delivery_options();
+        assert_eq!(options.addresses.allowed_networks.len(), 2);
+        assert_eq!(options.retry_schedule.len(), 3);
+        let bad = Settings {
+            webhook_allowed_networks: vec!["10.0.0.0/40".to_owned()],
+            ..Settings::default()
+        };
+        assert!(bad.check().is_err());
+        let bad = Settings {
+            webhook_lease_secs: 15,
+            ..Settings::default()
+        };
+        assert!(bad.check().is_err());
+        let bad = Settings {
+            webhook_retry_schedule_secs: Vec::new(),
+            ..Settings::default()
+        };
+        assert!(bad.check().is_err());
     }
 }

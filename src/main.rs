@@ -188,6 +188,10 @@ fn serve(settings: Settings) -> Result<(), String> {
         tracing::info!(applied, "migrations applied");
     }
     let tokens = Tokens::new(&settings.token_config()?)?;
+    // Webhook delivery runs beside the server and stops after it (on the same shutdown).
+    let worker = settings
+        .webhook_delivery
+        .then(|| cogov::delivery::Worker::start(db.clone(), settings.delivery_options()));
     let state = web::Data::new(AppState {
         db,
         tokens,
@@ -213,7 +217,11 @@ fn serve(settings: Settings) -> Result<(), String> {
             eprintln!("cogov listening on http://{addr}  (API docs: http://{addr}/docs/)");
         }
         server.run().await.map_err(|e| e.to_string())
-    })
+    })?;
+    if let Some(worker) = worker {
+        worker.stop();
+    }
+    Ok(())
 }
 
 fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {

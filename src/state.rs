@@ -33,6 +33,8 @@ pub struct Protection {
     pub rate_limit: Option<std::sync::Arc<crate::api::rate_limit::RateLimiter>>,
     /// How many written public comments one client address may send per window.
     pub public_comment: CommentLimits,
+    /// Which URLs webhook subscriptions may name (https and public addresses unless allowed).
+    pub webhook_addresses: crate::domain::webhooks::AddressPolicy,
 }
 
 impl Default for Protection {
@@ -45,6 +47,7 @@ impl Default for Protection {
             metrics_token: None,
             rate_limit: None,
             public_comment: CommentLimits::default(),
+            webhook_addresses: Default::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ struct Metrics {
     active: IntGauge,
     pool: GaugeVec,
     writer_queue: Gauge,
+    webhook_backlog: Gauge,
 }
 
 fn metrics() -> &'static Metrics {
@@ -66,8 +67,17 @@ fn metrics() -> &'static Metrics {
             "Writes waiting for the writer (over its limit they are refused with 503).",
         )
         .expect("a valid gauge");
+        let webhook_backlog = Gauge::new(
+            "cogov_webhook_backlog_events",
+            "Webhook events queued and not yet delivered, over all subscriptions.",
+        )
+        .expect("a valid gauge");
+        let deliveries = crate::delivery::metrics();
         for collector in [
             Box::new(duration.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(webhook_backlog.clone()),
+            Box::new(deliveries.attempts.clone()),
+            Box::new(deliveries.duration.clone()),
             Box::new(active.clone()),
             Box::new(pool.clone()),
             Box::new(writer_queue.clone()),
@@ -80,6 +90,7 @@ fn metrics() -> &'static Metrics {
             active,
             pool,
             writer_queue,
+            webhook_backlog,
         }
     })
 }
@@ -180,6 +191,9 @@ pub async fn metrics_endpoint(
             .set(f64::from(connections.saturating_sub(idle)));
     }
     m.writer_queue.set(db.writer_queue as f64);
+    if let Ok(backlog) = crate::commands::webhooks::backlog(&state.db) {
+        m.webhook_backlog.set(backlog as f64);
+    }
     let mut out = Vec::new();
     TextEncoder::new()
         .encode(&m.registry.gather(), &mut out)

@@ -34,6 +34,7 @@ pub mod rate_limit;
 pub mod schools;
 pub mod seats;
 pub mod services;
+pub mod webhooks;
 
 use actix_web::web;
 use contract::ContractDoc;
@@ -55,6 +56,8 @@ use utoipa::OpenApi;
         changes::list_changes, changes::feed_head,
         calendar::council_calendar, calendar::school_calendar, calendar::district_calendar,
         imports::create_import, imports::find_import, imports::list_import_rows,
+        webhooks::list_webhooks, webhooks::create_webhook, webhooks::find_webhook, webhooks::update_webhook,
+        webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::list_deliveries, webhooks::redeliver,
         metrics::metrics_endpoint,
         accounts::list_accounts, accounts::create_account, accounts::find_account, accounts::update_account,
         accounts::list_api_clients, accounts::create_api_client, accounts::find_api_client,
@@ -96,7 +99,7 @@ use utoipa::OpenApi;
         assemblies::assembly_quorum, assemblies::make_assembly_motion, assemblies::find_assembly_motion,
         assemblies::cast_votes, assemblies::close_assembly_motion,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome, webhooks::WebhookEvent),
     responses(
         problems::BadRequest, problems::NotFound, problems::Conflict, problems::PreconditionFailed,
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
@@ -124,6 +127,7 @@ use utoipa::OpenApi;
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "imports", description = "Roster imports from OneRoster 1.2 CSV or cogov's CSV: asynchronous jobs with per-row results. See docs/IMPORT.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
+        (name = "webhooks", description = "Signed change notifications (Standard Webhooks 1.0) POSTed to district systems: subscriptions, their delivery log and redelivery. The body sent is the `WebhookEvent` schema; headers `webhook-id`, `webhook-timestamp`, `webhook-signature`. See docs/WEBHOOKS.md."),
         (name = "operations", description = "Health checks."),
     )
 )]
@@ -176,6 +180,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{import_id}/rows")
                                 .route(web::get().to(imports::list_import_rows)),
+                        ),
+                )
+                .service(
+                    web::scope("/webhooks")
+                        .service(
+                            web::resource("")
+                                .route(web::get().to(webhooks::list_webhooks))
+                                .route(web::post().to(webhooks::create_webhook)),
+                        )
+                        .service(
+                            web::resource("/{webhook_id}")
+                                .route(web::get().to(webhooks::find_webhook))
+                                .route(web::patch().to(webhooks::update_webhook))
+                                .route(web::delete().to(webhooks::delete_webhook)),
+                        )
+                        .service(
+                            web::resource("/{webhook_id}/secret")
+                                .route(web::post().to(webhooks::rotate_webhook_secret)),
+                        )
+                        .service(
+                            web::resource("/{webhook_id}/deliveries")
+                                .route(web::get().to(webhooks::list_deliveries)),
+                        )
+                        .service(
+                            web::resource("/{webhook_id}/deliveries/{delivery_id}/redeliver")
+                                .route(web::post().to(webhooks::redeliver)),
                         ),
                 )
                 .service(
@@ -644,6 +674,14 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/imports", "district_admin"),
     ("get", "/api/v1/imports/{import_id}", "district_admin"),
     ("get", "/api/v1/imports/{import_id}/rows", "district_admin"),
+    ("get", "/api/v1/webhooks", "district_admin"),
+    ("post", "/api/v1/webhooks", "district_admin"),
+    ("get", "/api/v1/webhooks/{webhook_id}", "district_admin"),
+    ("patch", "/api/v1/webhooks/{webhook_id}", "district_admin"),
+    ("delete", "/api/v1/webhooks/{webhook_id}", "district_admin"),
+    ("post", "/api/v1/webhooks/{webhook_id}/secret", "district_admin"),
+    ("get", "/api/v1/webhooks/{webhook_id}/deliveries", "district_admin"),
+    ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", "district_admin"),
     ("get", "/api/v1/accounts", "district_admin"),
     ("post", "/api/v1/accounts", "district_admin"),
     ("get", "/api/v1/accounts/{account_id}", "district_admin"),

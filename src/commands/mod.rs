@@ -26,6 +26,7 @@ pub mod schools;
 pub mod seats;
 pub mod services;
 pub mod sign_in;
+pub mod webhooks;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -122,6 +122,35 @@ pub fn lock_row(conn: &mut AnyConnection, table: LockTable, id: &str) -> diesel:
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[allow(dead_code)]
+    webhook_id: String,
+}
+
+/// Claims a webhook subscription's queue for the rest of the transaction, or says it is taken.
+/// PostgreSQL locks the row with `FOR UPDATE SKIP LOCKED`: an instance whose peer holds the row
+/// moves on to other work at once instead of waiting for it. SQLite's write transactions run one
+/// at a time, so the claim always succeeds there.
+pub fn claim_webhook_queue(
+    conn: &mut AnyConnection,
+    webhook_id: &str,
+) -> diesel::QueryResult<bool> {
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(true),
+        AnyConnection::Postgresql(_) => {
+            let rows: Vec<Claimed> = diesel::sql_query(
+                "SELECT webhook_id FROM webhook_cursors WHERE webhook_id = $1 FOR UPDATE SKIP LOCKED",
+            )
+            .bind::<diesel::sql_types::Text, _>(webhook_id)
+            .load(conn)?;
+            Ok(!rows.is_empty())
+        }
+    }
+}
+
 /// Tables whose rows [`lock_row`] may lock.
 #[derive(Debug, Clone, Copy)]
 pub enum LockTable {

@@ -25,6 +25,7 @@ pub mod schema;
 pub mod schools;
 pub mod seats;
 pub mod services;
+pub mod webhooks;
 pub mod writer;
 
 /// A query error, as the command layer names it.

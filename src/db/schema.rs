@@ -736,3 +736,75 @@ diesel::table! {
 }
 
 diesel::joinable!(import_rows -> imports (import_id));
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        owner_kind -> Text,
+        owner_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_cursors (webhook_id) {
+        webhook_id -> Text,
+        after_txid -> BigInt,
+        after_seq -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        change_seq -> BigInt,
+        event_type -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        failures_in_row -> BigInt,
+        next_attempt_at -> Timestamp,
+        last_status_code -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        attempt -> BigInt,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<BigInt>,
+        latency_ms -> BigInt,
+        error -> Nullable<Text>,
+        instance -> Text,
+    }
+}
+
+diesel::joinable!(webhook_cursors -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    webhooks,
+    webhook_cursors,
+    webhook_deliveries,
+    webhook_attempts,
+);

@@ -82,3 +82,11 @@ mod tests {
         assert_ne!(SeatId::generate().0, SeatId::generate().0);
     }
 }
+id_type!(
+    /// A webhook subscription.
+    WebhookId
+);
+id_type!(
+    /// One event queued for one webhook subscription (its `webhook-id`).
+    DeliveryId
+);

@@ -15,6 +15,7 @@ pub mod roster;
 pub mod services;
 pub mod terms;
 pub mod vote;
+pub mod webhooks;
 
 use std::str::FromStr;
 

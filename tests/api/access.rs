@@ -233,6 +233,12 @@ async fn authorization_matrix() {
     let rename = json!({"name": "Renamed"});
     let person = json!({"display_name": "New Person"});
     let phone = json!({"phone": "+1 213 555 0100"});
+    // A public address literal: accepted without resolving a name, never called (no worker runs).
+    let hook_body = json!({"url": "https://93.184.215.14/hooks", "event_types": ["*"]});
+    let hook = id(&app
+        .post("/api/v1/webhooks", hook_body.clone())
+        .await
+        .expect(201));
     //                                                                admin staff member family partner anon
     let import = app
         .send_admin(
@@ -409,6 +415,57 @@ async fn authorization_matrix() {
             "/api/v1/audit-events".into(),
             None,
             [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            "/api/v1/webhooks".into(),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/api/v1/webhooks".into(),
+            Some(hook_body.clone()),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/webhooks/{hook}"),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/webhooks/{hook}"),
+            Some(json!({"description": "Sync"})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            format!("/api/v1/webhooks/{hook}/secret"),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            format!("/api/v1/webhooks/{hook}/deliveries"),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            format!(
+                "/api/v1/webhooks/{hook}/deliveries/{}/redeliver",
+                uuid::Uuid::now_v7()
+            ),
+            None,
+            [404, 403, 403, 403, 403, 401],
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/webhooks/{hook}"),
+            None,
+            [0, 403, 403, 403, 403, 401],
         ),
         (
             "DELETE",

@@ -32,3 +32,4 @@ mod schools;
 mod seats;
 mod services;
 mod storage;
+mod webhooks;
