@@ -151,7 +151,7 @@ async fn malformed_ids_are_404_and_bad_queries_are_400() {
         p["errors"],
         json!([
             {"field": "limit", "message": "must be a whole number from 1 to 200"},
-            {"field": "colour", "message": "unknown parameter: this operation takes school_id, district_only, kind, q, include_archived, limit, cursor"},
+            {"field": "colour", "message": "unknown parameter: this operation takes school_id, district_only, kind, q, include_archived, external_id, limit, cursor"},
             {"field": "kind", "message": "must be one of: school_site_council, community_school_steering_committee, district_advisory, assembly"},
         ])
     );
