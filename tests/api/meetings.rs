@@ -921,6 +921,37 @@ async fn full_cycle_of_a_brown_act_meeting() {
         .expect(200);
     assert_eq!(attendance["items"].as_array().unwrap().len(), 6);
 
+    // Minutes are drafted from the record, the staff's until approved.
+    let minutes = as_staff(TestRequest::post().uri(&format!("{path}/minutes")))
+        .await
+        .expect(201);
+    app.send(TestRequest::get().uri(&format!("{path}/minutes")))
+        .await
+        .expect(404);
+    let record = &minutes["record"];
+    let remote: Vec<&Value> = record["attendance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["remote"] == true)
+        .collect();
+    assert_eq!(remote.len(), 1);
+    assert_eq!(remote[0]["remote_basis"], "teleconference_location");
+    assert_eq!(remote[0]["name"], "Mia Member");
+    let crossing = &record["items"][0];
+    assert_eq!(crossing["title"], "Crossing guard at Oak St");
+    assert_eq!(crossing["motions"][0]["result"], "passed");
+    assert_eq!(crossing["motions"][0]["votes"].as_array().unwrap().len(), 6);
+    assert_eq!(record["amendments"].as_array().unwrap().len(), 1);
+    as_staff(
+        TestRequest::patch()
+            .uri(&format!("/api/v1/minutes/{}", id(&minutes)))
+            .insert_header(("If-Match", version_tag(&minutes)))
+            .set_json(json!({"notes": "Interpretation in Spanish was provided / Se ofreció interpretación"})),
+    )
+    .await
+    .expect(200);
+
     // Every change of the cycle is in the audit trail with the record it made or changed.
     let unnamed = app.query(|conn| {
         use cogov::db::schema::audit_events::dsl::*;

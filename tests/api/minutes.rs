@@ -552,3 +552,40 @@ async fn notice_deadlines_across_daylight_saving_changes() {
         transition(&app, &m, "publish").await;
     }
 }
+
+/// Ten drafts of one meeting's minutes sent at once through two app instances: the unique index
+/// keeps one set, the others are 409 `minutes-exist`.
+#[actix_web::test]
+async fn one_set_of_minutes_per_meeting_across_instances() {
+    let app = TestApp::new().await;
+    let other = app.second_instance().await;
+    let council = app
+        .council(json!({"kind": "community_school_steering_committee", "name": "Steering"}))
+        .await;
+    let m = app
+        .post(
+            &format!("/api/v1/councils/{}/meetings", id(&council)),
+            json!({"type": "regular", "title": "M", "starts_at": at(100), "location": "L", "time_zone": "America/New_York"}),
+        )
+        .await
+        .expect(201);
+    for action in ["publish", "open", "adjourn"] {
+        transition(&app, &m, action).await;
+    }
+    let path = format!("/api/v1/meetings/{}/minutes", id(&m));
+    let replies = futures_util::future::join_all((0..10).map(|n| {
+        let req = TestRequest::post().uri(&path);
+        let (app, other) = (&app, &other);
+        async move {
+            if n % 2 == 0 {
+                app.send_admin(req).await
+            } else {
+                other.send_admin(req).await
+            }
+        }
+    }))
+    .await;
+    let codes: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(codes.iter().filter(|&&c| c == 201).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|&&c| c == 409).count(), 9, "{codes:?}");
+}
