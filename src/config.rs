@@ -23,6 +23,8 @@
 //! | `body_read_timeout_secs` | `COGOV_BODY_READ_TIMEOUT_SECS` | 10 |
 //! | `client_disconnect_timeout_secs` | `COGOV_CLIENT_DISCONNECT_TIMEOUT_SECS` | 2 |
 //! | `keep_alive_secs` | `COGOV_KEEP_ALIVE_SECS` | 5 |
+//! | `service_request_retention_days` | `COGOV_SERVICE_REQUEST_RETENTION_DAYS` | none: off |
+//! | `retention_interval_secs` | `COGOV_RETENTION_INTERVAL_SECS` | 3600 |
 
 use std::path::Path;
 use std::time::Duration;
@@ -91,6 +93,8 @@ const KEYS: &[&str] = &[
     "body_read_timeout_secs",
     "client_disconnect_timeout_secs",
     "keep_alive_secs",
+    "service_request_retention_days",
+    "retention_interval_secs",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,6 +157,12 @@ pub struct Settings {
     pub client_disconnect_timeout_secs: u64,
     /// How long an idle keep-alive connection stays open.
     pub keep_alive_secs: u64,
+    /// Days after a service request is closed (counted from its last change) when `serve`
+    /// anonymises it on its own; unset: never (off by default; `cogov retention run --days N` and
+    /// the admin endpoint still work). Set it to the district's retention schedule.
+    pub service_request_retention_days: Option<u32>,
+    /// How often `serve` applies the retention setting (first run shortly after start).
+    pub retention_interval_secs: u64,
 }
 
 /// A list setting given as a TOML array, or as one comma-separated string (environment).
@@ -209,6 +219,8 @@ impl Default for Settings {
             body_read_timeout_secs: 10,
             client_disconnect_timeout_secs: 2,
             keep_alive_secs: 5,
+            service_request_retention_days: None,
+            retention_interval_secs: 3600,
         }
     }
 }
@@ -278,6 +290,14 @@ impl Settings {
                     "cors_allowed_origins: {origin:?} is not an origin like https://app.example.org"
                 ));
             }
+        }
+        if let Some(days) = self.service_request_retention_days {
+            if !(1..=36_500).contains(&days) {
+                return Err("service_request_retention_days must be between 1 and 36500".to_owned());
+            }
+        }
+        if !(60..=604_800).contains(&self.retention_interval_secs) {
+            return Err("retention_interval_secs must be between 60 and 604800".to_owned());
         }
         for (name, value) in [
             (

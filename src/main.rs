@@ -42,6 +42,19 @@ enum Command {
     /// Bootstrap access: the first district admin, and API clients for scripts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Service-request retention (the `service_request_retention_days` setting).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Anonymise, once, the service requests closed longer ago than the retention period.
+    Run {
+        /// Days after closing (overrides service_request_retention_days for this run).
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
+        days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +127,7 @@ fn main() -> ExitCode {
         }
         Command::Migrate => migrate(&settings),
         Command::Admin(cmd) => admin(&settings, cmd),
+        Command::Retention(RetentionCommand::Run { days }) => retention(&settings, days),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -165,8 +179,16 @@ fn serve(settings: Settings) -> Result<(), String> {
         identity_claim: settings.jwt_identity_claim,
         protection: settings.protection(),
     });
+    let retention = settings
+        .service_request_retention_days
+        .map(|days| (state.db.clone(), days));
     let system = actix_web::rt::System::new();
     system.block_on(async move {
+        if let Some((db, days)) = retention {
+            let every = Duration::from_secs(settings.retention_interval_secs);
+            tracing::info!(retention_days = days, "service-request retention is on");
+            actix_web::rt::spawn(cogov::jobs::retention_loop(db, days, every));
+        }
         let server = HttpServer::new(move || app::build(state.clone()))
             .workers(settings.workers)
             .shutdown_timeout(settings.shutdown_timeout_secs)
@@ -240,6 +262,22 @@ fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
             eprintln!("created in {database}; store the secret now: it is not shown again");
         }
     }
+    Ok(())
+}
+
+fn retention(settings: &Settings, days: Option<u32>) -> Result<(), String> {
+    let Some(days) = days.or(settings.service_request_retention_days) else {
+        return Err(
+            "no retention period: set service_request_retention_days or pass --days".to_owned(),
+        );
+    };
+    let db = open(settings)?;
+    db.migrate().map_err(|e| e.to_string())?;
+    let system = actix_web::rt::System::new();
+    let anonymised = system
+        .block_on(cogov::jobs::retention_once(&db, days, cogov::db::now()))
+        .map_err(cli_error)?;
+    println!("anonymised {anonymised} service request(s) closed more than {days} day(s) ago");
     Ok(())
 }
 

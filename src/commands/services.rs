@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy::{self, Principal, ServiceRequestFacts};
+use crate::db::dialect::{try_lock_row, LockTable};
 use crate::db::services::{
     categories, consents, disclosures, events, members, notes, partners, requests, Category,
     Consent, Disclosure, Event, Member, Note, Partner, Request, RequestFilter, Scope,
@@ -1343,6 +1344,45 @@ pub async fn anonymise_closed(
         "",
     )?;
     let before = closed_before.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let (_, anonymised) = anonymise_batch(ctx, db, before).await?;
+    Ok(anonymised)
+}
+
+/// The retention setting applied once, as of `now`: every request closed and last changed more
+/// than `retention_days` days before `now` is anonymised as [`anonymise_closed`] does, in runs of
+/// at most [`ANONYMISE_MAX`]. Called by the retention job and `cogov retention run`, which act
+/// with the deployment's own authority (the setting is the district's decision); not reachable
+/// over HTTP. Several app instances may run it at once: each request is taken under a row lock
+/// that skips requests another instance holds, and a request already anonymised is left alone,
+/// so no request is anonymised twice. Returns how many requests this call anonymised.
+pub async fn apply_retention(
+    ctx: &Context,
+    db: &Db,
+    retention_days: u32,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let before = now - Duration::days(i64::from(retention_days));
+    let mut total = 0;
+    // Each batch anonymises what it found unless another instance held it; a bound keeps two
+    // instances from chasing each other's batches for long.
+    for _ in 0..100 {
+        let (found, anonymised) = anonymise_batch(ctx, db, before).await?;
+        total += anonymised;
+        if found < ANONYMISE_MAX as usize {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// One anonymisation run over at most [`ANONYMISE_MAX`] requests closed and last changed before
+/// `before`, in one transaction with its audit event: how many were found and how many this run
+/// anonymised (the others were taken by another instance meanwhile).
+async fn anonymise_batch(
+    ctx: &Context,
+    db: &Db,
+    before: NaiveDateTime,
+) -> Result<(usize, usize), ApiError> {
     ctx.write(db, "update", None, 200, move |conn| {
         let closed = [
             Status::Completed.as_str(),
@@ -1351,11 +1391,23 @@ pub async fn anonymise_closed(
             Status::Cancelled.as_str(),
             Status::Rejected.as_str(),
         ];
-        let rows = requests::closed_before(conn, &closed, before, ANONYMISE_MAX)?;
+        let found = requests::closed_before(conn, &closed, before, ANONYMISE_MAX)?;
         let now = db::now();
-        let count = rows.len();
-        for mut row in rows {
-            let id = row.id.clone();
+        let count = found.len();
+        let mut anonymised = 0;
+        for candidate in found {
+            let id = candidate.id.clone();
+            if !try_lock_row(conn, LockTable::ServiceRequests, &id)? {
+                continue;
+            }
+            // Read again under the lock: another instance may have anonymised it meanwhile.
+            let Some(mut row) = requests::find(conn, &id)? else {
+                continue;
+            };
+            if row.subject_code == db::services::ANONYMISED {
+                continue;
+            }
+            anonymised += 1;
             row.subject_code = db::services::ANONYMISED.to_owned();
             row.subject_birth_date = None;
             row.family_person_id = None;
@@ -1390,7 +1442,7 @@ pub async fn anonymise_closed(
                 consents::update(conn, &consent)?;
             }
         }
-        Ok(count)
+        Ok((count, anonymised))
     })
     .await
 }

@@ -1009,3 +1009,144 @@ async fn a_service_request_needs_an_idempotency_key_and_a_retry_files_one() {
         .count();
     assert_eq!(filed, 1);
 }
+
+async fn read(app: &TestApp, rid: &str) -> Reply {
+    app.get(&format!("/api/v1/service-requests/{rid}")).await
+}
+
+/// Sets `updated_at` of these requests to `days` days ago (as if last changed then).
+fn age(app: &TestApp, ids: &[String], days: i64) {
+    let ids = ids.to_vec();
+    app.db
+        .write_blocking(move |conn| {
+            use cogov::db::schema::service_requests::dsl::*;
+            use diesel::prelude::*;
+            let then = chrono::Utc::now().naive_utc() - chrono::Duration::days(days);
+            diesel::update(service_requests.filter(id.eq_any(ids)))
+                .set(updated_at.eq(then))
+                .execute(conn)
+                .map_err(cogov::error::ApiError::from)
+        })
+        .unwrap();
+}
+
+/// Files `n` requests as the family; withdraws them when `closed`.
+async fn file(app: &TestApp, w: &World, prefix: &str, n: usize, closed: bool) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let made = post_as(
+            app,
+            &w.family.1,
+            "/api/v1/service-requests",
+            json!({"school_id": w.school, "category_id": w.category,
+                "subject_code": format!("{prefix}-{i}"), "description": "Necesitamos comida",
+                "attributes": {"household_size": 2}}),
+        )
+        .await
+        .expect(201);
+        if closed {
+            act(app, &w.family.1, &made, "withdraw", json!({}))
+                .await
+                .expect(200);
+        }
+        ids.push(id(&made));
+    }
+    ids
+}
+
+/// The retention setting, applied by the job as of a given day: requests closed longer ago
+/// than the period lose their personal text, others stay, and the dashboard counts by status
+/// stay the same.
+#[actix_web::test]
+async fn the_retention_job_anonymises_after_the_configured_days_and_counts_stay_true() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let old_closed = file(&app, &w, "OLD", 1, true).await;
+    let recent_closed = file(&app, &w, "RECENT", 1, true).await;
+    let old_open = file(&app, &w, "OPEN", 1, false).await;
+    age(&app, &old_closed, 40);
+    age(&app, &recent_closed, 10);
+    age(&app, &old_open, 400);
+    let counts_before = app.get("/api/v1/service-requests/counts").await.expect(200);
+
+    let now = chrono::Utc::now().naive_utc();
+    let first = cogov::jobs::retention_once(&app.db, 30, now).await.unwrap();
+    assert_eq!(first, 1);
+    assert_eq!(
+        read(&app, &old_closed[0]).await.expect(200)["subject_code"],
+        "anonymised"
+    );
+    assert_eq!(
+        read(&app, &recent_closed[0]).await.expect(200)["subject_code"],
+        "RECENT-0"
+    );
+    assert_eq!(
+        read(&app, &old_open[0]).await.expect(200)["subject_code"],
+        "OPEN-0"
+    );
+    assert_eq!(
+        app.get("/api/v1/service-requests/counts").await.expect(200),
+        counts_before
+    );
+
+    // Run again the same day: nothing more. Three weeks later the recent one is due too.
+    assert_eq!(
+        cogov::jobs::retention_once(&app.db, 30, now).await.unwrap(),
+        0
+    );
+    let later = now + chrono::Duration::days(21);
+    assert_eq!(
+        cogov::jobs::retention_once(&app.db, 30, later)
+            .await
+            .unwrap(),
+        1
+    );
+    let recent = read(&app, &recent_closed[0]).await.expect(200);
+    assert_eq!(recent["subject_code"], "anonymised");
+    assert_eq!(recent["description"], Value::Null);
+    assert_eq!(recent["status"], "withdrawn");
+    assert_eq!(
+        read(&app, &old_open[0]).await.expect(200)["subject_code"],
+        "OPEN-0"
+    );
+    assert_eq!(
+        app.get("/api/v1/service-requests/counts").await.expect(200),
+        counts_before
+    );
+}
+
+/// Two app instances running the retention job at the same moment anonymise each request once
+/// between them (each request's version moves by exactly one).
+#[actix_web::test]
+async fn two_instances_running_retention_at_once_anonymise_each_request_once() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let ids = file(&app, &w, "TWO", 12, true).await;
+    age(&app, &ids, 90);
+    let mut versions = Vec::new();
+    for rid in &ids {
+        versions.push(
+            app.get(&format!("/api/v1/service-requests/{rid}"))
+                .await
+                .expect(200)["version"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let other = app.test_db.open();
+    let now = chrono::Utc::now().naive_utc();
+    let (a, b) = futures_util::future::join(
+        cogov::jobs::retention_once(&app.db, 30, now),
+        cogov::jobs::retention_once(&other, 30, now),
+    )
+    .await;
+    assert_eq!(a.unwrap() + b.unwrap(), ids.len());
+    for (rid, before) in ids.iter().zip(versions) {
+        let row = app
+            .get(&format!("/api/v1/service-requests/{rid}"))
+            .await
+            .expect(200);
+        assert_eq!(row["subject_code"], "anonymised");
+        assert_eq!(row["version"].as_i64().unwrap(), before + 1);
+    }
+}
