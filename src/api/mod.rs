@@ -65,7 +65,7 @@ use utoipa::OpenApi;
         services::start_request, services::complete_request, services::decline_request,
         services::withdraw_request, services::cancel_request,
         services::list_notes, services::add_note, services::list_consents, services::give_consent,
-        services::withdraw_consent, services::list_disclosures,
+        services::withdraw_consent, services::list_disclosures, services::list_exceptions, services::record_exception,
         hsds::root, hsds::list_services, hsds::find_service, hsds::list_organizations,
         meetings::list_meetings, meetings::create_meeting, meetings::find_meeting, meetings::update_meeting,
         meetings::publish_meeting, meetings::open_meeting, meetings::recess_meeting,
@@ -426,6 +426,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .route(web::get().to(services::list_disclosures)),
                         )
                         .service(
+                            web::resource("/{request_id}/exceptions")
+                                .route(web::get().to(services::list_exceptions))
+                                .route(web::post().to(services::record_exception)),
+                        )
+                        .service(
                             web::resource("/{request_id}/triage")
                                 .route(web::post().to(services::triage_request)),
                         )
@@ -560,7 +565,7 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/service-requests/counts", "any signed-in caller (counts only the requests the caller plays a part for)"),
     ("post", "/api/v1/service-requests/anonymise", "district_admin"),
     ("get", "/api/v1/service-requests/export", "family (their own requests)"),
-    ("get", "/api/v1/service-requests/{request_id}", "the family that owns it; district_admin and council_staff of a council of its school; members of the partner it is referred to while a consent is in force (others get 404)"),
+    ("get", "/api/v1/service-requests/{request_id}", "the family that owns it (the parent while the student is a minor, the linked student from 18); district_admin and council_staff of a council of its school; members of the partner it is referred to while a consent is in force (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/triage", "district_admin, council_staff of a council of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/refer", "district_admin, council_staff of a council of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/accept", "members of the partner it is referred to (others get 404)"),
@@ -572,6 +577,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/service-requests/{request_id}/cancel", "district_admin, council_staff of a council of its school (others get 404)"),
     ("get", "/api/v1/service-requests/{request_id}/notes", "whoever may read the request, each seeing the notes their part may read (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/notes", "whoever may read the request: families write family notes, partners family or partner notes, staff any (others get 404)"),
+    ("get", "/api/v1/service-requests/{request_id}/exceptions", "the family that owns it; staff of its school (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/exceptions", "district_admin, council_staff of a council of its school (the family gets 403; others get 404)"),
     ("get", "/api/v1/service-requests/{request_id}/consents", "the family that owns it; staff of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/consents", "the family that owns it; staff of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/consents/{consent_id}/withdraw", "the family that owns it; staff of its school (others get 404)"),

@@ -284,6 +284,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_request_notes,
     service_consents,
     service_disclosures,
+    service_disclosure_exceptions,
     meetings,
     meeting_events,
     meeting_amendments,
@@ -416,6 +417,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        subject_person_id -> Nullable<Text>,
     }
 }
 
@@ -484,6 +486,27 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        basis -> Text,
+        exception_id -> Nullable<Text>,
+        threat -> Nullable<Text>,
+        legitimate_interest -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    service_disclosure_exceptions (id) {
+        id -> Text,
+        request_id -> Text,
+        partner_id -> Text,
+        basis -> Text,
+        threat -> Nullable<Text>,
+        legitimate_interest -> Nullable<Text>,
+        records -> Text,
+        purpose -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
     }
 }
 
@@ -496,3 +519,4 @@ diesel::joinable!(service_request_events -> service_requests (request_id));
 diesel::joinable!(service_request_notes -> service_requests (request_id));
 diesel::joinable!(service_consents -> service_requests (request_id));
 diesel::joinable!(service_disclosures -> service_requests (request_id));
+diesel::joinable!(service_disclosure_exceptions -> service_requests (request_id));
