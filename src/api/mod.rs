@@ -51,7 +51,7 @@ use utoipa::OpenApi;
         accounts::update_api_client, accounts::rotate_api_client_secret,
         schools::list_schools, schools::create_school, schools::find_school, schools::update_school, schools::delete_school,
         people::list_people, people::create_person, people::find_person, people::update_person, people::delete_person,
-        people::erase_contact, people::list_person_seats,
+        people::erase_contact, people::list_person_seats, people::find_directory_preferences, people::set_directory_preferences,
         councils::list_councils, councils::create_council, councils::find_council_by_id, councils::update_council,
         councils::delete_council, councils::archive_council, councils::restore_council,
         councils::council_composition, councils::list_rule_overrides,
@@ -348,6 +348,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{person_id}/seats")
                                 .route(web::get().to(people::list_person_seats)),
+                        )
+                        .service(
+                            web::resource("/{person_id}/directory-preferences")
+                                .route(web::get().to(people::find_directory_preferences))
+                                .route(web::put().to(people::set_directory_preferences)),
                         ),
                 )
                 .service(
@@ -530,6 +535,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/people/{person_id}", "district_admin; the person; council_staff who added the person or of a council the person sits on now; fellow members of a council the person sits on (others get 404)"),
     ("patch", "/api/v1/people/{person_id}", "district_admin; the person; council_staff who added the person or of a council the person sits on now"),
     ("delete", "/api/v1/people/{person_id}", "district_admin"),
+    ("get", "/api/v1/people/{person_id}/directory-preferences", "district_admin; the person; council_staff who added the person or of a council the person sits on now (fellow members get 403; others get 404)"),
+    ("put", "/api/v1/people/{person_id}/directory-preferences", "district_admin; the person; council_staff who added the person or of a council the person sits on now (homeless_youth: not the person); fellow members get 403; others get 404"),
     ("delete", "/api/v1/people/{person_id}/contact", "district_admin"),
     ("get", "/api/v1/people/{person_id}/seats", "whoever may read the person (others get 404)"),
     ("get", "/api/v1/councils", "anyone"),

@@ -221,6 +221,18 @@ pub fn read_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decis
     }
 }
 
+/// Whether the caller sees a person's withheld directory information (FERPA 99.37): district
+/// admins, the person, and staff related to them now (a legitimate interest). Fellow council
+/// members and the public do not.
+pub fn sees_withheld_directory(p: &Principal, person_id: &str, facts: &PersonFacts) -> bool {
+    p.is_admin() || p.person_id() == Some(person_id) || staff_related(p, facts)
+}
+
+/// Setting the McKinney-Vento flag: district admins and staff related to the person now.
+pub fn flag_homeless_youth(p: &Principal, facts: &PersonFacts) -> Decision {
+    allow_if(p, p.is_admin() || staff_related(p, facts))
+}
+
 /// Changing a person's record: district admins, the person, and staff related to them now.
 pub fn update_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decision {
     match read_person(p, person_id, facts) {

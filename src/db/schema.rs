@@ -285,6 +285,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_consents,
     service_disclosures,
     service_disclosure_exceptions,
+    directory_preferences,
     meetings,
     meeting_events,
     meeting_amendments,
@@ -520,3 +521,14 @@ diesel::joinable!(service_request_notes -> service_requests (request_id));
 diesel::joinable!(service_consents -> service_requests (request_id));
 diesel::joinable!(service_disclosures -> service_requests (request_id));
 diesel::joinable!(service_disclosure_exceptions -> service_requests (request_id));
+
+diesel::table! {
+    directory_preferences (id) {
+        id -> Text,
+        opt_outs -> Text,
+        homeless_youth -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}

@@ -4,6 +4,7 @@
 pub mod agenda;
 pub mod composition;
 pub mod council;
+pub mod directory;
 pub mod ids;
 pub mod meeting;
 pub mod report;

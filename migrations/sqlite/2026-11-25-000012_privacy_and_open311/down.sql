@@ -1,3 +1,4 @@
+DROP TABLE directory_preferences;
 ALTER TABLE service_disclosures DROP COLUMN legitimate_interest;
 ALTER TABLE service_disclosures DROP COLUMN threat;
 ALTER TABLE service_disclosures DROP COLUMN exception_id;

@@ -29,3 +29,16 @@ ALTER TABLE service_disclosures ADD COLUMN basis TEXT NOT NULL DEFAULT 'consent'
 ALTER TABLE service_disclosures ADD COLUMN exception_id TEXT REFERENCES service_disclosure_exceptions (id);
 ALTER TABLE service_disclosures ADD COLUMN threat TEXT;
 ALTER TABLE service_disclosures ADD COLUMN legitimate_interest TEXT;
+
+-- A person's directory-information choices (FERPA 99.37): fields withheld from public and
+-- non-staff views, and the McKinney-Vento flag (directory information never released without
+-- consent). One row per person, only once set.
+CREATE TABLE directory_preferences (
+    id TEXT PRIMARY KEY NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    -- A JSON array of field codes: name, email, phone.
+    opt_outs TEXT NOT NULL,
+    homeless_youth BOOLEAN NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    version BIGINT NOT NULL
+);
