@@ -19,6 +19,7 @@ pub mod meetings;
 pub mod messages;
 pub mod metrics;
 pub mod motions;
+pub mod open311;
 pub mod paging;
 pub mod people;
 pub mod preconditions;
@@ -67,6 +68,7 @@ use utoipa::OpenApi;
         services::list_notes, services::add_note, services::list_consents, services::give_consent,
         services::withdraw_consent, services::list_disclosures, services::list_exceptions, services::record_exception,
         hsds::root, hsds::list_services, hsds::find_service, hsds::list_organizations,
+        open311::list_services, open311::find_service,
         meetings::list_meetings, meetings::create_meeting, meetings::find_meeting, meetings::update_meeting,
         meetings::publish_meeting, meetings::open_meeting, meetings::recess_meeting,
         meetings::adjourn_meeting, meetings::cancel_meeting, meetings::list_meeting_events,
@@ -94,6 +96,7 @@ use utoipa::OpenApi;
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
         (name = "services", description = "Wraparound services: the service catalog, partner organizations, and service requests with their lifecycle, notes, consents and disclosure records. See docs/SERVICES.md."),
+        (name = "open311", description = "Open311 GeoReport v2 service discovery from the catalog (read-only, public, JSON only)."),
         (name = "directory", description = "The partner-service directory as Open Referral HSDS 3.0 (read-only, public; nothing about families or requests)."),
         (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
         (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
@@ -121,6 +124,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     web::resource("/organizations").route(web::get().to(hsds::list_organizations)),
+                ),
+        )
+        .service(
+            web::scope("/open311/v2")
+                .service(
+                    web::resource("/services.json").route(web::get().to(open311::list_services)),
+                )
+                .service(
+                    web::resource("/services/{service_code}.json")
+                        .route(web::get().to(open311::find_service)),
                 ),
         )
         .service(
@@ -509,6 +522,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/hsds/services", "anyone"),
     ("get", "/hsds/services/{service_id}", "anyone"),
     ("get", "/hsds/organizations", "anyone"),
+    ("get", "/open311/v2/services.json", "anyone"),
+    ("get", "/open311/v2/services/{service_code}.json", "anyone"),
     ("post", "/api/v1/auth/token", "anyone (with credentials)"),
     ("get", "/api/v1/me", "any signed-in caller"),
     ("get", "/api/v1/grants", "district_admin"),

@@ -1459,3 +1459,52 @@ async fn a_referral_without_consent_needs_a_recorded_ferpa_exception() {
     get_as(&app, &w.other_family, &exceptions).await.expect(404);
     get_as(&app, &w.staff, &exceptions).await.expect(200);
 }
+
+/// Open311 GeoReport v2 discovery: the active catalog as services, and a service's definition
+/// with its attributes' types, required flags and list keys, in the language asked; JSON only.
+#[actix_web::test]
+async fn open311_lists_services_and_their_definitions() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let _ = &w;
+    let list = app
+        .send(TestRequest::get().uri("/open311/v2/services.json?lang=es&jurisdiction_id=district"))
+        .await
+        .expect(200);
+    assert_eq!(
+        list,
+        json!([{"service_code": "food-assistance", "service_name": "Ayuda con alimentos",
+            "description": "Despensa y comidas.", "metadata": true, "type": "batch",
+            "keywords": "", "group": "integrated_student_supports"}])
+    );
+    let def = app
+        .send(TestRequest::get().uri("/open311/v2/services/food-assistance.json"))
+        .await
+        .expect(200);
+    assert_eq!(def["service_code"], "food-assistance");
+    let attrs = def["attributes"].as_array().unwrap();
+    assert_eq!(attrs.len(), 2);
+    assert_eq!(attrs[0]["code"], "household_size");
+    assert_eq!(attrs[0]["datatype"], "number");
+    assert_eq!(attrs[0]["required"], true);
+    assert_eq!(attrs[0]["order"], 1);
+    assert_eq!(attrs[0]["description"], "How many people live in the home?");
+    assert_eq!(attrs[1]["datatype"], "multivaluelist");
+    assert_eq!(attrs[1]["required"], false);
+    assert_eq!(
+        attrs[1]["values"],
+        json!([{"key": "groceries", "name": "Groceries"}, {"key": "meals", "name": "Meals"}])
+    );
+    let reply = app
+        .send(TestRequest::get().uri("/open311/v2/services/no-such.json"))
+        .await;
+    crate::common::assert_problem(&reply, 404);
+    let reply = app
+        .send(TestRequest::get().uri("/open311/v2/services.json?lang=%01"))
+        .await;
+    crate::common::assert_problem(&reply, 422);
+    let reply = app
+        .send(TestRequest::get().uri("/open311/v2/services.xml"))
+        .await;
+    assert_eq!(reply.status.as_u16(), 404);
+}
