@@ -35,6 +35,8 @@
 //! | `webhook_timeout_secs` | `COGOV_WEBHOOK_TIMEOUT_SECS` | 15 |
 //! | `webhook_poll_interval_ms` | `COGOV_WEBHOOK_POLL_INTERVAL_MS` | 1000 |
 //! | `webhook_lease_secs` | `COGOV_WEBHOOK_LEASE_SECS` | 120 |
+//! | `service_request_retention_days` | `COGOV_SERVICE_REQUEST_RETENTION_DAYS` | none: off |
+//! | `retention_interval_secs` | `COGOV_RETENTION_INTERVAL_SECS` | 3600 |
 
 use std::path::Path;
 use std::time::Duration;
@@ -115,6 +117,8 @@ const KEYS: &[&str] = &[
     "webhook_timeout_secs",
     "webhook_poll_interval_ms",
     "webhook_lease_secs",
+    "service_request_retention_days",
+    "retention_interval_secs",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -206,6 +210,12 @@ pub struct Settings {
     pub webhook_poll_interval_ms: u64,
     /// How long an instance holds a subscription's queue before another may take it over.
     pub webhook_lease_secs: u64,
+    /// Days after a service request is closed (counted from its last change) when `serve`
+    /// anonymises it on its own; unset: never (off by default; `cogov retention run --days N` and
+    /// the admin endpoint still work). Set it to the district's retention schedule.
+    pub service_request_retention_days: Option<u32>,
+    /// How often `serve` applies the retention setting (first run shortly after start).
+    pub retention_interval_secs: u64,
 }
 
 /// A list setting given as a TOML array, or as one comma-separated string (environment).
@@ -300,6 +310,8 @@ impl Default for Settings {
             webhook_timeout_secs: 15,
             webhook_poll_interval_ms: 1000,
             webhook_lease_secs: 120,
+            service_request_retention_days: None,
+            retention_interval_secs: 3600,
         }
     }
 }
@@ -369,6 +381,14 @@ impl Settings {
                     "cors_allowed_origins: {origin:?} is not an origin like https://app.example.org"
                 ));
             }
+        }
+        if let Some(days) = self.service_request_retention_days {
+            if !(1..=36_500).contains(&days) {
+                return Err("service_request_retention_days must be between 1 and 36500".to_owned());
+            }
+        }
+        if !(60..=604_800).contains(&self.retention_interval_secs) {
+            return Err("retention_interval_secs must be between 60 and 604800".to_owned());
         }
         for (name, value) in [
             (

@@ -9,4 +9,5 @@ pub mod db;
 pub mod delivery;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod state;

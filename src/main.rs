@@ -61,6 +61,19 @@ enum Command {
         #[arg(long)]
         time_zone: Option<String>,
     },
+    /// Service-request retention (the `service_request_retention_days` setting).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Anonymise, once, the service requests closed longer ago than the retention period.
+    Run {
+        /// Days after closing (overrides service_request_retention_days for this run).
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
+        days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,6 +156,7 @@ fn main() -> ExitCode {
             system,
             time_zone,
         } => import(&settings, files, dry_run, &on_error, system, time_zone),
+        Command::Retention(RetentionCommand::Run { days }) => retention(&settings, days),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -199,8 +213,16 @@ fn serve(settings: Settings) -> Result<(), String> {
         protection: settings.protection(),
     });
     start_maintenance(&settings, state.db.clone());
+    let retention = settings
+        .service_request_retention_days
+        .map(|days| (state.db.clone(), days));
     let system = actix_web::rt::System::new();
     system.block_on(async move {
+        if let Some((db, days)) = retention {
+            let every = Duration::from_secs(settings.retention_interval_secs);
+            tracing::info!(retention_days = days, "service-request retention is on");
+            actix_web::rt::spawn(cogov::jobs::retention_loop(db, days, every));
+        }
         let server = HttpServer::new(move || app::build(state.clone()))
             .workers(settings.workers)
             .shutdown_timeout(settings.shutdown_timeout_secs)
@@ -278,7 +300,7 @@ fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
             eprintln!("created in {database}; store the secret now: it is not shown again");
         }
         AdminCommand::PruneChanges => {
-            let Some(retention) = retention(settings) else {
+            let Some(retention) = change_retention(settings) else {
                 println!("change_retention_days is 0: every change is kept");
                 return Ok(());
             };
@@ -305,7 +327,7 @@ fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
 /// Runs the server's maintenance on a thread of its own, every `maintenance_interval_secs`:
 /// pruning the change log. Failures are logged and retried at the next turn.
 fn start_maintenance(settings: &Settings, db: Db) {
-    let Some(retention) = retention(settings) else {
+    let Some(retention) = change_retention(settings) else {
         return;
     };
     let every = Duration::from_secs(settings.maintenance_interval_secs.max(1));
@@ -332,9 +354,26 @@ fn start_maintenance(settings: &Settings, db: Db) {
 }
 
 /// The change log's retention, or `None` when every change is kept.
-fn retention(settings: &Settings) -> Option<chrono::Duration> {
+fn change_retention(settings: &Settings) -> Option<chrono::Duration> {
     (settings.change_retention_days > 0)
         .then(|| chrono::Duration::days(i64::from(settings.change_retention_days)))
+}
+
+/// `cogov retention run`: anonymises closed service requests older than the retention period.
+fn retention(settings: &Settings, days: Option<u32>) -> Result<(), String> {
+    let Some(days) = days.or(settings.service_request_retention_days) else {
+        return Err(
+            "no retention period: set service_request_retention_days or pass --days".to_owned(),
+        );
+    };
+    let db = open(settings)?;
+    db.migrate().map_err(|e| e.to_string())?;
+    let system = actix_web::rt::System::new();
+    let anonymised = system
+        .block_on(cogov::jobs::retention_once(&db, days, cogov::db::now()))
+        .map_err(cli_error)?;
+    println!("anonymised {anonymised} service request(s) closed more than {days} day(s) ago");
+    Ok(())
 }
 
 /// The command line acts with the database's own authority; its audit events name the command.

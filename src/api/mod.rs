@@ -25,6 +25,7 @@ pub mod messages;
 pub mod metrics;
 pub mod minutes;
 pub mod motions;
+pub mod open311;
 pub mod paging;
 pub mod participation;
 pub mod people;
@@ -64,7 +65,7 @@ use utoipa::OpenApi;
         accounts::update_api_client, accounts::rotate_api_client_secret,
         schools::list_schools, schools::create_school, schools::find_school, schools::update_school, schools::delete_school,
         people::list_people, people::create_person, people::find_person, people::update_person, people::delete_person,
-        people::erase_contact, people::list_person_seats,
+        people::erase_contact, people::list_person_seats, people::find_directory_preferences, people::set_directory_preferences,
         councils::list_councils, councils::create_council, councils::find_council_by_id, councils::update_council,
         councils::delete_council, councils::archive_council, councils::restore_council,
         councils::council_composition, councils::list_rule_overrides,
@@ -78,8 +79,9 @@ use utoipa::OpenApi;
         services::start_request, services::complete_request, services::decline_request,
         services::withdraw_request, services::cancel_request,
         services::list_notes, services::add_note, services::list_consents, services::give_consent,
-        services::withdraw_consent, services::list_disclosures,
+        services::withdraw_consent, services::list_disclosures, services::list_exceptions, services::record_exception,
         hsds::root, hsds::list_services, hsds::find_service, hsds::list_organizations,
+        open311::list_services, open311::find_service,
         meetings::list_meetings, meetings::create_meeting, meetings::find_meeting, meetings::update_meeting,
         meetings::publish_meeting, meetings::open_meeting, meetings::recess_meeting,
         meetings::adjourn_meeting, meetings::cancel_meeting, meetings::list_meeting_events,
@@ -118,6 +120,7 @@ use utoipa::OpenApi;
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
         (name = "services", description = "Wraparound services: the service catalog, partner organizations, and service requests with their lifecycle, notes, consents and disclosure records. See docs/SERVICES.md."),
+        (name = "open311", description = "Open311 GeoReport v2 service discovery from the catalog (read-only, public, JSON only)."),
         (name = "directory", description = "The partner-service directory as Open Referral HSDS 3.0 (read-only, public; nothing about families or requests)."),
         (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
         (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
@@ -149,6 +152,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     web::resource("/organizations").route(web::get().to(hsds::list_organizations)),
+                ),
+        )
+        .service(
+            web::scope("/open311/v2")
+                .service(
+                    web::resource("/services.json").route(web::get().to(open311::list_services)),
+                )
+                .service(
+                    web::resource("/services/{service_code}.json")
+                        .route(web::get().to(open311::find_service)),
                 ),
         )
         .service(
@@ -505,6 +518,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{person_id}/seats")
                                 .route(web::get().to(people::list_person_seats)),
+                        )
+                        .service(
+                            web::resource("/{person_id}/directory-preferences")
+                                .route(web::get().to(people::find_directory_preferences))
+                                .route(web::put().to(people::set_directory_preferences)),
                         ),
                 )
                 .service(
@@ -581,6 +599,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{request_id}/disclosures")
                                 .route(web::get().to(services::list_disclosures)),
+                        )
+                        .service(
+                            web::resource("/{request_id}/exceptions")
+                                .route(web::get().to(services::list_exceptions))
+                                .route(web::post().to(services::record_exception)),
                         )
                         .service(
                             web::resource("/{request_id}/triage")
@@ -660,6 +683,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/hsds/services", "anyone"),
     ("get", "/hsds/services/{service_id}", "anyone"),
     ("get", "/hsds/organizations", "anyone"),
+    ("get", "/open311/v2/services.json", "anyone"),
+    ("get", "/open311/v2/services/{service_code}.json", "anyone"),
     ("post", "/api/v1/auth/token", "anyone (with credentials)"),
     ("get", "/api/v1/me", "any signed-in caller"),
     ("get", "/api/v1/grants", "district_admin"),
@@ -701,6 +726,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/people/{person_id}", "district_admin; the person; council_staff who added the person or of a council the person sits on now; fellow members of a council the person sits on (others get 404)"),
     ("patch", "/api/v1/people/{person_id}", "district_admin; the person; council_staff who added the person or of a council the person sits on now"),
     ("delete", "/api/v1/people/{person_id}", "district_admin"),
+    ("get", "/api/v1/people/{person_id}/directory-preferences", "district_admin; the person; council_staff who added the person or of a council the person sits on now (fellow members get 403; others get 404)"),
+    ("put", "/api/v1/people/{person_id}/directory-preferences", "district_admin; the person; council_staff who added the person or of a council the person sits on now (homeless_youth: not the person); fellow members get 403; others get 404"),
     ("delete", "/api/v1/people/{person_id}/contact", "district_admin"),
     ("get", "/api/v1/people/{person_id}/seats", "whoever may read the person (others get 404)"),
     ("get", "/api/v1/councils", "anyone"),
@@ -736,7 +763,7 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/service-requests/counts", "any signed-in caller (counts only the requests the caller plays a part for)"),
     ("post", "/api/v1/service-requests/anonymise", "district_admin"),
     ("get", "/api/v1/service-requests/export", "family (their own requests)"),
-    ("get", "/api/v1/service-requests/{request_id}", "the family that owns it; district_admin and council_staff of a council of its school; members of the partner it is referred to while a consent is in force (others get 404)"),
+    ("get", "/api/v1/service-requests/{request_id}", "the family that owns it (the parent while the student is a minor, the linked student from 18); district_admin and council_staff of a council of its school; members of the partner it is referred to while a consent is in force (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/triage", "district_admin, council_staff of a council of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/refer", "district_admin, council_staff of a council of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/accept", "members of the partner it is referred to (others get 404)"),
@@ -748,6 +775,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/service-requests/{request_id}/cancel", "district_admin, council_staff of a council of its school (others get 404)"),
     ("get", "/api/v1/service-requests/{request_id}/notes", "whoever may read the request, each seeing the notes their part may read (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/notes", "whoever may read the request: families write family notes, partners family or partner notes, staff any (others get 404)"),
+    ("get", "/api/v1/service-requests/{request_id}/exceptions", "the family that owns it; staff of its school (others get 404)"),
+    ("post", "/api/v1/service-requests/{request_id}/exceptions", "district_admin, council_staff of a council of its school (the family gets 403; others get 404)"),
     ("get", "/api/v1/service-requests/{request_id}/consents", "the family that owns it; staff of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/consents", "the family that owns it; staff of its school (others get 404)"),
     ("post", "/api/v1/service-requests/{request_id}/consents/{consent_id}/withdraw", "the family that owns it; staff of its school (others get 404)"),

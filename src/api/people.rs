@@ -18,6 +18,7 @@ use crate::auth::{Caller, SignedIn};
 use crate::commands::external_ids::Identified;
 use crate::commands::people;
 use crate::db::{self, people::Person};
+use crate::domain::directory::DirectoryField;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -377,4 +378,104 @@ pub async fn list_person_seats(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", CACHE_NONE))
         .json(SeatHeldList { items }))
+}
+
+/// A person's directory-information choices (FERPA 99.37).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"opt_outs": ["phone"], "homeless_youth": false, "withheld": ["phone"], "version": 1}))]
+pub struct DirectoryPreferencesResponse {
+    /// Fields the person withholds: `name` (shown as `null` on public seat rosters and
+    /// composition reports), `email` and `phone` (left out for fellow council members).
+    pub opt_outs: Vec<DirectoryField>,
+    /// McKinney-Vento homeless youth: every directory field is withheld, whatever the opt-outs.
+    pub homeless_youth: bool,
+    /// What is withheld now (the opt-outs, or everything for a homeless youth).
+    pub withheld: Vec<DirectoryField>,
+    /// `0` until first set (send `If-Match: "0"` the first time).
+    pub version: i64,
+}
+
+impl From<people::DirectoryChoices> for DirectoryPreferencesResponse {
+    fn from(c: people::DirectoryChoices) -> Self {
+        DirectoryPreferencesResponse {
+            withheld: crate::domain::directory::withheld(&c.opt_outs, c.homeless_youth),
+            opt_outs: c.opt_outs,
+            homeless_youth: c.homeless_youth,
+            version: c.version,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"opt_outs": ["name", "phone"], "homeless_youth": false}))]
+pub struct SetDirectoryPreferences {
+    /// Every field to withhold (the whole list; `[]` withholds nothing).
+    #[validate(length(max = 3))]
+    #[schema(max_items = 3)]
+    pub opt_outs: Vec<DirectoryField>,
+    /// Only district admins and staff related to the person change this.
+    #[serde(default)]
+    pub homeless_youth: bool,
+}
+
+/// A person's directory-information choices
+#[utoipa::path(get, path = "/api/v1/people/{person_id}/directory-preferences", tag = "people",
+    params(("person_id" = Uuid, Path, description = "The person's id")),
+    responses(
+        (status = 200, description = "The choices, with their `ETag` (\"0\" while none are set).", body = DirectoryPreferencesResponse),
+        (status = 403, response = super::problems::Forbidden),
+        super::problems::ReadErrors))]
+pub async fn find_directory_preferences(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let c = people::directory_choices(&ctx, &state.db, id.into_inner().into())?;
+    let version = c.version;
+    Ok(resource_response(
+        &req,
+        &DirectoryPreferencesResponse::from(c),
+        version,
+        CACHE_NONE,
+    ))
+}
+
+/// Set a person's directory-information choices
+///
+/// The person, staff related to them and district admins set the opt-outs; the homeless-youth
+/// flag only staff and district admins. Withheld fields disappear at once from public seat
+/// rosters and composition reports (name) and from fellow members' view of the person (email,
+/// phone); district admins and related staff still see them (legitimate interest).
+#[utoipa::path(put, path = "/api/v1/people/{person_id}/directory-preferences", tag = "people", request_body = SetDirectoryPreferences,
+    params(("person_id" = Uuid, Path, description = "The person's id"),
+           ("If-Match" = String, Header, description = "The choices' current ETag (\"0\" the first time)")),
+    responses(
+        (status = 200, description = "The new choices, with their `ETag`.", body = DirectoryPreferencesResponse),
+        super::problems::ChangeErrors))]
+pub async fn set_directory_preferences(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: JsonBody<SetDirectoryPreferences>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected(&req)?;
+    let b = body.into_inner();
+    let c = people::set_directory_choices(
+        &ctx,
+        &state.db,
+        id.into_inner().into(),
+        expected,
+        b.opt_outs,
+        b.homeless_youth,
+    )
+    .await?;
+    let version = c.version;
+    Ok(updated_response(
+        &DirectoryPreferencesResponse::from(c),
+        version,
+        CACHE_NONE,
+    ))
 }

@@ -28,8 +28,9 @@ use chrono::Utc;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SeatHolder {
     pub person_id: Uuid,
-    /// Public: seat holders' names are part of the public record.
-    pub display_name: String,
+    /// Public: seat holders' names are part of the public record, unless the holder withholds
+    /// their name as directory information (FERPA 99.37; then `null`).
+    pub display_name: Option<String>,
     pub since: Option<NaiveDate>,
 }
 
@@ -64,7 +65,7 @@ impl TryFrom<SeatRecord> for SeatResponse {
     fn try_from(r: SeatRecord) -> Result<Self, ApiError> {
         let seat = r.seat;
         let holder = match (seat.holder_id.as_deref(), r.holder_name) {
-            (Some(id), Some(name)) => Some(SeatHolder {
+            (Some(id), name) => Some(SeatHolder {
                 person_id: db::stored_uuid("person id", id)?,
                 display_name: name,
                 since: seat.holder_since,

@@ -27,7 +27,7 @@ use crate::commands::services::{
 use crate::db::services::{Consent, Disclosure, Member, Note};
 use crate::db::{self};
 use crate::domain::services::{
-    Action, AttributeDefinition, ConsentClass, Giver, Party, Status, Visibility,
+    Action, AttributeDefinition, ConsentClass, ExceptionBasis, Giver, Party, Status, Visibility,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -867,6 +867,9 @@ pub struct CreateRequest {
     pub subject_birth_date: Option<NaiveDate>,
     /// Staff filing for a family: the family member who owns the request. Families leave it out.
     pub family_person_id: Option<Uuid>,
+    /// Staff only: the student's own person record. From the student's 18th birthday (with
+    /// `subject_birth_date`) the student, not the parent, owns the request.
+    pub subject_person_id: Option<Uuid>,
     #[validate(custom(function = "fields::text"))]
     #[schema(max_length = 4000)]
     pub description: Option<String>,
@@ -921,7 +924,7 @@ pub struct HistoryEntry {
     "id": "01936d4e-9300-7000-8000-000000010001", "school_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e0001",
     "category_id": "01936d4e-9000-7000-8000-00000000c001", "status": "referred", "open311_status": "open",
     "subject_code": "STU-204518", "subject_birth_date": null, "family_person_id": "01936d4e-7000-7000-8000-00000000a001",
-    "description": "Necesitamos ayuda con comida para la familia.", "attributes": {"household_size": 5},
+    "subject_person_id": null, "description": "Necesitamos ayuda con comida para la familia.", "attributes": {"household_size": 5},
     "preferred_language": "es", "contact_method": "text", "urgency": "soon",
     "partner_id": "01936d4e-9100-7000-8000-00000000e001", "your_parts": ["family"],
     "history": [{"action": "submit", "from_status": null, "to_status": "submitted", "party": "family", "actor": null, "note": null, "at": "2026-11-25T08:41:42.123456Z"}],
@@ -937,6 +940,8 @@ pub struct RequestResponse {
     pub subject_code: String,
     pub subject_birth_date: Option<NaiveDate>,
     pub family_person_id: Option<Uuid>,
+    /// The student's own person record (owns the request from 18); staff and family only.
+    pub subject_person_id: Option<Uuid>,
     pub description: Option<String>,
     #[schema(value_type = Object)]
     pub attributes: BTreeMap<String, Value>,
@@ -987,6 +992,11 @@ fn request_response(v: RequestView) -> Result<RequestResponse, ApiError> {
         },
         family_person_id: if staff || family {
             opt_uuid("person id", row.family_person_id.as_deref())?
+        } else {
+            None
+        },
+        subject_person_id: if staff || family {
+            opt_uuid("person id", row.subject_person_id.as_deref())?
         } else {
             None
         },
@@ -1163,6 +1173,7 @@ pub async fn create_request(
         subject_code: b.subject_code,
         subject_birth_date: b.subject_birth_date,
         family_person_id: b.family_person_id.map(|u| u.to_string()),
+        subject_person_id: b.subject_person_id.map(|u| u.to_string()),
         description: b.description,
         attributes: b.attributes,
         preferred_language: b.preferred_language,
@@ -1600,6 +1611,142 @@ pub async fn give_consent(
     ))
 }
 
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"partner_id": "01936d4e-9100-7000-8000-00000000e001",
+    "basis": "health_or_safety_emergency",
+    "threat": "El estudiante dijo que no tiene dónde dormir esta noche / The student said they have nowhere to sleep tonight",
+    "records": "Solicitud de servicio / Service request", "purpose": "Alojamiento de emergencia / Emergency shelter"}))]
+pub struct CreateException {
+    /// The recipient.
+    pub partner_id: Uuid,
+    pub basis: ExceptionBasis,
+    /// Required for `health_or_safety_emergency`: the articulable and significant threat.
+    #[validate(custom(function = "consent_text"))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub threat: Option<String>,
+    /// Required for `school_official`: the legitimate educational interest.
+    #[validate(custom(function = "consent_text"))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub legitimate_interest: Option<String>,
+    /// Which records may be disclosed.
+    #[validate(custom(function = "consent_text"))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub records: String,
+    #[validate(custom(function = "consent_text"))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub purpose: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936d4e-9700-7000-8000-000000050001", "request_id": "01936d4e-9300-7000-8000-000000010001",
+    "partner_id": "01936d4e-9100-7000-8000-00000000e001", "basis": "school_official", "threat": null,
+    "legitimate_interest": "Tutoría contratada por la escuela / Tutoring the school contracts for",
+    "records": "Solicitud de servicio / Service request", "purpose": "Tutoría / Tutoring",
+    "recorded_at": "2026-11-25T09:10:00.000001Z"}))]
+pub struct ExceptionResponse {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub partner_id: Uuid,
+    pub basis: ExceptionBasis,
+    pub threat: Option<String>,
+    pub legitimate_interest: Option<String>,
+    pub records: String,
+    pub purpose: String,
+    /// Who recorded it (staff and district admins see it; families see null).
+    pub recorded_by: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+fn exception_response(
+    e: crate::db::services::DisclosureException,
+    staff: bool,
+) -> Result<ExceptionResponse, ApiError> {
+    Ok(ExceptionResponse {
+        id: uuid_of("exception id", &e.id)?,
+        request_id: uuid_of("request id", &e.request_id)?,
+        partner_id: uuid_of("partner id", &e.partner_id)?,
+        basis: ExceptionBasis::parse(&e.basis)
+            .ok_or_else(|| ApiError::Internal("stored exception basis".to_owned()))?,
+        threat: e.threat,
+        legitimate_interest: e.legitimate_interest,
+        records: e.records,
+        purpose: e.purpose,
+        recorded_by: staff.then_some(e.recorded_by),
+        recorded_at: e.created_at.and_utc(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExceptionList {
+    pub items: Vec<ExceptionResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Record a FERPA exception
+///
+/// Staff of the request's school record why the request may be referred to a partner without
+/// consent (FERPA 99.31): a health or safety emergency (with the threat) or a school official
+/// with a legitimate educational interest. Kept as written (no change, no delete); each referral
+/// under it writes a disclosure record naming it, which the family reads.
+#[utoipa::path(post, path = "/api/v1/service-requests/{request_id}/exceptions", tag = "services", request_body = CreateException,
+    params(("request_id" = Uuid, Path, description = "The request's id")),
+    responses(
+        (status = 403, response = super::problems::Forbidden),
+        (status = 201, description = "Recorded.", body = ExceptionResponse,
+            headers(("Location" = String, description = "URL of the request's exceptions"), ("ETag" = String, description = "Version tag"))),
+        (status = 404, response = super::problems::NotFound),
+        super::problems::BodyErrors))]
+pub async fn record_exception(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    id: web::Path<Uuid>,
+    body: JsonBody<CreateException>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let request_id = id.into_inner().to_string();
+    let input = cmd::NewException {
+        partner_id: b.partner_id.to_string(),
+        basis: b.basis,
+        threat: b.threat,
+        legitimate_interest: b.legitimate_interest,
+        records: b.records,
+        purpose: b.purpose,
+    };
+    let e = cmd::record_exception(&ctx, &state.db, request_id.clone(), input).await?;
+    let version = e.version;
+    let location = format!("/api/v1/service-requests/{request_id}/exceptions");
+    Ok(created_response(
+        location,
+        &exception_response(e, true)?,
+        version,
+        CACHE_NONE,
+    ))
+}
+
+/// List a request's FERPA exceptions
+///
+/// Staff and the family (who sees them without who recorded them).
+#[utoipa::path(get, path = "/api/v1/service-requests/{request_id}/exceptions", tag = "services",
+    params(("request_id" = Uuid, Path, description = "The request's id")),
+    responses(
+        (status = 403, response = super::problems::Forbidden),
+        (status = 200, description = "Exceptions, oldest first.", body = ExceptionList),
+        super::problems::ReadErrors))]
+pub async fn list_exceptions(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (rows, staff) = cmd::list_exceptions(&ctx, &state.db, &id.into_inner().to_string())?;
+    let items = rows
+        .into_iter()
+        .map(|e| exception_response(e, staff))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(private_list_response(&req, &items, None))
+}
+
 /// Withdraw a consent
 ///
 /// The partner organization loses access to the request at once.
@@ -1633,17 +1780,28 @@ pub async fn withdraw_consent(
 #[schema(example = json!({"id": "01936d4e-9600-7000-8000-000000040001", "request_id": "01936d4e-9300-7000-8000-000000010001",
     "partner_id": "01936d4e-9100-7000-8000-00000000e001", "consent_id": "01936d4e-9500-7000-8000-000000030001",
     "records": "Solicitud de servicio y respuestas / Service request and answers", "purpose": "Ayuda con alimentos / Food assistance",
-    "disclosed_at": "2026-11-25T09:12:03.000001Z"}))]
+    "disclosed_at": "2026-11-25T09:12:03.000001Z", "basis": "consent", "exception_id": null,
+    "threat": null, "legitimate_interest": null}))]
 pub struct DisclosureResponse {
     pub id: Uuid,
     pub request_id: Uuid,
     /// The recipient.
     pub partner_id: Uuid,
-    /// The consent the disclosure was made under.
+    /// The consent the disclosure was made under (basis `consent`).
     pub consent_id: Option<Uuid>,
     pub records: String,
     pub purpose: String,
     pub disclosed_at: DateTime<Utc>,
+    /// What allowed it: `consent`, or a recorded FERPA exception
+    /// (`health_or_safety_emergency`, `school_official`).
+    #[schema(value_type = String, pattern = "^(consent|health_or_safety_emergency|school_official)$")]
+    pub basis: String,
+    /// The recorded exception (when not `consent`).
+    pub exception_id: Option<Uuid>,
+    /// The threat that made it a health or safety emergency.
+    pub threat: Option<String>,
+    /// The school official's legitimate educational interest.
+    pub legitimate_interest: Option<String>,
 }
 
 fn disclosure_response(d: Disclosure) -> Result<DisclosureResponse, ApiError> {
@@ -1655,6 +1813,10 @@ fn disclosure_response(d: Disclosure) -> Result<DisclosureResponse, ApiError> {
         records: d.records,
         purpose: d.purpose,
         disclosed_at: d.disclosed_at.and_utc(),
+        basis: d.basis,
+        exception_id: opt_uuid("exception id", d.exception_id.as_deref())?,
+        threat: d.threat,
+        legitimate_interest: d.legitimate_interest,
     })
 }
 

@@ -221,6 +221,18 @@ pub fn read_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decis
     }
 }
 
+/// Whether the caller sees a person's withheld directory information (FERPA 99.37): district
+/// admins, the person, and staff related to them now (a legitimate interest). Fellow council
+/// members and the public do not.
+pub fn sees_withheld_directory(p: &Principal, person_id: &str, facts: &PersonFacts) -> bool {
+    p.is_admin() || p.person_id() == Some(person_id) || staff_related(p, facts)
+}
+
+/// Setting the McKinney-Vento flag: district admins and staff related to the person now.
+pub fn flag_homeless_youth(p: &Principal, facts: &PersonFacts) -> Decision {
+    allow_if(p, p.is_admin() || staff_related(p, facts))
+}
+
 /// Changing a person's record: district admins, the person, and staff related to them now.
 pub fn update_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Decision {
     match read_person(p, person_id, facts) {
@@ -245,13 +257,19 @@ pub fn delete_person(p: &Principal, person_id: &str, facts: &PersonFacts) -> Dec
 pub struct ServiceRequestFacts {
     /// The councils of the request's school (their staff are the school's staff).
     pub school_councils: Vec<String>,
-    /// The family member who owns the request.
+    /// The family member (parent) who filed or owns the request.
     pub family_person_id: Option<String>,
+    /// The student the request is about, when they have a person record.
+    pub subject_person_id: Option<String>,
+    /// Whether the student is 18 or older today: then the student, not the parent, owns the
+    /// request (FERPA 99.5).
+    pub subject_adult: bool,
     /// The partner organization the request is referred to.
     pub partner_id: Option<String>,
     /// The partner organizations the caller is a member of.
     pub caller_partners: Vec<String>,
-    /// Whether a consent to disclose the request to `partner_id` is in force.
+    /// Whether a consent to disclose the request to `partner_id` is in force, or a recorded
+    /// 99.31 exception allows the disclosure to it.
     pub consent_in_force: bool,
 }
 
@@ -264,10 +282,12 @@ pub fn request_parties(p: &Principal, facts: &ServiceRequestFacts) -> Vec<Party>
     if p.is_admin() || facts.school_councils.iter().any(|c| p.staffs(c)) {
         parties.push(Party::Staff);
     }
-    if p.has(Role::Family)
-        && p.person_id().is_some()
-        && p.person_id() == facts.family_person_id.as_deref()
-    {
+    // The family side: the parent while the student is a minor; from the 18th birthday the
+    // student (a `family` account linked as the request's subject), and no longer the parent.
+    let me = p.person_id();
+    let parent_of_minor = me == facts.family_person_id.as_deref() && !facts.subject_adult;
+    let adult_student = me == facts.subject_person_id.as_deref() && facts.subject_adult;
+    if p.has(Role::Family) && me.is_some() && (parent_of_minor || adult_student) {
         parties.push(Party::Family);
     }
     if p.has(Role::Partner)
@@ -309,6 +329,16 @@ pub fn list_requests(p: &Principal) -> Decision {
 
 /// Recording or withdrawing a consent, and reading disclosure records: the family and staff
 /// (never the partner).
+/// Recording a FERPA exception in place of consent: staff of the request's school only (the
+/// family reads them; a partner never does).
+pub fn record_exception(parties: &[Party]) -> Decision {
+    if parties.contains(&Party::Staff) {
+        Decision::Allow
+    } else {
+        Decision::Forbid
+    }
+}
+
 pub fn manage_consent(parties: &[Party]) -> Decision {
     if parties
         .iter()
@@ -483,6 +513,8 @@ mod tests {
         let facts = ServiceRequestFacts {
             school_councils: vec!["C".into()],
             family_person_id: Some("f".into()),
+            subject_person_id: Some("s18".into()),
+            subject_adult: false,
             partner_id: Some("P".into()),
             caller_partners: vec![],
             consent_in_force: true,
@@ -507,6 +539,15 @@ mod tests {
             ..member.clone()
         };
         assert!(request_parties(&partner, &withdrawn).is_empty());
+        // From the 18th birthday the student owns the request and the parent no longer does.
+        let student = person("s18", &[(Role::Family, None)], &[]);
+        assert!(request_parties(&student, &facts).is_empty());
+        let adult = ServiceRequestFacts {
+            subject_adult: true,
+            ..facts.clone()
+        };
+        assert_eq!(request_parties(&student, &adult), [Party::Family]);
+        assert!(request_parties(&family, &adult).is_empty());
         assert_eq!(manage_consent(&[Party::Partner]), Decision::Forbid);
         assert_eq!(manage_consent(&[Party::Family]), Decision::Allow);
     }

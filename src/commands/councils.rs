@@ -409,8 +409,10 @@ pub fn composition(db: &Db, id: CouncilId) -> Result<Composition, ApiError> {
         let seats = db::seats::all_of_council(conn, id)?;
         let holder_ids: Vec<String> = seats.iter().filter_map(|s| s.holder_id.clone()).collect();
         let holders = db::people::by_ids(conn, &holder_ids)?;
-        Ok::<_, ApiError>((council, seats, holders))
+        let withheld = super::people::withheld_of(conn, &holder_ids)?;
+        Ok::<_, ApiError>((council, seats, (holders, withheld)))
     })?;
+    let (holders, withheld) = holders;
     let council = CouncilRecord::try_from(council)?;
     let facts = seat_facts(&seats)?;
     let snapshots = seats
@@ -426,7 +428,7 @@ pub fn composition(db: &Db, id: CouncilId) -> Result<Composition, ApiError> {
                     holders
                         .iter()
                         .find(|p| p.id == h)
-                        .map(|p| p.display_name.clone())
+                        .and_then(|p| super::people::public_name(&withheld, p))
                 }),
             })
         })

@@ -1,11 +1,14 @@
 //! People: council members, family members, staff. Their records hold contact details, so every
 //! read is authorized against the caller's relationship to the person.
 
+use std::collections::HashMap;
+
 use super::external_ids::{self, Identified};
 use super::schools::still_referenced;
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy;
 use crate::db::{self, people::Person, AnyConnection, Db};
+use crate::domain::directory::{self, DirectoryField};
 use crate::domain::external_ids::{ExternalId, ResourceKind};
 use crate::domain::ids::PersonId;
 use crate::error::ApiError;
@@ -89,10 +92,147 @@ pub fn find(ctx: &Context, db: &Db, id: PersonId) -> Result<Identified<Person>, 
     db.read(|conn| {
         let facts = person_facts(conn, id)?;
         require(policy::read_person(&ctx.caller, id, &facts), "person", id)?;
-        let row = db::people::find(conn, id)?.ok_or_else(|| ApiError::not_found("person", id))?;
+        let mut person =
+            db::people::find(conn, id)?.ok_or_else(|| ApiError::not_found("person", id))?;
+        if !policy::sees_withheld_directory(&ctx.caller, id, &facts) {
+            // Fellow members: the contact details the person withholds are left out (the name
+            // stays: they sit on the same council).
+            let withheld = withheld_of(conn, std::slice::from_ref(&person.id))?;
+            let fields = withheld.get(&person.id).cloned().unwrap_or_default();
+            if fields.contains(&DirectoryField::Email) {
+                person.email = None;
+            }
+            if fields.contains(&DirectoryField::Phone) {
+                person.phone = None;
+            }
+        }
         let external_ids = external_ids::of(conn, KIND, id)?;
-        Ok(Identified { row, external_ids })
+        Ok(Identified {
+            row: person,
+            external_ids,
+        })
     })
+}
+
+/// The directory fields each of these people withholds (only people who withhold any).
+pub fn withheld_of(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<DirectoryField>>, ApiError> {
+    db::people::directory::of_people(conn, ids)?
+        .into_iter()
+        .map(|p| {
+            let opt_outs: Vec<DirectoryField> = serde_json::from_str(&p.opt_outs)
+                .map_err(|e| ApiError::Internal(format!("stored directory opt-outs: {e}")))?;
+            Ok((p.id, directory::withheld(&opt_outs, p.homeless_youth)))
+        })
+        .filter(|r| !matches!(r, Ok((_, f)) if f.is_empty()))
+        .collect()
+}
+
+/// A person's name as public views show it: `None` when the person withholds it.
+pub fn public_name(
+    withheld: &HashMap<String, Vec<DirectoryField>>,
+    person: &Person,
+) -> Option<String> {
+    match withheld.get(&person.id) {
+        Some(fields) if fields.contains(&DirectoryField::Name) => None,
+        _ => Some(person.display_name.clone()),
+    }
+}
+
+/// A person's directory-information choices.
+#[derive(Debug, Clone)]
+pub struct DirectoryChoices {
+    pub opt_outs: Vec<DirectoryField>,
+    pub homeless_youth: bool,
+    /// 0 until first set.
+    pub version: i64,
+}
+
+fn choices_of(row: Option<db::people::DirectoryPreferences>) -> Result<DirectoryChoices, ApiError> {
+    Ok(match row {
+        None => DirectoryChoices {
+            opt_outs: Vec::new(),
+            homeless_youth: false,
+            version: 0,
+        },
+        Some(p) => DirectoryChoices {
+            opt_outs: serde_json::from_str(&p.opt_outs)
+                .map_err(|e| ApiError::Internal(format!("stored directory opt-outs: {e}")))?,
+            homeless_youth: p.homeless_youth,
+            version: p.version,
+        },
+    })
+}
+
+/// Reads a person's directory choices: those who may change the person's record.
+pub fn directory_choices(
+    ctx: &Context,
+    db: &Db,
+    id: PersonId,
+) -> Result<DirectoryChoices, ApiError> {
+    let id = &id.key();
+    db.read(|conn| {
+        let facts = person_facts(conn, id)?;
+        require(policy::update_person(&ctx.caller, id, &facts), "person", id)?;
+        choices_of(db::people::directory::find(conn, id)?)
+    })
+}
+
+/// Sets a person's directory choices (version 0 while none are set). The person, staff related
+/// to them and district admins set opt-outs; only staff and admins change the homeless-youth
+/// flag.
+pub async fn set_directory_choices(
+    ctx: &Context,
+    db: &Db,
+    id: PersonId,
+    expected: Expected,
+    opt_outs: Vec<DirectoryField>,
+    homeless_youth: bool,
+) -> Result<DirectoryChoices, ApiError> {
+    let id = id.key();
+    let caller = ctx.caller.clone();
+    ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
+        let facts = person_facts(conn, &id)?;
+        require(policy::update_person(&caller, &id, &facts), "person", &id)?;
+        let current = db::people::directory::find(conn, &id)?;
+        let before = choices_of(current.clone())?;
+        expected.check(before.version)?;
+        if homeless_youth != before.homeless_youth {
+            require(policy::flag_homeless_youth(&caller, &facts), "person", &id)?;
+        }
+        let mut opt_outs = opt_outs;
+        opt_outs.sort();
+        opt_outs.dedup();
+        let text = serde_json::to_string(&opt_outs)
+            .map_err(|e| ApiError::Internal(format!("directory opt-outs: {e}")))?;
+        let now = db::now();
+        let row = match current {
+            None => {
+                let row = db::people::DirectoryPreferences {
+                    id: id.clone(),
+                    opt_outs: text,
+                    homeless_youth,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                db::people::directory::insert(conn, &row)?;
+                row
+            }
+            Some(mut row) => {
+                row.opt_outs = text;
+                row.homeless_youth = homeless_youth;
+                row.version += 1;
+                row.updated_at = now;
+                db::people::directory::update(conn, &row)?;
+                row
+            }
+        };
+        choices_of(Some(row))
+    })
+    .await
 }
 
 pub async fn update(

@@ -59,9 +59,13 @@ fn record(seat: Seat, holder_name: Option<String>) -> Result<SeatRecord, ApiErro
     })
 }
 
+/// The seat with its holder's name as public views show it (`None` when withheld, FERPA 99.37).
 fn with_holder(conn: &mut AnyConnection, seat: Seat) -> Result<SeatRecord, ApiError> {
     let name = match &seat.holder_id {
-        Some(id) => db::people::find(conn, id)?.map(|p| p.display_name),
+        Some(id) => {
+            let withheld = super::people::withheld_of(conn, std::slice::from_ref(id))?;
+            db::people::find(conn, id)?.and_then(|p| super::people::public_name(&withheld, &p))
+        }
         None => None,
     };
     record(seat, name)
@@ -169,15 +173,17 @@ pub fn list(
         let rows = db::seats::list(conn, council_id, filter, after, fetch)?;
         let ids: Vec<String> = rows.iter().filter_map(|s| s.holder_id.clone()).collect();
         let holders = db::people::by_ids(conn, &ids)?;
-        Ok::<_, ApiError>((rows, holders))
+        let withheld = super::people::withheld_of(conn, &ids)?;
+        Ok::<_, ApiError>((rows, (holders, withheld)))
     })?;
+    let (holders, withheld) = holders;
     rows.into_iter()
         .map(|s| {
             let name = s
                 .holder_id
                 .as_deref()
                 .and_then(|h| holders.iter().find(|p| p.id == h))
-                .map(|p| p.display_name.clone());
+                .and_then(|p| super::people::public_name(&withheld, p));
             record(s, name)
         })
         .collect()

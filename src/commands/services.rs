@@ -12,9 +12,11 @@ use serde_json::Value;
 
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
 use crate::auth::policy::{self, Principal, ServiceRequestFacts};
+use crate::db::dialect::{try_lock_row, LockTable};
 use crate::db::services::{
-    categories, consents, disclosures, events, members, notes, partners, requests, Category,
-    Consent, Disclosure, Event, Member, Note, Partner, Request, RequestFilter, Scope,
+    categories, consents, disclosures, events, exceptions, members, notes, partners, requests,
+    Category, Consent, Disclosure, DisclosureException, Event, Member, Note, Partner, Request,
+    RequestFilter, Scope,
 };
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::services::{
@@ -526,6 +528,8 @@ pub struct NewRequest {
     pub subject_birth_date: Option<NaiveDate>,
     /// Staff filing for a family name the family member; a family member files for themselves.
     pub family_person_id: Option<String>,
+    /// Staff only: the student's own person record (they own the request from 18).
+    pub subject_person_id: Option<String>,
     pub description: Option<String>,
     pub attributes: BTreeMap<String, Value>,
     pub preferred_language: String,
@@ -566,16 +570,29 @@ fn facts(
         None => Vec::new(),
     };
     let consent_in_force = match &row.partner_id {
-        Some(partner) => consents::in_force(conn, &row.id, partner)?.is_some(),
+        Some(partner) => disclosure_allowed(conn, &row.id, partner)?,
         None => false,
     };
     Ok(ServiceRequestFacts {
         school_councils,
         family_person_id: row.family_person_id.clone(),
+        subject_person_id: row.subject_person_id.clone(),
+        subject_adult: rules::is_adult(row.subject_birth_date, Utc::now().date_naive()),
         partner_id: row.partner_id.clone(),
         caller_partners,
         consent_in_force,
     })
+}
+
+/// Whether the partner may have the request: a consent in force names it, or a recorded 99.31
+/// exception allowed disclosing it to the partner.
+fn disclosure_allowed(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    partner_id: &str,
+) -> Result<bool, ApiError> {
+    Ok(consents::in_force(conn, request_id, partner_id)?.is_some()
+        || exceptions::latest_for(conn, request_id, partner_id)?.is_some())
 }
 
 /// Loads a request and the parts the caller plays for it; 404 for callers who play none.
@@ -666,8 +683,22 @@ pub async fn create_request(
                     ));
                 }
             }
+            if let Some(p) = &input.subject_person_id {
+                if db::people::find(conn, p)?.is_none() {
+                    return Err(ApiError::validation(
+                        "subject_person_id",
+                        "no person with this id",
+                    ));
+                }
+            }
             input.family_person_id.clone()
         } else {
+            if input.subject_person_id.is_some() {
+                return Err(ApiError::validation(
+                    "subject_person_id",
+                    "only staff link a request to the student's own record",
+                ));
+            }
             // A family member files for themselves only.
             if input
                 .family_person_id
@@ -699,6 +730,7 @@ pub async fn create_request(
             created_at: now,
             updated_at: now,
             version: 1,
+            subject_person_id: input.subject_person_id,
         };
         requests::insert(conn, &row)?;
         let event = Event {
@@ -765,6 +797,7 @@ fn scope(conn: &mut AnyConnection, caller: &Principal) -> Result<Option<Scope>, 
     Ok(Some(Scope {
         schools,
         family,
+        adult_born_by: Some(rules::adult_born_by(Utc::now().date_naive())),
         partners,
     }))
 }
@@ -847,6 +880,7 @@ pub fn list_requests(
             .collect();
         // The caller's schools and organizations are looked up once for the page, not per row.
         let staffed = db::services::schools_of_councils(conn, &ctx.caller.staffed_councils())?;
+        let today = Utc::now().date_naive();
         let caller_partners = match ctx.caller.person_id() {
             Some(p) => members::partners_of(conn, p)?,
             None => Vec::new(),
@@ -855,9 +889,7 @@ pub fn list_requests(
             .map(|row| {
                 let staff = ctx.caller.is_admin() || staffed.contains(&row.school_id);
                 let consent_in_force = match &row.partner_id {
-                    Some(p) if caller_partners.contains(p) => {
-                        consents::in_force(conn, &row.id, p)?.is_some()
-                    }
+                    Some(p) if caller_partners.contains(p) => disclosure_allowed(conn, &row.id, p)?,
                     _ => false,
                 };
                 let f = ServiceRequestFacts {
@@ -868,6 +900,8 @@ pub fn list_requests(
                         Vec::new()
                     },
                     family_person_id: row.family_person_id.clone(),
+                    subject_person_id: row.subject_person_id.clone(),
+                    subject_adult: rules::is_adult(row.subject_birth_date, today),
                     partner_id: row.partner_id.clone(),
                     caller_partners: caller_partners.clone(),
                     consent_in_force,
@@ -895,6 +929,12 @@ pub fn count_requests(
             .map(|(s, (_, n))| (*s, n))
             .collect())
     })
+}
+
+/// What a disclosure is made under.
+enum Basis {
+    Consent(Consent),
+    Exception(DisclosureException),
 }
 
 pub struct TransitionInput {
@@ -957,43 +997,75 @@ pub async fn transition(
                     detail: "this partner organization does not offer this service at this school".to_owned(),
                 });
             }
-            let Some(consent) = consents::in_force(conn, &id, &partner_id)? else {
-                return Err(ApiError::Conflict {
-                    code: "consent-required",
-                    detail: "no consent in force names this partner organization as recipient of this request's records; record one first (POST /service-requests/{id}/consents)".to_owned(),
-                });
+            let consent = consents::in_force(conn, &id, &partner_id)?;
+            let exception = exceptions::latest_for(conn, &id, &partner_id)?;
+            let basis = match (consent, exception) {
+                (Some(consent), exception) => {
+                    let category =
+                        CategoryRecord::try_from(find_category_row(conn, &row.category_id)?)?;
+                    let giver = Giver::parse(&consent.giver)
+                        .ok_or_else(|| ApiError::Internal("stored consent giver".to_owned()))?;
+                    let valid = rules::consent_valid(&ConsentFacts {
+                        class: category.consent_class,
+                        giver,
+                        birth_date: row.subject_birth_date,
+                        on: Utc::now().date_naive(),
+                        provider_attestation: consent.provider_attestation,
+                        parent_involvement_recorded: consent.parent_involvement.is_some(),
+                    });
+                    match (valid, exception) {
+                        (Ok(()), _) => Basis::Consent(consent),
+                        // A recorded exception still allows it when the consent no longer counts.
+                        (Err(_), Some(exception)) => Basis::Exception(exception),
+                        (Err(why), None) => {
+                            return Err(ApiError::Conflict {
+                                code: "consent-required",
+                                detail: format!("the consent on file does not count now: {why}"),
+                            })
+                        }
+                    }
+                }
+                (None, Some(exception)) => Basis::Exception(exception),
+                (None, None) => {
+                    return Err(ApiError::Conflict {
+                        code: "consent-required",
+                        detail: "no consent in force names this partner organization as recipient of this request's records, and no FERPA exception is recorded for it; record one first (POST /service-requests/{id}/consents or /exceptions)".to_owned(),
+                    })
+                }
             };
-            let category = CategoryRecord::try_from(find_category_row(conn, &row.category_id)?)?;
-            let giver = Giver::parse(&consent.giver)
-                .ok_or_else(|| ApiError::Internal("stored consent giver".to_owned()))?;
-            rules::consent_valid(&ConsentFacts {
-                class: category.consent_class,
-                giver,
-                birth_date: row.subject_birth_date,
-                on: Utc::now().date_naive(),
-                provider_attestation: consent.provider_attestation,
-                parent_involvement_recorded: consent.parent_involvement.is_some(),
-            })
-            .map_err(|why| ApiError::Conflict {
-                code: "consent-required",
-                detail: format!("the consent on file does not count now: {why}"),
-            })?;
-            disclosures::insert(
-                conn,
-                &Disclosure {
-                    id: new_id(),
-                    request_id: id.clone(),
-                    partner_id: partner_id.clone(),
-                    consent_id: Some(consent.id.clone()),
-                    records: consent.records.clone(),
-                    purpose: consent.purpose.clone(),
-                    disclosed_by: actor.clone(),
-                    disclosed_at: now,
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                },
-            )?;
+            let mut disclosure = Disclosure {
+                id: new_id(),
+                request_id: id.clone(),
+                partner_id: partner_id.clone(),
+                consent_id: None,
+                records: String::new(),
+                purpose: String::new(),
+                disclosed_by: actor.clone(),
+                disclosed_at: now,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+                basis: "consent".to_owned(),
+                exception_id: None,
+                threat: None,
+                legitimate_interest: None,
+            };
+            match basis {
+                Basis::Consent(c) => {
+                    disclosure.consent_id = Some(c.id);
+                    disclosure.records = c.records;
+                    disclosure.purpose = c.purpose;
+                }
+                Basis::Exception(e) => {
+                    disclosure.exception_id = Some(e.id);
+                    disclosure.basis = e.basis;
+                    disclosure.threat = e.threat;
+                    disclosure.legitimate_interest = e.legitimate_interest;
+                    disclosure.records = e.records;
+                    disclosure.purpose = e.purpose;
+                }
+            }
+            disclosures::insert(conn, &disclosure)?;
             row.partner_id = Some(partner_id);
         } else if input.partner_id.is_some() {
             return Err(ApiError::validation(
@@ -1136,6 +1208,27 @@ pub async fn give_consent(
     ctx.write(db, "create", Some(consent_id.clone()), 201, move |conn| {
         let (row, parties) = load(conn, &caller, &id)?;
         require(policy::manage_consent(&parties), "service request", &id)?;
+        if !parties.contains(&Party::Staff) {
+            // A family member records their own consent: the student theirs, a parent a
+            // parent's (staff record the others, e.g. a minor's own with the attestation).
+            let is_student = caller.person_id().is_some()
+                && caller.person_id() == row.subject_person_id.as_deref();
+            let expected = if is_student {
+                Giver::Student
+            } else {
+                Giver::Parent
+            };
+            if input.giver != expected {
+                return Err(ApiError::validation(
+                    "giver",
+                    if is_student {
+                        "you record your own consent here: giver must be student"
+                    } else {
+                        "you record a parent's consent here: giver must be parent"
+                    },
+                ));
+            }
+        }
         if partners::find(conn, &input.partner_id)?.is_none() {
             return Err(ApiError::validation(
                 "partner_id",
@@ -1229,6 +1322,84 @@ pub fn list_disclosures(ctx: &Context, db: &Db, id: &str) -> Result<Vec<Disclosu
     })
 }
 
+// FERPA exceptions ----------------------------------------------------------------------------
+
+pub struct NewException {
+    pub partner_id: String,
+    pub basis: rules::ExceptionBasis,
+    pub threat: Option<String>,
+    pub legitimate_interest: Option<String>,
+    pub records: String,
+    pub purpose: String,
+}
+
+/// Records a FERPA 99.31 exception that lets staff refer the request to a partner without
+/// consent: a health or safety emergency (with the threat, 99.36) or a school official with a
+/// legitimate educational interest (99.31(a)(1)). Staff of the request's school only; written
+/// once and never changed. Each referral under it writes a disclosure record naming it, which
+/// the family reads.
+pub async fn record_exception(
+    ctx: &Context,
+    db: &Db,
+    id: String,
+    input: NewException,
+) -> Result<DisclosureException, ApiError> {
+    let caller = ctx.caller.clone();
+    let actor = caller.actor_key().unwrap_or_default();
+    let exception_id = new_id();
+    ctx.write(db, "create", Some(exception_id.clone()), 201, move |conn| {
+        let (_, parties) = load(conn, &caller, &id)?;
+        require(policy::record_exception(&parties), "service request", &id)?;
+        let mut errors = problems_to_errors(rules::check_exception(
+            input.basis,
+            input.threat.as_deref(),
+            input.legitimate_interest.as_deref(),
+        ));
+        if partners::find(conn, &input.partner_id)?.is_none() {
+            errors.push(FieldError::new(
+                "partner_id",
+                "no partner organization with this id",
+            ));
+        }
+        fields_ok(errors)?;
+        let now = db::now();
+        let row = DisclosureException {
+            id: exception_id,
+            request_id: id,
+            partner_id: input.partner_id,
+            basis: input.basis.as_str().to_owned(),
+            threat: input.threat,
+            legitimate_interest: input.legitimate_interest,
+            records: input.records,
+            purpose: input.purpose,
+            recorded_by: actor,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        exceptions::insert(conn, &row)?;
+        Ok(row)
+    })
+    .await
+}
+
+/// The FERPA exceptions recorded for a request, and whether the caller reads as staff: staff
+/// and the family.
+pub fn list_exceptions(
+    ctx: &Context,
+    db: &Db,
+    id: &str,
+) -> Result<(Vec<DisclosureException>, bool), ApiError> {
+    db.read(|conn| {
+        let (_, parties) = load(conn, &ctx.caller, id)?;
+        require(policy::manage_consent(&parties), "service request", id)?;
+        Ok((
+            exceptions::of_request(conn, id)?,
+            parties.contains(&Party::Staff),
+        ))
+    })
+}
+
 // The public directory (HSDS) -----------------------------------------------------------------
 
 /// The most organizations and categories the public directory lists (a district has tens).
@@ -1296,6 +1467,7 @@ pub fn export_family(ctx: &Context, db: &Db) -> Result<Vec<ExportedRequest>, Api
         let filter = RequestFilter {
             scope: Some(Scope {
                 family: Some(me.clone()),
+                adult_born_by: Some(rules::adult_born_by(Utc::now().date_naive())),
                 ..Default::default()
             }),
             ..Default::default()
@@ -1343,6 +1515,45 @@ pub async fn anonymise_closed(
         "",
     )?;
     let before = closed_before.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let (_, anonymised) = anonymise_batch(ctx, db, before).await?;
+    Ok(anonymised)
+}
+
+/// The retention setting applied once, as of `now`: every request closed and last changed more
+/// than `retention_days` days before `now` is anonymised as [`anonymise_closed`] does, in runs of
+/// at most [`ANONYMISE_MAX`]. Called by the retention job and `cogov retention run`, which act
+/// with the deployment's own authority (the setting is the district's decision); not reachable
+/// over HTTP. Several app instances may run it at once: each request is taken under a row lock
+/// that skips requests another instance holds, and a request already anonymised is left alone,
+/// so no request is anonymised twice. Returns how many requests this call anonymised.
+pub async fn apply_retention(
+    ctx: &Context,
+    db: &Db,
+    retention_days: u32,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let before = now - Duration::days(i64::from(retention_days));
+    let mut total = 0;
+    // Each batch anonymises what it found unless another instance held it; a bound keeps two
+    // instances from chasing each other's batches for long.
+    for _ in 0..100 {
+        let (found, anonymised) = anonymise_batch(ctx, db, before).await?;
+        total += anonymised;
+        if found < ANONYMISE_MAX as usize {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// One anonymisation run over at most [`ANONYMISE_MAX`] requests closed and last changed before
+/// `before`, in one transaction with its audit event: how many were found and how many this run
+/// anonymised (the others were taken by another instance meanwhile).
+async fn anonymise_batch(
+    ctx: &Context,
+    db: &Db,
+    before: NaiveDateTime,
+) -> Result<(usize, usize), ApiError> {
     ctx.write(db, "update", None, 200, move |conn| {
         let closed = [
             Status::Completed.as_str(),
@@ -1351,11 +1562,23 @@ pub async fn anonymise_closed(
             Status::Cancelled.as_str(),
             Status::Rejected.as_str(),
         ];
-        let rows = requests::closed_before(conn, &closed, before, ANONYMISE_MAX)?;
+        let found = requests::closed_before(conn, &closed, before, ANONYMISE_MAX)?;
         let now = db::now();
-        let count = rows.len();
-        for mut row in rows {
-            let id = row.id.clone();
+        let count = found.len();
+        let mut anonymised = 0;
+        for candidate in found {
+            let id = candidate.id.clone();
+            if !try_lock_row(conn, LockTable::ServiceRequests, &id)? {
+                continue;
+            }
+            // Read again under the lock: another instance may have anonymised it meanwhile.
+            let Some(mut row) = requests::find(conn, &id)? else {
+                continue;
+            };
+            if row.subject_code == db::services::ANONYMISED {
+                continue;
+            }
+            anonymised += 1;
             row.subject_code = db::services::ANONYMISED.to_owned();
             row.subject_birth_date = None;
             row.family_person_id = None;
@@ -1390,7 +1613,7 @@ pub async fn anonymise_closed(
                 consents::update(conn, &consent)?;
             }
         }
-        Ok(count)
+        Ok((count, anonymised))
     })
     .await
 }

@@ -113,6 +113,9 @@ pub fn lock_row(conn: &mut AnyConnection, table: LockTable, id: &str) -> diesel:
                 LockTable::Councils => "SELECT id FROM councils WHERE id = $1 FOR UPDATE",
                 LockTable::Grants => "SELECT id FROM grants WHERE role = $1 FOR UPDATE",
                 LockTable::Meetings => "SELECT id FROM meetings WHERE id = $1 FOR UPDATE",
+                LockTable::ServiceRequests => {
+                    "SELECT id FROM service_requests WHERE id = $1 FOR UPDATE"
+                }
             };
             diesel::sql_query(sql)
                 .bind::<diesel::sql_types::Text, _>(id)
@@ -151,6 +154,39 @@ pub fn claim_webhook_queue(
     }
 }
 
+/// Locks a row for the rest of the transaction unless another transaction holds it: `false`
+/// when it is held (PostgreSQL `FOR UPDATE SKIP LOCKED`) or gone. Work that several app
+/// instances may start at once (the retention run) takes each row this way and leaves rows
+/// another instance is working on to it. SQLite's write transactions run one at a time.
+pub fn try_lock_row(
+    conn: &mut AnyConnection,
+    table: LockTable,
+    id: &str,
+) -> diesel::QueryResult<bool> {
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(true),
+        AnyConnection::Postgresql(_) => {
+            let sql = match table {
+                LockTable::Councils => {
+                    "SELECT id FROM councils WHERE id = $1 FOR UPDATE SKIP LOCKED"
+                }
+                LockTable::Grants => "SELECT id FROM grants WHERE role = $1 FOR UPDATE SKIP LOCKED",
+                LockTable::Meetings => {
+                    "SELECT id FROM meetings WHERE id = $1 FOR UPDATE SKIP LOCKED"
+                }
+                LockTable::ServiceRequests => {
+                    "SELECT id FROM service_requests WHERE id = $1 FOR UPDATE SKIP LOCKED"
+                }
+            };
+            diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Text, _>(id)
+                .execute(conn)
+                .map(|n| n > 0)
+        }
+    }
+}
+
 /// Tables whose rows [`lock_row`] may lock.
 #[derive(Debug, Clone, Copy)]
 pub enum LockTable {
@@ -160,6 +196,8 @@ pub enum LockTable {
     Grants,
     /// By meeting id: lifecycle actions on one meeting run one after the other.
     Meetings,
+    /// By service request id.
+    ServiceRequests,
 }
 
 /// Applies the pending migrations of the connection's backend.

@@ -99,3 +99,41 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<Perso
         .select(Person::as_select())
         .load(conn)
 }
+
+/// A person's directory-information choices (absent: nothing withheld).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = super::schema::directory_preferences, treat_none_as_null = true)]
+pub struct DirectoryPreferences {
+    /// The person's id.
+    pub id: String,
+    /// A JSON array of field codes.
+    pub opt_outs: String,
+    pub homeless_youth: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+pub mod directory {
+    use super::super::schema::directory_preferences;
+    use super::*;
+    versioned_writes!(
+        directory_preferences,
+        DirectoryPreferences,
+        "directory_preferences"
+    );
+
+    /// The preferences of these people (those who set any).
+    pub fn of_people(
+        conn: &mut AnyConnection,
+        ids: &[String],
+    ) -> QueryResult<Vec<DirectoryPreferences>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        directory_preferences::table
+            .filter(directory_preferences::id.eq_any(ids))
+            .select(DirectoryPreferences::as_select())
+            .load(conn)
+    }
+}

@@ -366,6 +366,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_request_notes,
     service_consents,
     service_disclosures,
+    service_disclosure_exceptions,
+    directory_preferences,
     meetings,
     meeting_events,
     meeting_amendments,
@@ -505,6 +507,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        subject_person_id -> Nullable<Text>,
     }
 }
 
@@ -570,6 +573,27 @@ diesel::table! {
         purpose -> Text,
         disclosed_by -> Text,
         disclosed_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+        basis -> Text,
+        exception_id -> Nullable<Text>,
+        threat -> Nullable<Text>,
+        legitimate_interest -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    service_disclosure_exceptions (id) {
+        id -> Text,
+        request_id -> Text,
+        partner_id -> Text,
+        basis -> Text,
+        threat -> Nullable<Text>,
+        legitimate_interest -> Nullable<Text>,
+        records -> Text,
+        purpose -> Text,
+        recorded_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
@@ -808,3 +832,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
 );
+
+diesel::joinable!(service_disclosure_exceptions -> service_requests (request_id));
+
+diesel::table! {
+    directory_preferences (id) {
+        id -> Text,
+        opt_outs -> Text,
+        homeless_youth -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use super::changes::{contains_pattern, lower, versioned_writes};
 use super::schema::{
     councils, partner_members, partner_organizations, service_categories, service_consents,
-    service_disclosures, service_request_events, service_request_notes, service_requests,
+    service_disclosure_exceptions, service_disclosures, service_request_events,
+    service_request_notes, service_requests,
 };
 use super::AnyConnection;
 
@@ -195,6 +196,8 @@ pub struct Request {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    /// The student, when they have a person record (owns the request from 18).
+    pub subject_person_id: Option<String>,
 }
 
 /// Which requests a caller sees: `None` fields add nothing; the set is the union of the
@@ -203,7 +206,11 @@ pub struct Request {
 #[derive(Debug, Default, Clone)]
 pub struct Scope {
     pub schools: Vec<String>,
+    /// The caller as family: the requests they own as a parent while the student is a minor,
+    /// and those about themselves once they are 18.
     pub family: Option<String>,
+    /// Students born on or before this day are 18 or older today (needed with `family`).
+    pub adult_born_by: Option<NaiveDate>,
     pub partners: Vec<String>,
 }
 
@@ -241,16 +248,46 @@ fn filtered<'a>(filter: &RequestFilter) -> Boxed<'a> {
                 )
                 .filter(service_consents::withdrawn_at.is_null()),
         );
+        let excepted = diesel::dsl::exists(
+            service_disclosure_exceptions::table
+                .filter(service_disclosure_exceptions::request_id.eq(service_requests::id))
+                .filter(
+                    service_disclosure_exceptions::partner_id
+                        .nullable()
+                        .eq(service_requests::partner_id),
+                ),
+        );
+        let me = scope.family.clone().unwrap_or_default();
+        // Without a cut-off nobody counts as adult (a day before any birth date).
+        let adult_born_by = scope
+            .adult_born_by
+            .unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
+        let student_is_adult = service_requests::subject_birth_date
+            .assume_not_null()
+            .le(adult_born_by);
+        let parent_of_minor = service_requests::family_person_id
+            .eq(me.clone())
+            .assume_not_null()
+            .and(
+                service_requests::subject_birth_date.is_null().or(
+                    service_requests::subject_birth_date
+                        .assume_not_null()
+                        .gt(adult_born_by),
+                ),
+            );
+        let adult_student = service_requests::subject_person_id
+            .eq(me)
+            .assume_not_null()
+            .and(student_is_adult);
         query = query.filter(
             service_requests::school_id
                 .eq_any(scope.schools.clone())
-                .or(service_requests::family_person_id
-                    .eq(scope.family.clone().unwrap_or_default())
-                    .assume_not_null())
+                .or(parent_of_minor)
+                .or(adult_student)
                 .or(service_requests::partner_id
                     .assume_not_null()
                     .eq_any(scope.partners.clone())
-                    .and(consented)),
+                    .and(consented.or(excepted))),
         );
     }
     if let Some(v) = &filter.school_id {
@@ -496,6 +533,11 @@ pub struct Disclosure {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    /// `consent`, or the exception's basis.
+    pub basis: String,
+    pub exception_id: Option<String>,
+    pub threat: Option<String>,
+    pub legitimate_interest: Option<String>,
 }
 
 pub mod disclosures {
@@ -508,5 +550,59 @@ pub mod disclosures {
             .order(service_disclosures::id.asc())
             .select(Disclosure::as_select())
             .load(conn)
+    }
+}
+
+/// A recorded FERPA 99.31 exception allowing a disclosure to a partner without consent.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = service_disclosure_exceptions, treat_none_as_null = true)]
+pub struct DisclosureException {
+    pub id: String,
+    pub request_id: String,
+    pub partner_id: String,
+    pub basis: String,
+    pub threat: Option<String>,
+    pub legitimate_interest: Option<String>,
+    pub records: String,
+    pub purpose: String,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+pub mod exceptions {
+    use super::*;
+    versioned_writes!(
+        service_disclosure_exceptions,
+        DisclosureException,
+        "service_disclosure_exception"
+    );
+
+    pub fn of_request(
+        conn: &mut AnyConnection,
+        request_id: &str,
+    ) -> QueryResult<Vec<DisclosureException>> {
+        service_disclosure_exceptions::table
+            .filter(service_disclosure_exceptions::request_id.eq(request_id))
+            .order(service_disclosure_exceptions::id.asc())
+            .select(DisclosureException::as_select())
+            .load(conn)
+    }
+
+    /// The latest exception recorded for disclosing a request to a partner, if any.
+    pub fn latest_for(
+        conn: &mut AnyConnection,
+        request_id: &str,
+        partner_id: &str,
+    ) -> QueryResult<Option<DisclosureException>> {
+        service_disclosure_exceptions::table
+            .filter(service_disclosure_exceptions::request_id.eq(request_id))
+            .filter(service_disclosure_exceptions::partner_id.eq(partner_id))
+            .order(service_disclosure_exceptions::id.desc())
+            .limit(1)
+            .select(DisclosureException::as_select())
+            .load(conn)
+            .map(|rows| rows.into_iter().next())
     }
 }

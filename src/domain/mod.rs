@@ -5,6 +5,7 @@ pub mod agenda;
 pub mod calendar;
 pub mod composition;
 pub mod council;
+pub mod directory;
 pub mod external_ids;
 pub mod findings;
 pub mod ids;

@@ -649,6 +649,79 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
     years
 }
 
+/// The FERPA 99.31 exception a disclosure without consent is made under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionBasis {
+    /// 99.31(a)(10), 99.36: an articulable and significant threat to health or safety.
+    HealthOrSafetyEmergency,
+    /// 99.31(a)(1): a school official (or a contractor under the school's direct control) with
+    /// a legitimate educational interest.
+    SchoolOfficial,
+}
+
+impl ExceptionBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionBasis::HealthOrSafetyEmergency => "health_or_safety_emergency",
+            ExceptionBasis::SchoolOfficial => "school_official",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ExceptionBasis> {
+        match text {
+            "health_or_safety_emergency" => Some(ExceptionBasis::HealthOrSafetyEmergency),
+            "school_official" => Some(ExceptionBasis::SchoolOfficial),
+            _ => None,
+        }
+    }
+}
+
+/// What an exception must say: the threat for an emergency (99.32(a)(5)), the legitimate
+/// educational interest for a school official; the other text is not part of that basis.
+pub fn check_exception(
+    basis: ExceptionBasis,
+    threat: Option<&str>,
+    legitimate_interest: Option<&str>,
+) -> Vec<Problem> {
+    let given = |t: Option<&str>| t.is_some_and(|t| !t.trim().is_empty());
+    let mut problems = Vec::new();
+    let (needed, needed_name, other, other_name) = match basis {
+        ExceptionBasis::HealthOrSafetyEmergency => {
+            (threat, "threat", legitimate_interest, "legitimate_interest")
+        }
+        ExceptionBasis::SchoolOfficial => {
+            (legitimate_interest, "legitimate_interest", threat, "threat")
+        }
+    };
+    if !given(needed) {
+        problems.push(Problem {
+            field: needed_name.to_owned(),
+            message: format!("is required for the basis {}", basis.as_str()),
+        });
+    }
+    if other.is_some() {
+        problems.push(Problem {
+            field: other_name.to_owned(),
+            message: format!("is not part of the basis {}", basis.as_str()),
+        });
+    }
+    problems
+}
+
+/// Whether a student born on `birth` is 18 or older on `on` (an unknown birth date: a minor).
+pub fn is_adult(birth: Option<NaiveDate>, on: NaiveDate) -> bool {
+    birth.is_some_and(|b| age_on(b, on) >= 18)
+}
+
+/// The last birth date of a student who is 18 or older on `on` (born on or before it).
+pub fn adult_born_by(on: NaiveDate) -> NaiveDate {
+    // 18 years are 216 months; a 29 February birthday comes on 1 March in other years, as in
+    // `age_on`: born 2008-02-29 is a minor on 2026-02-28 (the cut-off is 2008-02-28).
+    on.checked_sub_months(chrono::Months::new(216))
+        .unwrap_or(NaiveDate::MIN)
+}
+
 /// Whether a consent is valid for the student's age on `facts.on`, or why not.
 ///
 /// - From 18 only the student consents; a parent's consent no longer suffices (99.5).
@@ -950,6 +1023,40 @@ mod tests {
             provider_attestation: false,
             parent_involvement_recorded: false,
         }
+    }
+
+    #[test]
+    fn an_exception_says_what_its_basis_needs() {
+        use ExceptionBasis::*;
+        assert!(check_exception(HealthOrSafetyEmergency, Some("threat"), None).is_empty());
+        let p = check_exception(HealthOrSafetyEmergency, Some("  "), Some("x"));
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].field, "threat");
+        assert_eq!(p[1].field, "legitimate_interest");
+        assert!(check_exception(SchoolOfficial, None, Some("tutoring contract")).is_empty());
+        assert_eq!(
+            check_exception(SchoolOfficial, None, None)[0].field,
+            "legitimate_interest"
+        );
+    }
+
+    #[test]
+    fn the_adult_cut_off_agrees_with_age_on() {
+        for (birth, on) in [
+            ("2008-11-25", "2026-11-24"),
+            ("2008-11-25", "2026-11-25"),
+            ("2008-02-29", "2026-02-28"),
+            ("2008-02-29", "2026-03-01"),
+            ("2008-12-31", "2026-12-30"),
+        ] {
+            let (b, o) = (d(birth), d(on));
+            assert_eq!(
+                b <= adult_born_by(o),
+                is_adult(Some(b), o),
+                "{birth} on {on}"
+            );
+        }
+        assert!(!is_adult(None, d("2026-11-25")));
     }
 
     #[test]

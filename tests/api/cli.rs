@@ -461,3 +461,38 @@ fn cogov_import_reads_csv_files_and_runs_twice_without_changes() {
         "{said}"
     );
 }
+
+/// `cogov retention run` needs a period (the setting is off by default) and runs once with one.
+#[test]
+fn retention_run_needs_a_period_and_runs_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cogov.db", dir.path().display());
+    let out = cogov()
+        .args(["retention", "run"])
+        .env("COGOV_DATABASE_URL", &url)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("service_request_retention_days"));
+    let out = cogov()
+        .args(["retention", "run"])
+        .env("COGOV_DATABASE_URL", &url)
+        .env("COGOV_SERVICE_REQUEST_RETENTION_DAYS", "365")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("anonymised 0 service request(s)"));
+    let out = cogov()
+        .args(["retention", "run", "--days", "0"])
+        .env("COGOV_DATABASE_URL", &url)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "zero days is refused");
+}

@@ -51,7 +51,11 @@ async fn every_documented_operation_is_routed() {
     for (path, ops) in doc["paths"].as_object().unwrap() {
         let concrete = path
             .split('/')
-            .map(|seg| if seg.starts_with('{') { some_id } else { seg })
+            // A parameter fills its braces; a suffix after them (`{code}.json`) stays.
+            .map(|seg| match (seg.starts_with('{'), seg.find('}')) {
+                (true, Some(end)) => format!("{some_id}{}", &seg[end + 1..]),
+                _ => seg.to_owned(),
+            })
             .collect::<Vec<_>>()
             .join("/");
         for method in ops.as_object().unwrap().keys() {

@@ -244,3 +244,186 @@ async fn me_lists_my_roles_and_seats() {
     assert_eq!(me["seats"][0]["seat_id"], id(&seat).as_str());
     assert_eq!(me["seats"][0]["council_name"], "Mine");
 }
+
+/// The students' seat holder on the council's public roster.
+async fn roster(app: &TestApp, council: &str) -> serde_json::Value {
+    let path = format!("/api/v1/councils/{council}/seats");
+    let seats = app.send(TestRequest::get().uri(&path)).await.expect(200);
+    seats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["constituency"] == "students")
+        .unwrap()["holder"]
+        .clone()
+}
+
+async fn put(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    etag: &str,
+    body: serde_json::Value,
+) -> crate::common::Reply {
+    app.send_as(
+        token,
+        TestRequest::put()
+            .uri(path)
+            .insert_header(("If-Match", etag.to_owned()))
+            .set_json(body),
+    )
+    .await
+}
+
+/// FERPA 99.37: a person's directory opt-outs suppress their name on public rosters and their
+/// contact details for fellow members; staff related to them still see everything; a homeless
+/// youth's directory information is withheld whatever the opt-outs, and only staff set that.
+#[actix_web::test]
+async fn directory_opt_outs_suppress_fields_for_those_without_a_legitimate_interest() {
+    let app = TestApp::new().await;
+    let council = id(&app.council(json!({"kind": "assembly", "name": "A"})).await);
+    let (_, staff) = app.user("Sam Staff", "council_staff", Some(&council));
+    let (student_id, student) = app.user("Ana Student", "family", None);
+    let (_, fellow) = app.user("Fellow Member", "family", None);
+    let (_, stranger) = app.user("Stranger", "family", None);
+    let fellow_id = app
+        .send_as(&fellow, TestRequest::get().uri("/api/v1/me"))
+        .await
+        .expect(200)["person_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = format!("/api/v1/people/{student_id}");
+    app.patch(
+        &me,
+        "\"1\"",
+        json!({"email": "ana@example.org", "phone": "+1 213 555 0100"}),
+    )
+    .await
+    .expect(200);
+    for (holder, constituency) in [(&student_id, "students"), (&fellow_id, "families")] {
+        let seat = app.seat(&council, constituency).await;
+        app.put(
+            &format!("/api/v1/seats/{}/holder", id(&seat)),
+            "\"1\"",
+            json!({"person_id": holder}),
+        )
+        .await
+        .expect(200);
+    }
+    let prefs = format!("{me}/directory-preferences");
+    let none = app.send_as(&student, TestRequest::get().uri(&prefs)).await;
+    assert_eq!(none.etag(), "\"0\"");
+    assert_eq!(none.expect(200)["withheld"], json!([]));
+    assert_eq!(roster(&app, &council).await["display_name"], "Ana Student");
+
+    // The student withholds name and phone (the whole list each time); only as staff the flag.
+    put(
+        &app,
+        &prefs,
+        &stranger,
+        "\"0\"",
+        json!({"opt_outs": ["name"]}),
+    )
+    .await
+    .expect(404);
+    put(
+        &app,
+        &prefs,
+        &fellow,
+        "\"0\"",
+        json!({"opt_outs": ["name"]}),
+    )
+    .await
+    .expect(403);
+    put(
+        &app,
+        &prefs,
+        &student,
+        "\"0\"",
+        json!({"opt_outs": ["address"]}),
+    )
+    .await
+    .expect(422);
+    put(
+        &app,
+        &prefs,
+        &student,
+        "\"0\"",
+        json!({"opt_outs": ["name"], "homeless_youth": true}),
+    )
+    .await
+    .expect(403);
+    let set = put(
+        &app,
+        &prefs,
+        &student,
+        "\"0\"",
+        json!({"opt_outs": ["phone", "name"]}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(set["withheld"], json!(["name", "phone"]));
+    put(&app, &prefs, &student, "\"0\"", json!({"opt_outs": []}))
+        .await
+        .expect(412);
+
+    // Public roster and composition: the seat is held, the name is not shown.
+    let holder = roster(&app, &council).await;
+    assert_eq!(holder["person_id"], student_id.as_str());
+    assert_eq!(holder["display_name"], serde_json::Value::Null);
+    let composition = app
+        .send(TestRequest::get().uri(&format!("/api/v1/councils/{council}/composition")))
+        .await
+        .expect(200);
+    assert!(!composition.to_string().contains("Ana Student"));
+    // A fellow member sees the record without the phone; related staff see everything.
+    let seen = app
+        .send_as(&fellow, TestRequest::get().uri(&me))
+        .await
+        .expect(200);
+    assert_eq!(seen["phone"], serde_json::Value::Null);
+    assert_eq!(seen["email"], "ana@example.org");
+    let seen = app
+        .send_as(&staff, TestRequest::get().uri(&me))
+        .await
+        .expect(200);
+    assert_eq!(seen["phone"], "+1 213 555 0100");
+
+    // Staff mark a homeless youth: everything is withheld, whatever the opt-outs.
+    let flagged = put(
+        &app,
+        &prefs,
+        &staff,
+        "\"1\"",
+        json!({"opt_outs": [], "homeless_youth": true}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(flagged["withheld"], json!(["name", "email", "phone"]));
+    let seen = app
+        .send_as(&fellow, TestRequest::get().uri(&me))
+        .await
+        .expect(200);
+    assert_eq!(seen["email"], serde_json::Value::Null);
+    assert_eq!(seen["phone"], serde_json::Value::Null);
+    assert_eq!(
+        roster(&app, &council).await["display_name"],
+        serde_json::Value::Null
+    );
+    // The student cannot lift the flag.
+    put(
+        &app,
+        &prefs,
+        &student,
+        "\"2\"",
+        json!({"opt_outs": [], "homeless_youth": false}),
+    )
+    .await
+    .expect(403);
+    let seen = app
+        .send_as(&student, TestRequest::get().uri(&me))
+        .await
+        .expect(200);
+    assert_eq!(seen["phone"], "+1 213 555 0100");
+}

@@ -1009,3 +1009,502 @@ async fn a_service_request_needs_an_idempotency_key_and_a_retry_files_one() {
         .count();
     assert_eq!(filed, 1);
 }
+
+async fn read(app: &TestApp, rid: &str) -> Reply {
+    app.get(&format!("/api/v1/service-requests/{rid}")).await
+}
+
+/// Sets `updated_at` of these requests to `days` days ago (as if last changed then).
+fn age(app: &TestApp, ids: &[String], days: i64) {
+    let ids = ids.to_vec();
+    app.db
+        .write_blocking(move |conn| {
+            use cogov::db::schema::service_requests::dsl::*;
+            use diesel::prelude::*;
+            let then = chrono::Utc::now().naive_utc() - chrono::Duration::days(days);
+            diesel::update(service_requests.filter(id.eq_any(ids)))
+                .set(updated_at.eq(then))
+                .execute(conn)
+                .map_err(cogov::error::ApiError::from)
+        })
+        .unwrap();
+}
+
+/// Files `n` requests as the family; withdraws them when `closed`.
+async fn file(app: &TestApp, w: &World, prefix: &str, n: usize, closed: bool) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let made = post_as(
+            app,
+            &w.family.1,
+            "/api/v1/service-requests",
+            json!({"school_id": w.school, "category_id": w.category,
+                "subject_code": format!("{prefix}-{i}"), "description": "Necesitamos comida",
+                "attributes": {"household_size": 2}}),
+        )
+        .await
+        .expect(201);
+        if closed {
+            act(app, &w.family.1, &made, "withdraw", json!({}))
+                .await
+                .expect(200);
+        }
+        ids.push(id(&made));
+    }
+    ids
+}
+
+/// The retention setting, applied by the job as of a given day: requests closed longer ago
+/// than the period lose their personal text, others stay, and the dashboard counts by status
+/// stay the same.
+#[actix_web::test]
+async fn the_retention_job_anonymises_after_the_configured_days_and_counts_stay_true() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let old_closed = file(&app, &w, "OLD", 1, true).await;
+    let recent_closed = file(&app, &w, "RECENT", 1, true).await;
+    let old_open = file(&app, &w, "OPEN", 1, false).await;
+    age(&app, &old_closed, 40);
+    age(&app, &recent_closed, 10);
+    age(&app, &old_open, 400);
+    let counts_before = app.get("/api/v1/service-requests/counts").await.expect(200);
+
+    let now = chrono::Utc::now().naive_utc();
+    let first = cogov::jobs::retention_once(&app.db, 30, now).await.unwrap();
+    assert_eq!(first, 1);
+    assert_eq!(
+        read(&app, &old_closed[0]).await.expect(200)["subject_code"],
+        "anonymised"
+    );
+    assert_eq!(
+        read(&app, &recent_closed[0]).await.expect(200)["subject_code"],
+        "RECENT-0"
+    );
+    assert_eq!(
+        read(&app, &old_open[0]).await.expect(200)["subject_code"],
+        "OPEN-0"
+    );
+    assert_eq!(
+        app.get("/api/v1/service-requests/counts").await.expect(200),
+        counts_before
+    );
+
+    // Run again the same day: nothing more. Three weeks later the recent one is due too.
+    assert_eq!(
+        cogov::jobs::retention_once(&app.db, 30, now).await.unwrap(),
+        0
+    );
+    let later = now + chrono::Duration::days(21);
+    assert_eq!(
+        cogov::jobs::retention_once(&app.db, 30, later)
+            .await
+            .unwrap(),
+        1
+    );
+    let recent = read(&app, &recent_closed[0]).await.expect(200);
+    assert_eq!(recent["subject_code"], "anonymised");
+    assert_eq!(recent["description"], Value::Null);
+    assert_eq!(recent["status"], "withdrawn");
+    assert_eq!(
+        read(&app, &old_open[0]).await.expect(200)["subject_code"],
+        "OPEN-0"
+    );
+    assert_eq!(
+        app.get("/api/v1/service-requests/counts").await.expect(200),
+        counts_before
+    );
+}
+
+/// Two app instances running the retention job at the same moment anonymise each request once
+/// between them (each request's version moves by exactly one).
+#[actix_web::test]
+async fn two_instances_running_retention_at_once_anonymise_each_request_once() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let ids = file(&app, &w, "TWO", 12, true).await;
+    age(&app, &ids, 90);
+    let mut versions = Vec::new();
+    for rid in &ids {
+        versions.push(
+            app.get(&format!("/api/v1/service-requests/{rid}"))
+                .await
+                .expect(200)["version"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let other = app.test_db.open();
+    let now = chrono::Utc::now().naive_utc();
+    let (a, b) = futures_util::future::join(
+        cogov::jobs::retention_once(&app.db, 30, now),
+        cogov::jobs::retention_once(&other, 30, now),
+    )
+    .await;
+    assert_eq!(a.unwrap() + b.unwrap(), ids.len());
+    for (rid, before) in ids.iter().zip(versions) {
+        let row = app
+            .get(&format!("/api/v1/service-requests/{rid}"))
+            .await
+            .expect(200);
+        assert_eq!(row["subject_code"], "anonymised");
+        assert_eq!(row["version"].as_i64().unwrap(), before + 1);
+    }
+}
+
+/// Sets the subject's birth date of a request directly (time passing to a birthday).
+fn set_birth_date(app: &TestApp, rid: &str, birth: chrono::NaiveDate) {
+    let rid = rid.to_owned();
+    app.db
+        .write_blocking(move |conn| {
+            use cogov::db::schema::service_requests::dsl::*;
+            use diesel::prelude::*;
+            diesel::update(service_requests.filter(id.eq(rid)))
+                .set(subject_birth_date.eq(Some(birth)))
+                .execute(conn)
+                .map_err(cogov::error::ApiError::from)
+        })
+        .unwrap();
+}
+
+fn listed(list: &Value, rid: &str) -> bool {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == rid)
+}
+
+/// FERPA 99.5: on the 18th birthday an existing request passes from the parent to the student.
+/// The day before, the parent owns it and the student sees nothing; on the birthday the student
+/// reads and acts on it, the parent no longer does, and the parent's earlier consent no longer
+/// allows a new referral.
+#[actix_web::test]
+async fn an_existing_request_passes_to_the_student_on_the_18th_birthday() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let (student_id, student) = app.user("Ana Student", "family", None);
+    let (parent_id, parent) = (&w.family.0, &w.family.1);
+    let today = chrono::Utc::now().date_naive();
+    let eighteen_today = today.checked_sub_months(chrono::Months::new(216)).unwrap();
+    let eighteen_tomorrow = eighteen_today + chrono::Duration::days(1);
+    let request = post_as(
+        &app,
+        &w.staff,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-18",
+            "subject_birth_date": eighteen_tomorrow, "family_person_id": parent_id,
+            "subject_person_id": student_id, "attributes": {"household_size": 3}}),
+    )
+    .await
+    .expect(201);
+    let rid = id(&request);
+    let path = format!("/api/v1/service-requests/{rid}");
+    // Only staff link the student's record.
+    let p = post_as(
+        &app,
+        parent,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-18",
+            "subject_person_id": student_id, "attributes": {"household_size": 3}}),
+    )
+    .await
+    .expect(422);
+    assert_eq!(p["errors"][0]["field"], "subject_person_id");
+
+    // The day before the birthday: the parent's request.
+    assert_eq!(
+        get_as(&app, parent, &path).await.expect(200)["your_parts"],
+        json!(["family"])
+    );
+    get_as(&app, &student, &path).await.expect(404);
+    let mine = get_as(&app, &student, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert!(!listed(&mine, &rid));
+    // The parent consents (a parent's consent, not the student's).
+    let consents = format!("{path}/consents");
+    let p = post_as(&app, parent, &consents,
+        json!({"partner_id": w.partner, "records": "Solicitud", "purpose": "Comida", "giver": "student",
+            "given_by_name": "María López"}))
+    .await
+    .expect(422);
+    assert_eq!(p["errors"][0]["field"], "giver");
+    post_as(&app, parent, &consents,
+        json!({"partner_id": w.partner, "records": "Solicitud", "purpose": "Comida", "giver": "parent",
+            "given_by_name": "María López"}))
+    .await
+    .expect(201);
+    let triaged = act(&app, &w.staff, &request, "triage", json!({}))
+        .await
+        .expect(200);
+
+    // The birthday comes.
+    set_birth_date(&app, &rid, eighteen_today);
+    get_as(&app, parent, &path).await.expect(404);
+    let parents = get_as(&app, parent, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert!(!listed(&parents, &rid));
+    let seen = get_as(&app, &student, &path).await.expect(200);
+    assert_eq!(seen["your_parts"], json!(["family"]));
+    assert_eq!(seen["status"], "triaged");
+    let mine = get_as(&app, &student, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert!(listed(&mine, &rid));
+    // The parent's consent on file no longer allows a new disclosure.
+    let p = act(
+        &app,
+        &w.staff,
+        &triaged,
+        "refer",
+        json!({"partner_id": w.partner}),
+    )
+    .await
+    .expect(409);
+    assert_eq!(p["code"], "consent-required");
+    // The student withdraws the parent's consent and gives their own (only as the student).
+    let list = get_as(&app, &student, &consents).await.expect(200);
+    let old = list["items"][0]["id"].as_str().unwrap().to_owned();
+    app.send_as(
+        &student,
+        TestRequest::post().uri(&format!("{consents}/{old}/withdraw")),
+    )
+    .await
+    .expect(200);
+    let p = post_as(&app, &student, &consents,
+        json!({"partner_id": w.partner, "records": "Mi solicitud", "purpose": "Comida", "giver": "parent",
+            "given_by_name": "Ana"}))
+    .await
+    .expect(422);
+    assert_eq!(p["errors"][0]["field"], "giver");
+    post_as(&app, &student, &consents,
+        json!({"partner_id": w.partner, "records": "Mi solicitud", "purpose": "Comida", "giver": "student",
+            "given_by_name": "Ana"}))
+    .await
+    .expect(201);
+    act(
+        &app,
+        &w.staff,
+        &triaged,
+        "refer",
+        json!({"partner_id": w.partner}),
+    )
+    .await
+    .expect(200);
+    let record = get_as(&app, &student, &format!("{path}/disclosures"))
+        .await
+        .expect(200);
+    assert_eq!(record["items"].as_array().unwrap().len(), 1);
+    assert_eq!(record["items"][0]["records"], "Mi solicitud");
+    get_as(&app, parent, &format!("{path}/disclosures"))
+        .await
+        .expect(404);
+    // The student's export holds it; the parent's does not.
+    let export = get_as(&app, &student, "/api/v1/service-requests/export")
+        .await
+        .expect(200);
+    assert!(export.to_string().contains(&rid));
+    let export = get_as(&app, parent, "/api/v1/service-requests/export")
+        .await
+        .expect(200);
+    assert!(!export.to_string().contains(&rid));
+}
+
+/// FERPA 99.31 and 99.32: without consent, a referral needs a recorded exception that says its
+/// basis (the threat; the legitimate interest); staff record it, it never changes, the partner
+/// then has the request, and the family sees the disclosure with its basis.
+#[actix_web::test]
+async fn a_referral_without_consent_needs_a_recorded_ferpa_exception() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let family = &w.family.1;
+    let request = post_as(
+        &app,
+        family,
+        "/api/v1/service-requests",
+        json!({"school_id": w.school, "category_id": w.category, "subject_code": "STU-911",
+            "description": "No tenemos dónde dormir", "attributes": {"household_size": 4}}),
+    )
+    .await
+    .expect(201);
+    let path = format!("/api/v1/service-requests/{}", id(&request));
+    let triaged = act(&app, &w.staff, &request, "triage", json!({}))
+        .await
+        .expect(200);
+    let p = act(
+        &app,
+        &w.staff,
+        &triaged,
+        "refer",
+        json!({"partner_id": w.partner}),
+    )
+    .await
+    .expect(409);
+    assert_eq!(p["code"], "consent-required");
+
+    let exceptions = format!("{path}/exceptions");
+    let emergency = json!({"partner_id": w.partner, "basis": "health_or_safety_emergency",
+        "threat": "La familia duerme en el coche esta noche / The family sleeps in the car tonight",
+        "records": "Solicitud de servicio", "purpose": "Alojamiento de emergencia"});
+    // Who may record one: staff; the family is refused, others do not see the request.
+    post_as(&app, family, &exceptions, emergency.clone())
+        .await
+        .expect(403);
+    post_as(&app, &w.other_family, &exceptions, emergency.clone())
+        .await
+        .expect(404);
+    post_as(&app, &w.partner_user, &exceptions, emergency.clone())
+        .await
+        .expect(404);
+    app.send(
+        TestRequest::post()
+            .uri(&exceptions)
+            .set_json(emergency.clone()),
+    )
+    .await
+    .expect(401);
+    // What it must say.
+    let p = post_as(
+        &app,
+        &w.staff,
+        &exceptions,
+        json!({"partner_id": w.partner, "basis": "health_or_safety_emergency",
+            "legitimate_interest": "x", "records": "r", "purpose": "p"}),
+    )
+    .await
+    .expect(422);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["threat", "legitimate_interest"]);
+    let p = post_as(&app, &w.staff, &exceptions,
+        json!({"partner_id": w.partner, "basis": "school_official", "records": "r", "purpose": "p"}))
+    .await
+    .expect(422);
+    assert_eq!(p["errors"][0]["field"], "legitimate_interest");
+    post_as(
+        &app,
+        &w.staff,
+        &exceptions,
+        json!({"partner_id": w.partner, "basis": "vibes", "records": "r", "purpose": "p"}),
+    )
+    .await
+    .expect(422);
+
+    let recorded = post_as(&app, &w.staff, &exceptions, emergency.clone())
+        .await
+        .expect(201);
+    assert_eq!(recorded["basis"], "health_or_safety_emergency");
+    assert!(recorded["recorded_by"]
+        .as_str()
+        .unwrap()
+        .starts_with("person:"));
+    // Kept as written: nothing changes or removes it.
+    let exception_path = format!("{exceptions}/{}", id(&recorded));
+    for method in ["PATCH", "DELETE", "PUT"] {
+        let reply = app
+            .send_as(
+                &w.staff,
+                TestRequest::default()
+                    .method(method.parse().unwrap())
+                    .uri(&exception_path)
+                    .insert_header(("If-Match", "\"1\""))
+                    .set_json(json!({"threat": "changed"})),
+            )
+            .await;
+        assert!(
+            [404, 405].contains(&reply.status.as_u16()),
+            "{method}: {}",
+            reply.status
+        );
+    }
+
+    // The partner cannot see the request before the referral; after it, it can.
+    get_as(&app, &w.partner_user, &path).await.expect(404);
+    act(
+        &app,
+        &w.staff,
+        &triaged,
+        "refer",
+        json!({"partner_id": w.partner}),
+    )
+    .await
+    .expect(200);
+    let seen = get_as(&app, &w.partner_user, &path).await.expect(200);
+    assert_eq!(seen["your_parts"], json!(["partner"]));
+    let queue = get_as(&app, &w.partner_user, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    assert!(listed(&queue, &id(&request)));
+
+    // The family sees the disclosure with its basis and threat, and the exception itself
+    // (without who recorded it).
+    let record = get_as(&app, family, &format!("{path}/disclosures"))
+        .await
+        .expect(200);
+    let d = &record["items"][0];
+    assert_eq!(d["basis"], "health_or_safety_emergency");
+    assert_eq!(d["exception_id"], recorded["id"]);
+    assert_eq!(d["consent_id"], Value::Null);
+    assert_eq!(d["threat"], emergency["threat"]);
+    assert_eq!(d["purpose"], "Alojamiento de emergencia");
+    let list = get_as(&app, family, &exceptions).await.expect(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["recorded_by"], Value::Null);
+    get_as(&app, &w.partner_user, &exceptions).await.expect(403);
+    get_as(&app, &w.other_family, &exceptions).await.expect(404);
+    get_as(&app, &w.staff, &exceptions).await.expect(200);
+}
+
+/// Open311 GeoReport v2 discovery: the active catalog as services, and a service's definition
+/// with its attributes' types, required flags and list keys, in the language asked; JSON only.
+#[actix_web::test]
+async fn open311_lists_services_and_their_definitions() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let _ = &w;
+    let list = app
+        .send(TestRequest::get().uri("/open311/v2/services.json?lang=es&jurisdiction_id=district"))
+        .await
+        .expect(200);
+    assert_eq!(
+        list,
+        json!([{"service_code": "food-assistance", "service_name": "Ayuda con alimentos",
+            "description": "Despensa y comidas.", "metadata": true, "type": "batch",
+            "keywords": "", "group": "integrated_student_supports"}])
+    );
+    let def = app
+        .send(TestRequest::get().uri("/open311/v2/services/food-assistance.json"))
+        .await
+        .expect(200);
+    assert_eq!(def["service_code"], "food-assistance");
+    let attrs = def["attributes"].as_array().unwrap();
+    assert_eq!(attrs.len(), 2);
+    assert_eq!(attrs[0]["code"], "household_size");
+    assert_eq!(attrs[0]["datatype"], "number");
+    assert_eq!(attrs[0]["required"], true);
+    assert_eq!(attrs[0]["order"], 1);
+    assert_eq!(attrs[0]["description"], "How many people live in the home?");
+    assert_eq!(attrs[1]["datatype"], "multivaluelist");
+    assert_eq!(attrs[1]["required"], false);
+    assert_eq!(
+        attrs[1]["values"],
+        json!([{"key": "groceries", "name": "Groceries"}, {"key": "meals", "name": "Meals"}])
+    );
+    let reply = app
+        .send(TestRequest::get().uri("/open311/v2/services/no-such.json"))
+        .await;
+    crate::common::assert_problem(&reply, 404);
+    let reply = app
+        .send(TestRequest::get().uri("/open311/v2/services.json?lang=%01"))
+        .await;
+    crate::common::assert_problem(&reply, 422);
+    let reply = app
+        .send(TestRequest::get().uri("/open311/v2/services.xml"))
+        .await;
+    assert_eq!(reply.status.as_u16(), 404);
+}
