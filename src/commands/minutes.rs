@@ -38,7 +38,7 @@ fn at(t: Option<chrono::NaiveDateTime>) -> Value {
 
 /// What the record of an adjourned meeting says, for its minutes: the meeting, who attended and
 /// how (with the basis of remote attendance), the items in order with their public comment
-/// period, findings and motions (each member's vote by name and the result), procedural
+/// period and counts (written comments, hidden ones, speakers), findings and motions (each member's vote by name and the result), procedural
 /// motions, the emergency determination and the agenda amendments.
 fn from_record(conn: &mut AnyConnection, meeting: &Meeting) -> Result<Value, ApiError> {
     let seats = db::seats::all_of_council(conn, &meeting.council_id)?;
@@ -47,6 +47,7 @@ fn from_record(conn: &mut AnyConnection, meeting: &Meeting) -> Result<Value, Api
     let motions = db::motions::of_meeting(conn, &meeting.id)?;
     let findings = db::findings::of_meeting(conn, &meeting.id)?;
     let amendments = db::agenda::amendments::of_meeting(conn, &meeting.id)?;
+    let comments = db::participation::counts(conn, &meeting.id)?;
     let mut person_ids: Vec<String> = attendance.iter().map(|a| a.person_id.clone()).collect();
     let mut motion_votes = Vec::new();
     for m in &motions {
@@ -91,7 +92,10 @@ fn from_record(conn: &mut AnyConnection, meeting: &Meeting) -> Result<Value, Api
         .map(|i| {
             json!({"id": i.id, "title": i.title, "kind": i.kind, "description": i.description,
                 "legal_basis": i.legal_basis, "added_late": i.added_late,
-                "public_comment": {"opened_at": at(i.comment_opened_at), "closed_at": at(i.comment_closed_at)},
+                "public_comment": {"opened_at": at(i.comment_opened_at), "closed_at": at(i.comment_closed_at),
+                    "written": comments.iter().find(|c| c.item_id == i.id).map_or(0, |c| c.written),
+                    "hidden": comments.iter().find(|c| c.item_id == i.id).map_or(0, |c| c.hidden),
+                    "speakers": comments.iter().find(|c| c.item_id == i.id).map_or(0, |c| c.speakers)},
                 "findings": finding_votes.iter()
                     .filter(|(f, _)| f.agenda_item_id.as_deref() == Some(i.id.as_str()))
                     .map(|(f, v)| finding_json(f, v)).collect::<Vec<_>>(),

@@ -223,6 +223,14 @@ async fn full_cycle_of_a_greene_school_site_council() {
     }
     let q = app.get(&format!("{path}/quorum")).await.expect(200);
     assert_eq!(q["met"], true, "{q}");
+    // A family writes in without signing in; the minutes count it.
+    app.send(
+        TestRequest::post()
+            .uri(&format!("/api/v1/agenda-items/{}/comments", id(&items[0])))
+            .set_json(json!({"body": "Más tutoría, por favor / More tutoring, please"})),
+    )
+    .await
+    .expect(201);
     hear(&app, &items[0]).await;
     let present = &seats[..6];
     let closed = decide(
@@ -302,6 +310,8 @@ async fn full_cycle_of_a_greene_school_site_council() {
         .iter()
         .any(|v| v["name"] == "Member 7" && v["vote"] == "absent"));
     assert!(reading["public_comment"]["closed_at"].is_string());
+    assert_eq!(reading["public_comment"]["written"], 1);
+    assert_eq!(reading["public_comment"]["speakers"], 0);
     let strike = rec_items
         .iter()
         .find(|i| i["title"] == "Bus strike plan")
