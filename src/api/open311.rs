@@ -187,7 +187,7 @@ pub async fn list_services(
     params(("service_code" = String, Path, max_length = 64, description = "The catalog category's code"), Open311Params),
     responses(
         (status = 200, description = "The definition.", body = Open311Definition),
-        super::problems::ReadErrors))]
+        super::problems::NestedListErrors))]
 pub async fn find_service(
     state: web::Data<AppState>,
     code: web::Path<String>,

@@ -460,6 +460,15 @@ pub async fn close_motion(
         motion.updated_at = now;
         motion.version += 1;
         store::motions::update(conn, &motion)?;
+        if result.passed {
+            super::minutes::approve_on_passed(
+                conn,
+                &motion.agenda_item_id,
+                &motion.id,
+                motion.closed_at,
+                now,
+            )?;
+        }
         record(conn, motion)
     })
     .await

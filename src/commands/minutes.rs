@@ -48,6 +48,7 @@ fn from_record(conn: &mut AnyConnection, meeting: &Meeting) -> Result<Value, Api
     let findings = db::findings::of_meeting(conn, &meeting.id)?;
     let amendments = db::agenda::amendments::of_meeting(conn, &meeting.id)?;
     let comments = db::participation::counts(conn, &meeting.id)?;
+    let assembly = assembly_record(conn, &meeting.id)?;
     let mut person_ids: Vec<String> = attendance.iter().map(|a| a.person_id.clone()).collect();
     let mut motion_votes = Vec::new();
     for m in &motions {
@@ -101,7 +102,10 @@ fn from_record(conn: &mut AnyConnection, meeting: &Meeting) -> Result<Value, Api
                     .map(|(f, v)| finding_json(f, v)).collect::<Vec<_>>(),
                 "motions": motion_votes.iter()
                     .filter(|(m, _)| m.agenda_item_id.as_deref() == Some(i.id.as_str()))
-                    .map(|(m, v)| motion_json(m, v)).collect::<Vec<_>>()})
+                    .map(|(m, v)| motion_json(m, v)).collect::<Vec<_>>(),
+                "assembly_motions": assembly.motions.iter()
+                    .filter(|(item, _)| *item == i.id)
+                    .map(|(_, m)| m.clone()).collect::<Vec<_>>()})
         })
         .collect();
     Ok(json!({
@@ -117,6 +121,7 @@ fn from_record(conn: &mut AnyConnection, meeting: &Meeting) -> Result<Value, Api
         "emergency_determination": finding_votes.iter()
             .filter(|(f, _)| f.agenda_item_id.is_none())
             .map(|(f, v)| finding_json(f, v)).collect::<Vec<_>>(),
+        "participants": assembly.participants,
         "items": items_json,
         "procedural_motions": motion_votes.iter()
             .filter(|(m, _)| m.agenda_item_id.is_none())
@@ -126,6 +131,59 @@ fn from_record(conn: &mut AnyConnection, meeting: &Meeting) -> Result<Value, Api
             "made_at": a.created_at.and_utc().to_rfc3339()
         })).collect::<Vec<_>>(),
     }))
+}
+
+/// An assembly meeting's part of the record: its registered participants (name given,
+/// constituency declared, presence) and each motion with every participant's vote.
+struct AssemblyRecord {
+    participants: Vec<Value>,
+    /// (agenda item id, motion).
+    motions: Vec<(String, Value)>,
+}
+
+fn assembly_record(conn: &mut AnyConnection, meeting_id: &str) -> Result<AssemblyRecord, ApiError> {
+    let participants = db::assemblies::of_meeting(conn, meeting_id, None, i64::MAX)?;
+    let name = |id: &str| {
+        participants
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| json!({"participant_id": p.id, "name": p.name, "constituency": p.constituency}))
+            .unwrap_or(Value::Null)
+    };
+    let mut motions = Vec::new();
+    for m in db::assemblies::motions::of_meeting(conn, meeting_id)? {
+        let votes = db::assemblies::votes::of_motion(conn, &m.id)?;
+        let count = |choice: &str| votes.iter().filter(|v| v.choice == choice).count();
+        let ballots: Vec<Value> = votes
+            .iter()
+            .map(|v| {
+                let mut who = name(&v.participant_id);
+                if let Some(map) = who.as_object_mut() {
+                    map.insert("vote".to_owned(), json!(v.choice));
+                }
+                who
+            })
+            .collect();
+        motions.push((
+            m.agenda_item_id.clone(),
+            json!({"id": m.id, "text": m.text, "mover": name(&m.mover_participant_id),
+                "threshold": m.threshold, "result": m.status, "present_at_close": m.present_at_close,
+                "closed_at": at(m.closed_at),
+                "counts": {"yes": count("yes"), "no": count("no"), "abstain": count("abstain")},
+                "votes": ballots}),
+        ));
+    }
+    Ok(AssemblyRecord {
+        participants: participants
+            .iter()
+            .map(|p| {
+                json!({"participant_id": p.id, "name": p.name, "constituency": p.constituency,
+                    "present": p.present, "checked_in_at": at(p.checked_in_at),
+                    "checked_out_at": at(p.checked_out_at)})
+            })
+            .collect(),
+        motions,
+    })
 }
 
 fn load(conn: &mut AnyConnection, id: &str) -> Result<Minutes, ApiError> {
@@ -315,12 +373,24 @@ pub(super) fn approve_on_motion(conn: &mut AnyConnection, motion: &Motion) -> Re
     let Some(item_id) = &motion.agenda_item_id else {
         return Ok(());
     };
+    approve_on_passed(conn, item_id, &motion.id, motion.closed_at, motion.updated_at)
+}
+
+/// Draft minutes whose approval item a passed motion (of a seated council or an assembly) acted
+/// on become approved, naming the motion. In the motion's transaction.
+pub(super) fn approve_on_passed(
+    conn: &mut AnyConnection,
+    item_id: &str,
+    motion_id: &str,
+    closed_at: Option<chrono::NaiveDateTime>,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
     for mut row in db::minutes::awaiting_approval_on(conn, item_id)? {
         row.status = "approved".to_owned();
-        row.approved_by_motion_id = Some(motion.id.clone());
-        row.approved_at = motion.closed_at;
+        row.approved_by_motion_id = Some(motion_id.to_owned());
+        row.approved_at = closed_at;
         row.version += 1;
-        row.updated_at = motion.updated_at;
+        row.updated_at = now;
         db::minutes::update(conn, &row)?;
     }
     Ok(())

@@ -176,6 +176,7 @@ pub fn directory_choices(
     db.read(|conn| {
         let facts = person_facts(conn, id)?;
         require(policy::update_person(&ctx.caller, id, &facts), "person", id)?;
+        db::people::find(conn, id)?.ok_or_else(|| ApiError::not_found("person", id))?;
         choices_of(db::people::directory::find(conn, id)?)
     })
 }
@@ -196,6 +197,8 @@ pub async fn set_directory_choices(
     ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
         let facts = person_facts(conn, &id)?;
         require(policy::update_person(&caller, &id, &facts), "person", &id)?;
+        // An unknown person is 404 (not a refused reference), for admins too.
+        db::people::find(conn, &id)?.ok_or_else(|| ApiError::not_found("person", &id))?;
         let current = db::people::directory::find(conn, &id)?;
         let before = choices_of(current.clone())?;
         expected.check(before.version)?;

@@ -100,6 +100,18 @@ pub struct AssemblyMotion {
 pub mod motions {
     use super::*;
     versioned_writes!(assembly_motions, AssemblyMotion, "assembly_motion");
+
+    /// A meeting's motions in the order they were made.
+    pub fn of_meeting(
+        conn: &mut AnyConnection,
+        meeting_id: &str,
+    ) -> QueryResult<Vec<AssemblyMotion>> {
+        assembly_motions::table
+            .filter(assembly_motions::meeting_id.eq(meeting_id))
+            .order(assembly_motions::id.asc())
+            .select(AssemblyMotion::as_select())
+            .load(conn)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -117,6 +129,15 @@ pub struct AssemblyVote {
 pub mod votes {
     use super::*;
     versioned_writes!(assembly_votes, AssemblyVote, "assembly_vote");
+
+    /// Every vote on a motion, in the order cast.
+    pub fn of_motion(conn: &mut AnyConnection, motion_id: &str) -> QueryResult<Vec<AssemblyVote>> {
+        assembly_votes::table
+            .filter(assembly_votes::motion_id.eq(motion_id))
+            .order(assembly_votes::id.asc())
+            .select(AssemblyVote::as_select())
+            .load(conn)
+    }
 
     /// Every choice cast on a motion.
     pub fn choices(conn: &mut AnyConnection, motion_id: &str) -> QueryResult<Vec<String>> {

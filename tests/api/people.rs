@@ -427,3 +427,25 @@ async fn directory_opt_outs_suppress_fields_for_those_without_a_legitimate_inter
         .expect(200);
     assert_eq!(seen["phone"], "+1 213 555 0100");
 }
+
+/// Regression: directory choices for a person who does not exist were a 409 (a refused
+/// reference) for an admin; they are 404 like every other read or change of an unknown person.
+#[actix_web::test]
+async fn directory_choices_of_an_unknown_person_are_404() {
+    let app = TestApp::new().await;
+    let path = format!(
+        "/api/v1/people/{}/directory-preferences",
+        uuid::Uuid::now_v7()
+    );
+    let put = app
+        .send_admin(
+            TestRequest::put()
+                .uri(&path)
+                .insert_header(("If-Match", "*"))
+                .set_json(json!({"homeless_youth": false, "opt_outs": ["name"]})),
+        )
+        .await;
+    crate::common::assert_problem(&put, 404);
+    let get = app.get(&path).await;
+    crate::common::assert_problem(&get, 404);
+}
