@@ -147,7 +147,9 @@ fn assembly_record(conn: &mut AnyConnection, meeting_id: &str) -> Result<Assembl
         participants
             .iter()
             .find(|p| p.id == id)
-            .map(|p| json!({"participant_id": p.id, "name": p.name, "constituency": p.constituency}))
+            .map(
+                |p| json!({"participant_id": p.id, "name": p.name, "constituency": p.constituency}),
+            )
             .unwrap_or(Value::Null)
     };
     let mut motions = Vec::new();
@@ -373,7 +375,13 @@ pub(super) fn approve_on_motion(conn: &mut AnyConnection, motion: &Motion) -> Re
     let Some(item_id) = &motion.agenda_item_id else {
         return Ok(());
     };
-    approve_on_passed(conn, item_id, &motion.id, motion.closed_at, motion.updated_at)
+    approve_on_passed(
+        conn,
+        item_id,
+        &motion.id,
+        motion.closed_at,
+        motion.updated_at,
+    )
 }
 
 /// Draft minutes whose approval item a passed motion (of a seated council or an assembly) acted

@@ -218,6 +218,92 @@ async fn an_assembly_meets_and_votes_by_present_participants() {
         .await
         .expect(409);
     assert_eq!(p["code"], "meeting-ended");
+
+    // Minutes drafted from the record: who took part, and how each participant voted.
+    let draft = app
+        .send_admin(TestRequest::post().uri(&format!("/api/v1/meetings/{}/minutes", id(&meeting))))
+        .await
+        .expect(201);
+    let record = &draft["record"];
+    assert_eq!(record["participants"].as_array().unwrap().len(), 6);
+    let decided = &record["items"][0]["assembly_motions"][0];
+    assert_eq!(decided["result"], "passed");
+    assert_eq!(decided["counts"], json!({"yes": 2, "no": 1, "abstain": 0}));
+    assert_eq!(
+        decided["votes"][2],
+        json!({"participant_id": people[2], "name": "Theo", "constituency": "students", "vote": "no"})
+    );
+    // Approved by a motion at the next assembly.
+    let next = app
+        .post(
+            &format!("/api/v1/councils/{}/meetings", id(&council)),
+            json!({"type": "regular", "title": "Next assembly", "starts_at": at(480), "location": "Gym", "time_zone": "America/Los_Angeles"}),
+        )
+        .await
+        .expect(201);
+    let approval = app
+        .post(
+            &format!("/api/v1/meetings/{}/agenda-items", id(&next)),
+            json!({"kind": "action", "title": "Approve the minutes / Aprobar el acta"}),
+        )
+        .await
+        .expect(201);
+    step(&app, &next, "publish").await;
+    let minutes_path = format!("/api/v1/minutes/{}", id(&draft));
+    app.patch(
+        &minutes_path,
+        &version_tag(&draft),
+        json!({"approval_item_id": id(&approval)}),
+    )
+    .await
+    .expect(200);
+    step(&app, &next, "open").await;
+    let mut voters = Vec::new();
+    for (name, constituency) in [
+        ("Lupe", "families"),
+        ("Theo", "students"),
+        ("Tom", "teachers"),
+    ] {
+        voters.push(id(&register(&app, &next, name, constituency).await));
+    }
+    check_in(&app, &next, &voters, true).await;
+    hear(&app, &approval).await;
+    let motion = app
+        .post(
+            &format!("/api/v1/meetings/{}/assembly-motions", id(&next)),
+            json!({"agenda_item_id": id(&approval), "text": "Approve the minutes", "mover_participant_id": voters[0]}),
+        )
+        .await
+        .expect(201);
+    app.post(
+        &format!("/api/v1/assembly-motions/{}/votes", id(&motion)),
+        json!({"votes": voters.iter().map(|v| json!({"participant_id": v, "choice": "yes"})).collect::<Vec<_>>()}),
+    )
+    .await
+    .expect(201);
+    post(
+        &app,
+        &format!("/api/v1/assembly-motions/{}/close", id(&motion)),
+        Some(&version_tag(&motion)),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let approved = app
+        .send(TestRequest::get().uri(&minutes_path))
+        .await
+        .expect(200);
+    assert_eq!(approved["status"], "approved", "public once approved");
+    assert_eq!(approved["approved_by_motion_id"], id(&motion));
+    let p = app
+        .patch(
+            &minutes_path,
+            &version_tag(&approved),
+            json!({"notes": "changed"}),
+        )
+        .await
+        .expect(409);
+    assert_eq!(p["code"], "minutes-approved");
 }
 
 #[actix_web::test]

@@ -50,7 +50,9 @@ CREATE TABLE minutes (
     summary TEXT,
     notes TEXT,
     approval_item_id TEXT REFERENCES agenda_items (id) ON DELETE RESTRICT,
-    approved_by_motion_id TEXT REFERENCES motions (id) ON DELETE RESTRICT,
+    -- The motion that approved them: a seated council's (motions) or an assembly's
+    -- (assembly_motions, a later table); set by the approving motion's own transaction.
+    approved_by_motion_id TEXT,
     approved_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
