@@ -583,6 +583,40 @@ fn external(plan: &Plan, sourced_id: &str) -> ExternalId {
     }
 }
 
+/// A row left alone, with why.
+fn skipped(reason: &str) -> Applied {
+    Applied {
+        outcome: "unchanged",
+        resource_id: None,
+        message: Some(format!("skipped: {reason}")),
+    }
+}
+
+/// A `tobedeleted` row: removes the record holding the row's sourcedId (with `remove`) and its
+/// external ids, audited; a sourcedId no record holds is left as it is.
+fn delete_held(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    plan: &Plan,
+    kind: ResourceKind,
+    sourced_id: &str,
+    what: &str,
+    remove: impl FnOnce(&mut AnyConnection, &str) -> Result<(), RowFailure>,
+) -> Result<Applied, RowFailure> {
+    let ext_id = external(plan, sourced_id);
+    let Some(id) = db::external_ids::holder(conn, kind, &ext_id)? else {
+        return Ok(Applied {
+            outcome: "unchanged",
+            resource_id: None,
+            message: Some(format!("no {what} has this id; nothing to delete")),
+        });
+    };
+    remove(conn, &id)?;
+    db::external_ids::remove_all(conn, kind, &id)?;
+    audit(conn, ctx, "delete", &id, 204)?;
+    applied("delete", id)
+}
+
 fn apply_school(
     conn: &mut AnyConnection,
     ctx: &Context,
@@ -591,26 +625,14 @@ fn apply_school(
 ) -> Result<Applied, RowFailure> {
     const KIND: ResourceKind = ResourceKind::School;
     match intent {
-        RowIntent::Skip { reason, .. } => Ok(Applied {
-            outcome: "unchanged",
-            resource_id: None,
-            message: Some(format!("skipped: {reason}")),
-        }),
+        RowIntent::Skip { reason, .. } => Ok(skipped(&reason)),
         RowIntent::Delete { sourced_id } => {
-            let ext_id = external(plan, &sourced_id);
-            let Some(id) = db::external_ids::holder(conn, KIND, &ext_id)? else {
-                return Ok(Applied {
-                    outcome: "unchanged",
-                    resource_id: None,
-                    message: Some("no school has this id; nothing to delete".to_owned()),
-                });
-            };
-            if let Some(row) = db::schools::find(conn, &id)? {
-                db::schools::delete(conn, &row)?;
-            }
-            db::external_ids::remove_all(conn, KIND, &id)?;
-            audit(conn, ctx, "delete", &id, 204)?;
-            applied("delete", id)
+            delete_held(conn, ctx, plan, KIND, &sourced_id, "school", |conn, id| {
+                if let Some(row) = db::schools::find(conn, id)? {
+                    db::schools::delete(conn, &row)?;
+                }
+                Ok(())
+            })
         }
         RowIntent::Upsert { sourced_id, fields } => {
             let ext_id = external(plan, &sourced_id);
@@ -698,26 +720,14 @@ fn apply_person(
 ) -> Result<Applied, RowFailure> {
     const KIND: ResourceKind = ResourceKind::Person;
     match intent {
-        RowIntent::Skip { reason, .. } => Ok(Applied {
-            outcome: "unchanged",
-            resource_id: None,
-            message: Some(format!("skipped: {reason}")),
-        }),
+        RowIntent::Skip { reason, .. } => Ok(skipped(&reason)),
         RowIntent::Delete { sourced_id } => {
-            let ext_id = external(plan, &sourced_id);
-            let Some(id) = db::external_ids::holder(conn, KIND, &ext_id)? else {
-                return Ok(Applied {
-                    outcome: "unchanged",
-                    resource_id: None,
-                    message: Some("no person has this id; nothing to delete".to_owned()),
-                });
-            };
-            if let Some(row) = db::people::find(conn, &id)? {
-                db::people::delete(conn, &row)?;
-            }
-            db::external_ids::remove_all(conn, KIND, &id)?;
-            audit(conn, ctx, "delete", &id, 204)?;
-            applied("delete", id)
+            delete_held(conn, ctx, plan, KIND, &sourced_id, "person", |conn, id| {
+                if let Some(row) = db::people::find(conn, id)? {
+                    db::people::delete(conn, &row)?;
+                }
+                Ok(())
+            })
         }
         RowIntent::Upsert { sourced_id, fields } => {
             let ext_id = external(plan, &sourced_id);
