@@ -140,6 +140,20 @@ async fn a_dry_run_reports_each_row_and_changes_nothing() {
     assert_eq!(errors["items"].as_array().unwrap().len(), 1);
 }
 
+/// Change-log entries of records (not of the import jobs themselves), counted in the database:
+/// on PostgreSQL the feed serves a change only once every older transaction on the server has
+/// finished, so counting through the feed could miss the first run's last changes.
+fn record_changes(app: &TestApp) -> i64 {
+    use cogov::db::schema::changes;
+    use diesel::prelude::*;
+    app.query(|conn| {
+        changes::table
+            .filter(changes::resource.ne("import"))
+            .count()
+            .get_result(conn)
+    })
+}
+
 #[actix_web::test]
 async fn a_real_run_twice_changes_nothing_the_second_time() {
     let app = TestApp::new().await;
@@ -162,12 +176,7 @@ async fn a_real_run_twice_changes_nothing_the_second_time() {
         .clone();
     assert_eq!(school["district_code"], "1937234");
     assert_eq!(school["time_zone"], "America/Los_Angeles");
-    let changes_before = app.get("/api/v1/changes?limit=200").await.expect(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["resource"] != "import")
-        .count();
+    let changes_before = record_changes(&app);
 
     let second = import(&app, "", &files).await;
     assert_eq!(second["status"], "succeeded");
@@ -177,12 +186,7 @@ async fn a_real_run_twice_changes_nothing_the_second_time() {
         maria,
         "version and all fields kept"
     );
-    let changes_after = app.get("/api/v1/changes?limit=200").await.expect(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["resource"] != "import")
-        .count();
+    let changes_after = record_changes(&app);
     assert_eq!(
         changes_after, changes_before,
         "no change events the second time"
