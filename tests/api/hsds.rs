@@ -204,13 +204,21 @@ fn the_official_schema_refuses_bad_records() {
     let service = validator("service.json");
     assert!(!service.is_valid(&json!({"id": "x", "name": "n", "status": "open"})));
     assert!(!service.is_valid(&json!({"name": "n", "status": "active"})));
-    assert!(!service.is_valid(&json!({"id": "x", "name": "n", "status": "active",
-        "languages": ["en"]})));
-    assert!(!service.is_valid(&json!({"id": "x", "name": "n", "status": "active",
-        "schedules": [{"id": "s"}]})));
+    assert!(
+        !service.is_valid(&json!({"id": "x", "name": "n", "status": "active",
+        "languages": ["en"]}))
+    );
+    assert!(
+        !service.is_valid(&json!({"id": "x", "name": "n", "status": "active",
+        "schedules": [{"id": "s"}]}))
+    );
     let organization = validator("organization.json");
-    assert!(!organization.is_valid(&json!({"id": "x", "name": "n", "description": "d",
-        "phones": [{"number": "+1 213 555 0199"}]})));
-    assert!(!organization.is_valid(&json!({"id": "x", "name": "n", "description": "d",
-        "email": null})));
+    assert!(
+        !organization.is_valid(&json!({"id": "x", "name": "n", "description": "d",
+        "phones": [{"number": "+1 213 555 0199"}]}))
+    );
+    assert!(
+        !organization.is_valid(&json!({"id": "x", "name": "n", "description": "d",
+        "email": null}))
+    );
 }
