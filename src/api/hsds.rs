@@ -6,7 +6,9 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use super::services::pick;
 use crate::commands::services::{self as cmd, Directory};
@@ -28,18 +30,36 @@ pub struct HsdsRoot {
 /// An organization offering services.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "01936d4e-9100-7000-8000-00000000e001", "name": "Eastside Family Resource Center",
-    "description": "Ayuda con alimentos / Food assistance", "email": "referrals@eastside-frc.example.org", "phones": [{"number": "+1 213 555 0199"}]}))]
+    "description": "Ayuda con alimentos / Food assistance", "email": "referrals@eastside-frc.example.org",
+    "phones": [{"id": "8d3c7a0e-5b1f-8e21-9a44-3f0d2c6b7e15", "number": "+1 213 555 0199"}]}))]
 pub struct HsdsOrganization {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// Absent when the organization gave none (HSDS has no null values).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     pub phones: Vec<HsdsPhone>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct HsdsPhone {
+    /// Stable UUID derived from the organization id.
+    #[schema(format = Uuid)]
+    pub id: String,
     pub number: String,
+}
+
+/// A language the service is described in.
+#[derive(Serialize, ToSchema)]
+pub struct HsdsLanguage {
+    /// Stable UUID derived from the service id and the language code.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The language's English name.
+    pub name: String,
+    /// BCP 47 / ISO 639-1 code, e.g. `es`.
+    pub code: String,
 }
 
 /// A school where a service is offered.
@@ -51,19 +71,22 @@ pub struct HsdsServiceArea {
 
 /// One organization's offering of one service category.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": "01936d4e-9100-7000-8000-00000000e001.food-assistance",
+#[schema(example = json!({"id": "5f0c2d9a-7e43-8b1d-a2c6-90e4b7d13f58",
     "organization_id": "01936d4e-9100-7000-8000-00000000e001", "name": "Food assistance",
     "description": "Groceries and meal programs for your family.", "status": "active",
-    "languages": ["en", "es"], "service_areas": [{"id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e0001", "name": "Roosevelt Elementary"}]}))]
+    "languages": [{"id": "0b7e9c14-2a65-8f30-b1d8-6c4e5a9f2d07", "name": "English", "code": "en"},
+        {"id": "c4a1f7e2-93d0-8b56-8e2f-17d6b0a3c948", "name": "Spanish", "code": "es"}],
+    "service_areas": [{"id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e0001", "name": "Roosevelt Elementary"}]}))]
 pub struct HsdsService {
-    /// `<organization id>.<category code>`.
+    /// Stable UUID derived from the organization id and the service category id.
+    #[schema(format = Uuid)]
     pub id: String,
     pub organization_id: String,
     pub name: String,
     pub description: String,
     pub status: String,
     /// Languages the catalog describes the service in.
-    pub languages: Vec<String>,
+    pub languages: Vec<HsdsLanguage>,
     pub service_areas: Vec<HsdsServiceArea>,
 }
 
@@ -122,6 +145,34 @@ fn page_of<T>(items: Vec<T>, params: &HsdsPageParams) -> Result<(Vec<T>, [i64; 4
     Ok((contents, [total, pages, page, size]))
 }
 
+/// A stable UUID (version 8) for an HSDS record cogov has no row for, derived from the ids it
+/// stands for, so that it is the same on every request and every instance.
+fn derived_id(kind: &str, parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"cogov-hsds:");
+    hash.update(kind.as_bytes());
+    for part in parts {
+        hash.update(b":");
+        hash.update(part.as_bytes());
+    }
+    let digest = hash.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::new_v8(bytes).to_string()
+}
+
+fn language_name(code: &str) -> String {
+    match code.split('-').next().unwrap_or(code) {
+        "en" => "English".to_owned(),
+        "es" => "Spanish".to_owned(),
+        "zh" => "Chinese".to_owned(),
+        "vi" => "Vietnamese".to_owned(),
+        "ko" => "Korean".to_owned(),
+        "tl" => "Tagalog".to_owned(),
+        _ => code.to_owned(),
+    }
+}
+
 fn services(dir: &Directory) -> Vec<HsdsService> {
     let mut out = Vec::new();
     for p in &dir.partners {
@@ -139,13 +190,23 @@ fn services(dir: &Directory) -> Vec<HsdsService> {
             if schools.is_empty() {
                 continue;
             }
+            let id = derived_id("service", &[&p.row.id, &c.row.id]);
+            let languages = c
+                .names
+                .keys()
+                .map(|code| HsdsLanguage {
+                    id: derived_id("language", &[&id, code]),
+                    name: language_name(code),
+                    code: code.clone(),
+                })
+                .collect();
             out.push(HsdsService {
-                id: format!("{}.{}", p.row.id, c.row.code),
+                id,
                 organization_id: p.row.id.clone(),
                 name: pick(&c.names, None).unwrap_or_default(),
                 description: pick(&c.descriptions, None).unwrap_or_default(),
                 status: "active".to_owned(),
-                languages: c.names.keys().cloned().collect(),
+                languages,
                 service_areas: schools,
             });
         }
@@ -247,7 +308,10 @@ pub async fn list_organizations(
                     .row
                     .contact_phone
                     .iter()
-                    .map(|n| HsdsPhone { number: n.clone() })
+                    .map(|n| HsdsPhone {
+                        id: derived_id("phone", &[&p.row.id]),
+                        number: n.clone(),
+                    })
                     .collect(),
             }
         })

@@ -14,6 +14,7 @@ mod contract;
 mod councils;
 mod external_ids;
 mod findings;
+mod hsds;
 mod http;
 mod hygiene;
 mod idempotency;
