@@ -241,13 +241,9 @@ fn key_required() -> HttpResponse {
     res
 }
 
-/// The signed-in caller, or the GeoReport 403 answer.
-fn keyed(ctx: Context) -> Result<Context, HttpResponse> {
-    if ctx.caller.is_authenticated() {
-        Ok(ctx)
-    } else {
-        Err(key_required())
-    }
+/// The caller when signed in (else the answer is [`key_required`]).
+fn keyed(ctx: Context) -> Option<Context> {
+    ctx.caller.is_authenticated().then_some(ctx)
 }
 
 /// A new request as a GeoReport v2 form (`application/x-www-form-urlencoded`). Documented for
@@ -496,7 +492,7 @@ fn parse_form(body: &[u8]) -> Result<cmd::Open311New, ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Optional: a retry with the same key and body gets the first answer again")),
     responses(
         (status = 200, description = "Filed.", body = [Open311Created]),
-        (status = 403, description = "No api_key (bearer token), or the caller may not file for this school.", body = [Open311Error]),
+        (status = 403, description = "No api_key (bearer token): a GeoReport error array. (A signed-in caller whose roles do not allow filing for the school gets a problem document.)", body = [Open311Error]),
         super::problems::BodyErrors))]
 pub async fn create_request(
     Caller(ctx): Caller,
@@ -504,9 +500,8 @@ pub async fn create_request(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = match keyed(ctx) {
-        Ok(ctx) => ctx,
-        Err(res) => return Ok(res),
+    let Some(ctx) = keyed(ctx) else {
+        return Ok(key_required());
     };
     let form_type = req
         .headers()
@@ -640,9 +635,8 @@ pub async fn list_requests(
     req: HttpRequest,
     params: web::Query<Open311RequestParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = match keyed(ctx) {
-        Ok(ctx) => ctx,
-        Err(res) => return Ok(res),
+    let Some(ctx) = keyed(ctx) else {
+        return Ok(key_required());
     };
     let p = params.into_inner();
     let filter = parse_filter(&p)?;
@@ -685,9 +679,8 @@ pub async fn find_request(
     id: web::Path<Uuid>,
     params: web::Query<Open311Params>,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = match keyed(ctx) {
-        Ok(ctx) => ctx,
-        Err(res) => return Ok(res),
+    let Some(ctx) = keyed(ctx) else {
+        return Ok(key_required());
     };
     params.check()?;
     let found = cmd::find_open311_request(&ctx, &state.db, &id.into_inner().to_string())?;
@@ -705,5 +698,5 @@ pub async fn unmatched(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             detail: "cogov serves Open311 in JSON only: use the .json path".to_owned(),
         });
     }
-    Err(ApiError::NotFound(format!("no route {}", req.path())))
+    super::problems::no_such_route().await
 }

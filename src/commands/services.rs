@@ -1618,17 +1618,6 @@ async fn anonymise_batch(
     .await
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn school_days_span_weekends() {
-        assert_eq!(super::calendar_days(0), 0);
-        assert_eq!(super::calendar_days(2), 4);
-        assert_eq!(super::calendar_days(5), 7);
-        assert_eq!(super::calendar_days(6), 10);
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The Open311 GeoReport v2 facade: the same requests, named by service code
 
@@ -1780,4 +1769,15 @@ pub fn list_open311_requests(
         })
         .collect();
     Ok((with_categories(db, views)?, next))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn school_days_span_weekends() {
+        assert_eq!(super::calendar_days(0), 0);
+        assert_eq!(super::calendar_days(2), 4);
+        assert_eq!(super::calendar_days(5), 7);
+        assert_eq!(super::calendar_days(6), 10);
+    }
 }

@@ -818,6 +818,28 @@ mod tests {
     }
 
     #[test]
+    fn form_answers_are_typed_by_their_definitions() {
+        let form: BTreeMap<String, Vec<String>> = [
+            ("household_size", vec!["4"]),
+            ("needs", vec!["food"]),
+            ("time", vec!["pm", "am"]),
+            ("summary", vec!["12"]),
+            ("pets", vec!["2"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+        .collect();
+        let typed = typed_answers(&defs(), form);
+        assert_eq!(typed["household_size"], json!(4));
+        assert_eq!(typed["needs"], json!(["food"]));
+        assert_eq!(typed["time"], json!(["pm", "am"]));
+        assert_eq!(typed["summary"], json!("12"));
+        assert_eq!(typed["pets"], json!("2"));
+        let p = check_answers(&defs(), &typed);
+        assert_eq!(fields(&p), ["attributes.pets", "attributes.time"], "{p:?}");
+    }
+
+    #[test]
     fn good_answers_pass() {
         let p = check_answers(
             &defs(),

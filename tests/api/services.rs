@@ -1609,6 +1609,36 @@ async fn open311_files_and_reads_requests_through_the_same_rules() {
         .contains("Recibido"));
     let rid = filed[0]["service_request_id"].as_str().unwrap().to_owned();
 
+    // An Idempotency-Key is honoured when sent: the retry gets the first answer.
+    let keyed = |key: &str| {
+        TestRequest::post()
+            .uri("/open311/v2/requests.json")
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .insert_header(("Idempotency-Key", key.to_owned()))
+            .set_payload(form.clone())
+    };
+    let first = app
+        .send_as(family, keyed("open311-retry-1"))
+        .await
+        .expect(200);
+    let again = app
+        .send_as(family, keyed("open311-retry-1"))
+        .await
+        .expect(200);
+    assert_eq!(first, again);
+    let keyed_id = first[0]["service_request_id"].as_str().unwrap().to_owned();
+    assert_ne!(keyed_id, rid);
+    let withdrawn_keyed = get_as(
+        &app,
+        family,
+        &format!("/api/v1/service-requests/{keyed_id}"),
+    )
+    .await
+    .expect(200);
+    act(&app, family, &withdrawn_keyed, "withdraw", json!({}))
+        .await
+        .expect(200);
+
     // The same record through the native API.
     let native = get_as(&app, family, &format!("/api/v1/service-requests/{rid}"))
         .await
@@ -1636,6 +1666,11 @@ async fn open311_files_and_reads_requests_through_the_same_rules() {
     let list = get_as(&app, family, "/open311/v2/requests.json")
         .await
         .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["service_request_id"], rid.as_str());
+    let list = get_as(&app, family, "/open311/v2/requests.json?status=open")
+        .await
+        .expect(200);
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["service_request_id"], rid.as_str());
     let list = get_as(
@@ -1646,10 +1681,12 @@ async fn open311_files_and_reads_requests_through_the_same_rules() {
     .await
     .expect(200);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let none = get_as(&app, family, "/open311/v2/requests.json?status=closed")
+    let closed = get_as(&app, family, "/open311/v2/requests.json?status=closed")
         .await
         .expect(200);
-    assert_eq!(none, json!([]));
+    assert_eq!(closed.as_array().unwrap().len(), 1);
+    assert_eq!(closed[0]["service_request_id"], keyed_id.as_str());
+    assert_eq!(closed[0]["status_notes"], "withdrawn");
     let none = get_as(
         &app,
         family,
@@ -1713,6 +1750,7 @@ async fn open311_files_and_reads_requests_through_the_same_rules() {
     let closed = get_as(&app, family, "/open311/v2/requests.json?status=closed")
         .await
         .expect(200);
+    assert_eq!(closed.as_array().unwrap().len(), 2);
     assert_eq!(closed[0]["service_request_id"], rid.as_str());
     let open = get_as(&app, family, "/open311/v2/requests.json?status=open")
         .await
