@@ -82,6 +82,7 @@ use utoipa::OpenApi;
         services::withdraw_consent, services::list_disclosures, services::list_exceptions, services::record_exception,
         hsds::root, hsds::list_services, hsds::find_service, hsds::list_organizations,
         open311::list_services, open311::find_service,
+        open311::create_request, open311::list_requests, open311::find_request,
         meetings::list_meetings, meetings::create_meeting, meetings::find_meeting, meetings::update_meeting,
         meetings::publish_meeting, meetings::open_meeting, meetings::recess_meeting,
         meetings::adjourn_meeting, meetings::cancel_meeting, meetings::list_meeting_events,
@@ -120,7 +121,7 @@ use utoipa::OpenApi;
         (name = "councils", description = "Councils, their composition rules and composition report."),
         (name = "seats", description = "Seats on councils, who holds them, and seat history."),
         (name = "services", description = "Wraparound services: the service catalog, partner organizations, and service requests with their lifecycle, notes, consents and disclosure records. See docs/SERVICES.md."),
-        (name = "open311", description = "Open311 GeoReport v2 service discovery from the catalog (read-only, public, JSON only)."),
+        (name = "open311", description = "Open311 GeoReport v2: service discovery from the catalog (public), and service requests filed and read through the same rules as the native API (bearer token as the api_key; JSON only, `.xml` is 406)."),
         (name = "directory", description = "The partner-service directory as Open Referral HSDS 3.0 (read-only, public; nothing about families or requests)."),
         (name = "agenda", description = "Agenda items, proposals by seat holders, and amendments of published agendas."),
         (name = "motions", description = "Motions and roll-call votes: every member's vote by name, results by the council's threshold."),
@@ -162,7 +163,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/services/{service_code}.json")
                         .route(web::get().to(open311::find_service)),
-                ),
+                )
+                .service(
+                    web::resource("/requests.json")
+                        .route(web::get().to(open311::list_requests))
+                        .route(web::post().to(open311::create_request)),
+                )
+                .service(
+                    web::resource("/requests/{service_request_id}.json")
+                        .route(web::get().to(open311::find_request)),
+                )
+                .default_service(web::to(open311::unmatched)),
         )
         .service(
             web::scope("/api/v1")
@@ -685,6 +696,9 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/hsds/organizations", "anyone"),
     ("get", "/open311/v2/services.json", "anyone"),
     ("get", "/open311/v2/services/{service_code}.json", "anyone"),
+    ("get", "/open311/v2/requests.json", "any signed-in caller (only the requests the caller plays a part for; anonymous callers get 403)"),
+    ("post", "/open311/v2/requests.json", "family (for themselves); district_admin, council_staff of a council of the school (anonymous callers get 403)"),
+    ("get", "/open311/v2/requests/{service_request_id}.json", "the family that owns it; district_admin and council_staff of a council of its school; the partner it is referred to while a consent is in force (others get 404, anonymous callers 403)"),
     ("post", "/api/v1/auth/token", "anyone (with credentials)"),
     ("get", "/api/v1/me", "any signed-in caller"),
     ("get", "/api/v1/grants", "district_admin"),

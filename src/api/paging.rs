@@ -114,7 +114,7 @@ pub fn private_list_response<T: Serialize>(
     res
 }
 
-fn next_link(req: &HttpRequest, cursor: &str) -> String {
+pub(crate) fn next_link(req: &HttpRequest, cursor: &str) -> String {
     let mut query: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes())
             .filter(|(k, _)| k != "cursor")

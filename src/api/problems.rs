@@ -28,6 +28,10 @@ const KEPT_HEADERS: [HeaderName; 7] = [
     super::rate_limit::STATE_HEADER,
 ];
 
+/// Marks an error response that speaks another standard's error format on purpose (the Open311
+/// GeoReport error array); it is left as it is.
+pub struct ForeignErrorFormat;
+
 pub async fn finish_response<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
@@ -41,7 +45,12 @@ pub async fn finish_response<B: MessageBody + 'static>(
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    let mut res = if res.status().as_u16() >= 400 && !already_problem {
+    let foreign = res
+        .response()
+        .extensions()
+        .get::<ForeignErrorFormat>()
+        .is_some();
+    let mut res = if res.status().as_u16() >= 400 && !already_problem && !foreign {
         rewrite(res, request_id.as_deref())
     } else {
         res.map_into_left_body()

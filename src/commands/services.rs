@@ -1618,6 +1618,159 @@ async fn anonymise_batch(
     .await
 }
 
+// ---------------------------------------------------------------------------------------------
+// The Open311 GeoReport v2 facade: the same requests, named by service code
+
+/// A request with the catalog category it was filed under (its Open311 service).
+pub struct Open311Request {
+    pub view: RequestView,
+    pub category: Option<CategoryRecord>,
+}
+
+/// A request as a GeoReport v2 client sends it: the service code and the answers as form text.
+pub struct Open311New {
+    pub service_code: String,
+    pub school_id: String,
+    pub subject_code: String,
+    pub description: Option<String>,
+    /// Answers by attribute code, every value sent for the code (`attribute[code][]` repeats).
+    pub answers: BTreeMap<String, Vec<String>>,
+    pub preferred_language: String,
+    pub contact_method: String,
+    pub urgency: String,
+}
+
+/// The most catalog categories a service code is looked up among.
+const MAX_CATEGORIES: i64 = 10_000;
+
+fn active_category(db: &Db, code: &str) -> Result<Option<CategoryRecord>, ApiError> {
+    Ok(list_categories(db, Some(true), None, MAX_CATEGORIES)?
+        .into_iter()
+        .find(|c| c.row.code == code))
+}
+
+fn with_categories(db: &Db, views: Vec<RequestView>) -> Result<Vec<Open311Request>, ApiError> {
+    let ids: Vec<String> = views.iter().map(|v| v.row.category_id.clone()).collect();
+    let cats = db.read(|conn| Ok::<_, ApiError>(categories::by_ids(conn, &ids)?))?;
+    views
+        .into_iter()
+        .map(|view| {
+            let category = cats
+                .iter()
+                .find(|c| c.id == view.row.category_id)
+                .cloned()
+                .map(CategoryRecord::try_from)
+                .transpose()?;
+            Ok(Open311Request { view, category })
+        })
+        .collect()
+}
+
+/// Files a request sent through Open311: the service code names the category, and the form
+/// text of each answer is typed by the category's definition before the same checks and the
+/// same write as [`create_request`].
+pub async fn create_open311_request(
+    ctx: &Context,
+    db: &Db,
+    input: Open311New,
+) -> Result<Open311Request, ApiError> {
+    let category = active_category(db, &input.service_code)?.ok_or_else(|| {
+        ApiError::validation("service_code", "no service offered now with this code")
+    })?;
+    let attributes = rules::typed_answers(&category.attributes, input.answers);
+    let new = NewRequest {
+        school_id: input.school_id,
+        category_id: category.row.id.clone(),
+        subject_code: input.subject_code,
+        subject_birth_date: None,
+        family_person_id: None,
+        subject_person_id: None,
+        description: input.description,
+        attributes,
+        preferred_language: input.preferred_language,
+        contact_method: input.contact_method,
+        urgency: input.urgency,
+    };
+    let view = create_request(ctx, db, new).await?;
+    Ok(Open311Request {
+        view,
+        category: Some(category),
+    })
+}
+
+/// One request through Open311 (404 for callers who play no part for it).
+pub fn find_open311_request(ctx: &Context, db: &Db, id: &str) -> Result<Open311Request, ApiError> {
+    let view = find_request(ctx, db, id)?;
+    let mut found = with_categories(db, vec![view])?;
+    found
+        .pop()
+        .ok_or_else(|| ApiError::not_found("service request", id))
+}
+
+/// What an Open311 request list filters by.
+pub struct Open311Filter {
+    /// Only these requests (the others filters are then ignored).
+    pub ids: Vec<String>,
+    pub service_code: Option<String>,
+    pub start: Option<NaiveDateTime>,
+    pub end: Option<NaiveDateTime>,
+    /// `open` or `closed`.
+    pub status: Option<String>,
+}
+
+/// The requests the caller sees, as Open311 lists them, with the id the next page starts after.
+/// A page looks at `limit` requests and holds those that pass the `status` filter.
+pub fn list_open311_requests(
+    ctx: &Context,
+    db: &Db,
+    filter: Open311Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<Open311Request>, Option<String>), ApiError> {
+    require(policy::list_requests(&ctx.caller), "service requests", "")?;
+    if !filter.ids.is_empty() {
+        let mut views = Vec::new();
+        for id in &filter.ids {
+            match find_request(ctx, db, id) {
+                Ok(v) => views.push(v),
+                Err(ApiError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        return Ok((with_categories(db, views)?, None));
+    }
+    let category_id = match &filter.service_code {
+        Some(code) => match active_category(db, code)? {
+            Some(c) => Some(c.row.id),
+            None => return Ok((Vec::new(), None)),
+        },
+        None => None,
+    };
+    let q = QueueFilter {
+        category_id,
+        created_after: filter.start,
+        created_before: filter.end,
+        ..Default::default()
+    };
+    let mut views = list_requests(ctx, db, q, after, limit + 1)?;
+    let next = if views.len() as i64 > limit {
+        views.truncate(limit.max(0) as usize);
+        views.last().map(|v| v.row.id.clone())
+    } else {
+        None
+    };
+    let views = views
+        .into_iter()
+        .filter(|v| {
+            filter
+                .status
+                .as_deref()
+                .is_none_or(|s| v.status.open311() == s)
+        })
+        .collect();
+    Ok((with_categories(db, views)?, next))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

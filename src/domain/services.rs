@@ -194,6 +194,35 @@ fn check_text(text: &str, max: usize, field: &str, out: &mut Vec<Problem>) {
     }
 }
 
+/// Types answers sent as form text (Open311 `attribute[code]=value`) by their definitions, so that
+/// [`check_answers`] judges them as it judges JSON answers: a `multivaluelist` becomes a list, a
+/// `number` that reads as one a number; anything else stays text (or a list when a single-value
+/// attribute was sent several times), and an unknown code is kept for the check to name.
+pub fn typed_answers(
+    defs: &[AttributeDefinition],
+    answers: BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, Value> {
+    answers
+        .into_iter()
+        .map(|(code, mut values)| {
+            let datatype = defs.iter().find(|d| d.code == code).map(|d| d.datatype);
+            let value = if datatype == Some(Datatype::Multivaluelist) || values.len() != 1 {
+                Value::Array(values.into_iter().map(Value::String).collect())
+            } else {
+                let text = values.pop().unwrap_or_default();
+                let number = (datatype == Some(Datatype::Number))
+                    .then(|| text.trim().parse::<serde_json::Number>().ok())
+                    .flatten();
+                match number {
+                    Some(n) => Value::Number(n),
+                    None => Value::String(text),
+                }
+            };
+            (code, value)
+        })
+        .collect()
+}
+
 /// Checks a request's answers against its category's definitions and names every bad field:
 /// unknown attributes, missing required ones, wrong types, unknown list codes, text too long or
 /// with control characters. `null` counts as not answered.
@@ -786,6 +815,28 @@ mod tests {
 
     fn fields(p: &[Problem]) -> Vec<&str> {
         p.iter().map(|p| p.field.as_str()).collect()
+    }
+
+    #[test]
+    fn form_answers_are_typed_by_their_definitions() {
+        let form: BTreeMap<String, Vec<String>> = [
+            ("household_size", vec!["4"]),
+            ("needs", vec!["food"]),
+            ("time", vec!["pm", "am"]),
+            ("summary", vec!["12"]),
+            ("pets", vec!["2"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+        .collect();
+        let typed = typed_answers(&defs(), form);
+        assert_eq!(typed["household_size"], json!(4));
+        assert_eq!(typed["needs"], json!(["food"]));
+        assert_eq!(typed["time"], json!(["pm", "am"]));
+        assert_eq!(typed["summary"], json!("12"));
+        assert_eq!(typed["pets"], json!("2"));
+        let p = check_answers(&defs(), &typed);
+        assert_eq!(fields(&p), ["attributes.pets", "attributes.time"], "{p:?}");
     }
 
     #[test]

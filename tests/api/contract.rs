@@ -109,6 +109,9 @@ fn every_operation_documents_its_errors_with_examples() {
                 "{where_}: no success response"
             );
             for (status, r) in rs {
+                if georeport_403(path, status, r) {
+                    continue;
+                }
                 if status.starts_with('4') || status.starts_with('5') {
                     let name = r["$ref"]
                         .as_str()
@@ -298,6 +301,14 @@ fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     }
 }
 
+/// The one documented exception to problem+json errors: Open311 request operations answer a
+/// missing key (bearer token) with GeoReport v2's 403 error array, as GeoReport clients expect.
+fn georeport_403(path: &str, status: &str, r: &Value) -> bool {
+    path.starts_with("/open311/v2/requests")
+        && status == "403"
+        && r["content"]["application/json"]["schema"]["type"] == "array"
+}
+
 /// Every status an operation can return because of who may call it and what it touches is
 /// documented, as problem+json with the Problem schema and an example of that status.
 #[test]
@@ -335,6 +346,9 @@ fn statuses_derived_from_the_access_table_are_documented() {
             let r = rs
                 .get(status)
                 .unwrap_or_else(|| panic!("{method} {path}: {status} undocumented"));
+            if georeport_403(&path, status, r) {
+                continue;
+            }
             let r = deref(&doc, r);
             let content = &r["content"]["application/problem+json"];
             assert_eq!(
@@ -348,6 +362,9 @@ fn statuses_derived_from_the_access_table_are_documented() {
             );
         }
         for (status, r) in rs.as_object().unwrap() {
+            if georeport_403(&path, status, r) {
+                continue;
+            }
             if status.starts_with('4') || status.starts_with('5') {
                 let r = deref(&doc, r);
                 assert!(

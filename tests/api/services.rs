@@ -1506,5 +1506,254 @@ async fn open311_lists_services_and_their_definitions() {
     let reply = app
         .send(TestRequest::get().uri("/open311/v2/services.xml"))
         .await;
-    assert_eq!(reply.status.as_u16(), 404);
+    crate::common::assert_problem(&reply, 406);
+}
+
+/// A GeoReport v2 form POST to `/open311/v2/requests.json`.
+async fn open311_post(app: &TestApp, token: Option<&str>, form: &str) -> Reply {
+    let req = TestRequest::post()
+        .uri("/open311/v2/requests.json")
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .set_payload(form.to_owned());
+    match token {
+        Some(t) => app.send_as(t, req).await,
+        None => app.send(req).await,
+    }
+}
+
+fn assert_georeport_403(reply: &Reply) {
+    assert_eq!(reply.status.as_u16(), 403);
+    let body = reply.json();
+    assert_eq!(body[0]["code"], 403, "{body}");
+    assert!(body[0]["description"].as_str().unwrap().contains("api_key"));
+    assert_eq!(body.as_array().unwrap().len(), 1);
+}
+
+/// A family files through the Open311 form and reads the request back through Open311 and the
+/// native API; bad answers are named; another family and anonymous callers see nothing; the
+/// status turns `closed` when the request ends.
+#[actix_web::test]
+async fn open311_files_and_reads_requests_through_the_same_rules() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let family = &w.family.1;
+    let base = format!("school_id={}&subject_code=STU-311", w.school);
+
+    // Bad answers and fields: every one named, as problem documents.
+    let p = open311_post(
+        &app,
+        Some(family),
+        &format!("service_code=food-assistance&{base}&attribute[household_size]=many&attribute[needs][]=caviar&attribute[pets]=2&lat=37.1"),
+    )
+    .await
+    .expect(422);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["lat"],
+        "unknown GeoReport fields are refused first: {p}"
+    );
+    let p = open311_post(
+        &app,
+        Some(family),
+        &format!("service_code=food-assistance&{base}&attribute[household_size]=many&attribute[needs][]=caviar&attribute[pets]=2"),
+    )
+    .await
+    .expect(422);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "attributes.household_size",
+        "attributes.needs[0]",
+        "attributes.pets",
+    ] {
+        assert!(fields.contains(&f), "{f} not named in {p}");
+    }
+    let p = open311_post(&app, Some(family), "service_code=no-such&school_id=x")
+        .await
+        .expect(422);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"school_id") && fields.contains(&"subject_code"));
+    let p = open311_post(&app, Some(family), &format!("service_code=no-such&{base}"))
+        .await
+        .expect(422);
+    assert_eq!(p["errors"][0]["field"], "service_code");
+
+    // No key (bearer token): the GeoReport 403 error array.
+    let form = format!(
+        "service_code=food-assistance&{base}&description=Necesitamos+comida&attribute[household_size]=5&attribute[needs][]=groceries&attribute[needs][]=meals&api_key=whatever"
+    );
+    assert_georeport_403(&open311_post(&app, None, &form).await);
+
+    // Filed as the family.
+    let filed = open311_post(&app, Some(family), &form).await.expect(200);
+    assert_eq!(filed.as_array().unwrap().len(), 1);
+    assert!(filed[0]["account_id"].is_null());
+    assert!(filed[0]["service_notice"]
+        .as_str()
+        .unwrap()
+        .contains("Recibido"));
+    let rid = filed[0]["service_request_id"].as_str().unwrap().to_owned();
+
+    // An Idempotency-Key is honoured when sent: the retry gets the first answer.
+    let keyed = |key: &str| {
+        TestRequest::post()
+            .uri("/open311/v2/requests.json")
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .insert_header(("Idempotency-Key", key.to_owned()))
+            .set_payload(form.clone())
+    };
+    let first = app
+        .send_as(family, keyed("open311-retry-1"))
+        .await
+        .expect(200);
+    let again = app
+        .send_as(family, keyed("open311-retry-1"))
+        .await
+        .expect(200);
+    assert_eq!(first, again);
+    let keyed_id = first[0]["service_request_id"].as_str().unwrap().to_owned();
+    assert_ne!(keyed_id, rid);
+    let withdrawn_keyed = get_as(
+        &app,
+        family,
+        &format!("/api/v1/service-requests/{keyed_id}"),
+    )
+    .await
+    .expect(200);
+    act(&app, family, &withdrawn_keyed, "withdraw", json!({}))
+        .await
+        .expect(200);
+
+    // The same record through the native API.
+    let native = get_as(&app, family, &format!("/api/v1/service-requests/{rid}"))
+        .await
+        .expect(200);
+    assert_eq!(native["category_id"], w.category.as_str());
+    assert_eq!(native["school_id"], w.school.as_str());
+    assert_eq!(native["family_person_id"], w.family.0.as_str());
+    assert_eq!(native["attributes"]["household_size"], 5);
+    assert_eq!(native["attributes"]["needs"], json!(["groceries", "meals"]));
+    assert_eq!(native["description"], "Necesitamos comida");
+
+    // And through Open311.
+    let one_path = format!("/open311/v2/requests/{rid}.json");
+    let one = get_as(&app, family, &format!("{one_path}?lang=es"))
+        .await
+        .expect(200);
+    assert_eq!(one[0]["service_request_id"], rid.as_str());
+    assert_eq!(one[0]["status"], "open");
+    assert_eq!(one[0]["status_notes"], "submitted");
+    assert_eq!(one[0]["service_code"], "food-assistance");
+    assert_eq!(one[0]["service_name"], "Ayuda con alimentos");
+    assert!(one[0]["lat"].is_null() && one[0]["address"].is_null());
+    let requested = one[0]["requested_datetime"].as_str().unwrap();
+    assert!(requested.ends_with('Z'), "{requested} has no zone");
+    let list = get_as(&app, family, "/open311/v2/requests.json")
+        .await
+        .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["service_request_id"], rid.as_str());
+    let list = get_as(&app, family, "/open311/v2/requests.json?status=open")
+        .await
+        .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["service_request_id"], rid.as_str());
+    let list = get_as(
+        &app,
+        family,
+        &format!("/open311/v2/requests.json?service_request_id={rid}"),
+    )
+    .await
+    .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let closed = get_as(&app, family, "/open311/v2/requests.json?status=closed")
+        .await
+        .expect(200);
+    assert_eq!(closed.as_array().unwrap().len(), 1);
+    assert_eq!(closed[0]["service_request_id"], keyed_id.as_str());
+    assert_eq!(closed[0]["status_notes"], "withdrawn");
+    let none = get_as(
+        &app,
+        family,
+        "/open311/v2/requests.json?service_code=no-such",
+    )
+    .await
+    .expect(200);
+    assert_eq!(none, json!([]));
+    crate::common::assert_problem(
+        &get_as(&app, family, "/open311/v2/requests.json?status=done").await,
+        422,
+    );
+    crate::common::assert_problem(
+        &get_as(
+            &app,
+            family,
+            "/open311/v2/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z",
+        )
+        .await,
+        422,
+    );
+
+    // Another family: 404 for the one, an empty list, even by id.
+    get_as(&app, &w.other_family, &one_path).await.expect(404);
+    let theirs = get_as(&app, &w.other_family, "/open311/v2/requests.json")
+        .await
+        .expect(200);
+    assert_eq!(theirs, json!([]));
+    let theirs = get_as(
+        &app,
+        &w.other_family,
+        &format!("/open311/v2/requests.json?service_request_id={rid}"),
+    )
+    .await
+    .expect(200);
+    assert_eq!(theirs, json!([]));
+    // Anonymous callers: nothing about requests.
+    assert_georeport_403(&app.send(TestRequest::get().uri(&one_path)).await);
+    assert_georeport_403(
+        &app.send(TestRequest::get().uri("/open311/v2/requests.json"))
+            .await,
+    );
+    // Staff of the school see it.
+    let staff_list = get_as(&app, &w.staff, "/open311/v2/requests.json")
+        .await
+        .expect(200);
+    assert_eq!(staff_list[0]["service_request_id"], rid.as_str());
+
+    // XML is refused with 406.
+    let xml = get_as(&app, family, "/open311/v2/requests.xml").await;
+    crate::common::assert_problem(&xml, 406);
+
+    // The family withdraws it: closed, with the detail in status_notes.
+    let withdrawn = act(&app, family, &native, "withdraw", json!({}))
+        .await
+        .expect(200);
+    assert_eq!(withdrawn["status"], "withdrawn");
+    let one = get_as(&app, family, &one_path).await.expect(200);
+    assert_eq!(one[0]["status"], "closed");
+    assert_eq!(one[0]["status_notes"], "withdrawn");
+    let closed = get_as(&app, family, "/open311/v2/requests.json?status=closed")
+        .await
+        .expect(200);
+    assert_eq!(closed.as_array().unwrap().len(), 2);
+    assert_eq!(closed[0]["service_request_id"], rid.as_str());
+    let open = get_as(&app, family, "/open311/v2/requests.json?status=open")
+        .await
+        .expect(200);
+    assert_eq!(open, json!([]));
 }
