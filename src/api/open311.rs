@@ -492,7 +492,8 @@ fn parse_form(body: &[u8]) -> Result<cmd::Open311New, ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Optional: a retry with the same key and body gets the first answer again")),
     responses(
         (status = 200, description = "Filed.", body = [Open311Created]),
-        (status = 403, description = "No api_key (bearer token): a GeoReport error array. (A signed-in caller whose roles do not allow filing for the school gets a problem document.)", body = [Open311Error]),
+        (status = 403, description = "No api_key (bearer token): a GeoReport error array. (A signed-in caller whose roles do not allow filing for the school gets a problem document.)",
+            content((Vec<Open311Error> = "application/json"), (crate::error::Problem = "application/problem+json"))),
         super::problems::BodyErrors))]
 pub async fn create_request(
     Caller(ctx): Caller,
