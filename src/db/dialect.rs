@@ -108,20 +108,10 @@ pub fn lock_row(conn: &mut AnyConnection, table: LockTable, id: &str) -> diesel:
     use diesel::RunQueryDsl;
     match conn {
         AnyConnection::Sqlite(_) => Ok(()),
-        AnyConnection::Postgresql(_) => {
-            let sql = match table {
-                LockTable::Councils => "SELECT id FROM councils WHERE id = $1 FOR UPDATE",
-                LockTable::Grants => "SELECT id FROM grants WHERE role = $1 FOR UPDATE",
-                LockTable::Meetings => "SELECT id FROM meetings WHERE id = $1 FOR UPDATE",
-                LockTable::ServiceRequests => {
-                    "SELECT id FROM service_requests WHERE id = $1 FOR UPDATE"
-                }
-            };
-            diesel::sql_query(sql)
-                .bind::<diesel::sql_types::Text, _>(id)
-                .execute(conn)
-                .map(|_| ())
-        }
+        AnyConnection::Postgresql(_) => diesel::sql_query(table.select_for_update())
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(conn)
+            .map(|_| ()),
     }
 }
 
@@ -167,22 +157,24 @@ pub fn try_lock_row(
     match conn {
         AnyConnection::Sqlite(_) => Ok(true),
         AnyConnection::Postgresql(_) => {
-            let sql = match table {
-                LockTable::Councils => {
-                    "SELECT id FROM councils WHERE id = $1 FOR UPDATE SKIP LOCKED"
-                }
-                LockTable::Grants => "SELECT id FROM grants WHERE role = $1 FOR UPDATE SKIP LOCKED",
-                LockTable::Meetings => {
-                    "SELECT id FROM meetings WHERE id = $1 FOR UPDATE SKIP LOCKED"
-                }
-                LockTable::ServiceRequests => {
-                    "SELECT id FROM service_requests WHERE id = $1 FOR UPDATE SKIP LOCKED"
-                }
-            };
-            diesel::sql_query(sql)
+            diesel::sql_query(format!("{} SKIP LOCKED", table.select_for_update()))
                 .bind::<diesel::sql_types::Text, _>(id)
                 .execute(conn)
                 .map(|n| n > 0)
+        }
+    }
+}
+
+impl LockTable {
+    /// The PostgreSQL statement that locks the row (`$1`: its key).
+    fn select_for_update(self) -> &'static str {
+        match self {
+            LockTable::Councils => "SELECT id FROM councils WHERE id = $1 FOR UPDATE",
+            LockTable::Grants => "SELECT id FROM grants WHERE role = $1 FOR UPDATE",
+            LockTable::Meetings => "SELECT id FROM meetings WHERE id = $1 FOR UPDATE",
+            LockTable::ServiceRequests => {
+                "SELECT id FROM service_requests WHERE id = $1 FOR UPDATE"
+            }
         }
     }
 }
