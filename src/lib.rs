@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod delivery;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod jobs;

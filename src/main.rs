@@ -64,6 +64,19 @@ enum Command {
     /// Service-request retention (the `service_request_retention_days` setting).
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Fill an empty database with a demo district (a year of meetings, votes, minutes and
+    /// service requests) and print sign-in details for every role.
+    Demo {
+        /// Multiplies schools (4 each), their councils, meetings and service requests.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=500))]
+        scale: u32,
+        /// Seed of the demo's choices (attendance, votes, outcomes).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Months of history to make.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=60))]
+        months: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +170,11 @@ fn main() -> ExitCode {
             time_zone,
         } => import(&settings, files, dry_run, &on_error, system, time_zone),
         Command::Retention(RetentionCommand::Run { days }) => retention(&settings, days),
+        Command::Demo {
+            scale,
+            seed,
+            months,
+        } => demo(&settings, scale, seed, months),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -321,6 +339,49 @@ fn admin(settings: &Settings, cmd: AdminCommand) -> Result<(), String> {
             }
         }
     }
+    Ok(())
+}
+
+fn demo(settings: &Settings, scale: u32, seed: u64, months: u32) -> Result<(), String> {
+    let db = open(settings)?;
+    db.migrate().map_err(|e| e.to_string())?;
+    let database = db.target().redacted();
+    let started = std::time::Instant::now();
+    let mut progress = |step: &str| eprintln!("demo: {step}");
+    let summary = actix_web::rt::System::new()
+        .block_on(cogov::demo::run(
+            &db,
+            cogov::demo::DemoOptions {
+                scale,
+                seed,
+                months,
+            },
+            &mut progress,
+        ))
+        .map_err(cli_error)?;
+    println!(
+        "demo district in {database} ({:.1} s): {} schools, {} councils, {} meetings, {} service requests",
+        started.elapsed().as_secs_f64(),
+        summary.schools,
+        summary.councils,
+        summary.meetings,
+        summary.service_requests
+    );
+    println!("\nSign in (POST /api/v1/auth/token, grant_type=password); shown once:");
+    for user in &summary.users {
+        println!(
+            "  {:<8} {:<16} {:<15} {}",
+            user.username, user.password, user.role, user.about
+        );
+    }
+    if let Some((id, secret)) = &summary.client {
+        println!("\nA script's API client (grant_type=client_credentials):");
+        println!("  client_id={id}\n  client_secret={secret}");
+    }
+    println!(
+        "\nStart it with `cogov serve`, then open /public/ or GET /api/v1/councils/{}",
+        summary.featured_council
+    );
     Ok(())
 }
 

@@ -1,7 +1,5 @@
 //! Councils: their settings, composition rules, composition report and rule overrides.
 
-use chrono::Utc;
-
 use super::external_ids;
 use super::schools::still_referenced;
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
@@ -438,7 +436,7 @@ pub fn composition(db: &Db, id: CouncilId) -> Result<Composition, ApiError> {
         &council.rules,
         council.quorum_basis,
         &snapshots,
-        Utc::now().date_naive(),
+        db::today(),
     ))
 }
 

@@ -1,7 +1,7 @@
 //! Seats on councils and who holds them. Every change that alters who or what sits on a council
 //! is checked against the council's composition rules, one change per council at a time.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::councils::{find_council, not_archived, seat_facts, CouncilRecord};
 use super::schools::still_referenced;
@@ -346,7 +346,7 @@ pub async fn assign_holder(
     let id = id.key();
     let person_id = person_id.key();
     let caller = ctx.caller.clone();
-    let today = Utc::now().date_naive();
+    let today = db::today();
     let starts_on = starts_on.unwrap_or(today);
     if starts_on > today {
         // A holding counts from its first day: seated ahead of time, the person would count
@@ -441,7 +441,7 @@ pub async fn vacate(
 ) -> Result<SeatRecord, ApiError> {
     let id = id.key();
     let caller = ctx.caller.clone();
-    let ends_on = input.ends_on.unwrap_or_else(|| Utc::now().date_naive());
+    let ends_on = input.ends_on.unwrap_or_else(db::today);
     ctx.write(db, "delete", Some(id.clone()), 200, move |conn| {
         let mut row = seat_for_change(conn, &caller, &id, &expected)?;
         let Some(mut current) = db::seats::holdings::current(conn, &id)? else {

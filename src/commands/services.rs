@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
 use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
@@ -577,7 +577,7 @@ fn facts(
         school_councils,
         family_person_id: row.family_person_id.clone(),
         subject_person_id: row.subject_person_id.clone(),
-        subject_adult: rules::is_adult(row.subject_birth_date, Utc::now().date_naive()),
+        subject_adult: rules::is_adult(row.subject_birth_date, db::today()),
         partner_id: row.partner_id.clone(),
         caller_partners,
         consent_in_force,
@@ -659,7 +659,7 @@ pub async fn create_request(
             )));
         }
         if let Some(b) = input.subject_birth_date {
-            if b > Utc::now().date_naive() {
+            if b > db::today() {
                 errors.push(FieldError::new(
                     "subject_birth_date",
                     "must not be in the future",
@@ -797,7 +797,7 @@ fn scope(conn: &mut AnyConnection, caller: &Principal) -> Result<Option<Scope>, 
     Ok(Some(Scope {
         schools,
         family,
-        adult_born_by: Some(rules::adult_born_by(Utc::now().date_naive())),
+        adult_born_by: Some(rules::adult_born_by(db::today())),
         partners,
     }))
 }
@@ -880,7 +880,7 @@ pub fn list_requests(
             .collect();
         // The caller's schools and organizations are looked up once for the page, not per row.
         let staffed = db::services::schools_of_councils(conn, &ctx.caller.staffed_councils())?;
-        let today = Utc::now().date_naive();
+        let today = db::today();
         let caller_partners = match ctx.caller.person_id() {
             Some(p) => members::partners_of(conn, p)?,
             None => Vec::new(),
@@ -1009,7 +1009,7 @@ pub async fn transition(
                         class: category.consent_class,
                         giver,
                         birth_date: row.subject_birth_date,
-                        on: Utc::now().date_naive(),
+                        on: db::today(),
                         provider_attestation: consent.provider_attestation,
                         parent_involvement_recorded: consent.parent_involvement.is_some(),
                     });
@@ -1196,7 +1196,7 @@ pub async fn give_consent(
 ) -> Result<Consent, ApiError> {
     let caller = ctx.caller.clone();
     let actor = caller.actor_key().unwrap_or_default();
-    let today = Utc::now().date_naive();
+    let today = db::today();
     let given_on = input.given_on.unwrap_or(today);
     if given_on > today {
         return Err(ApiError::validation(
@@ -1467,7 +1467,7 @@ pub fn export_family(ctx: &Context, db: &Db) -> Result<Vec<ExportedRequest>, Api
         let filter = RequestFilter {
             scope: Some(Scope {
                 family: Some(me.clone()),
-                adult_born_by: Some(rules::adult_born_by(Utc::now().date_naive())),
+                adult_born_by: Some(rules::adult_born_by(db::today())),
                 ..Default::default()
             }),
             ..Default::default()

@@ -414,10 +414,32 @@ pub struct DbHealth {
     pub writer_queue: usize,
 }
 
+/// How far the process's clock is set from real time, in microseconds: always 0 when serving;
+/// `cogov demo` alone moves it, to replay a year of a district's history through the same
+/// commands (and the same notice and voting rules) a person would use.
+static CLOCK_OFFSET_MICROS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Sets this process's clock to `at` (UTC). For `cogov demo` only: a served instance never
+/// calls it, so its timestamps are the real time.
+pub fn set_clock(at: chrono::NaiveDateTime) {
+    let offset = (at - chrono::Utc::now().naive_utc())
+        .num_microseconds()
+        .unwrap_or(0);
+    CLOCK_OFFSET_MICROS.store(offset, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// The clock every stored timestamp comes from: UTC, truncated to microseconds so that both
 /// backends store and return the same value.
 pub fn now() -> chrono::NaiveDateTime {
-    crate::domain::truncate_to_micros(chrono::Utc::now().naive_utc())
+    let offset = CLOCK_OFFSET_MICROS.load(std::sync::atomic::Ordering::SeqCst);
+    crate::domain::truncate_to_micros(
+        chrono::Utc::now().naive_utc() + chrono::Duration::microseconds(offset),
+    )
+}
+
+/// Today's date (UTC) by the same clock as [`now`].
+pub fn today() -> chrono::NaiveDate {
+    now().date()
 }
 
 #[cfg(test)]

@@ -496,3 +496,137 @@ fn retention_run_needs_a_period_and_runs_once() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "zero days is refused");
 }
+
+/// Signs in with a password as a person would.
+fn sign_in(server: &Server, username: &str, password: &str) -> String {
+    let (status, token) = server.raw(
+        "POST",
+        "/api/v1/auth/token",
+        "application/x-www-form-urlencoded",
+        &format!("grant_type=password&username={username}&password={password}"),
+        None,
+    );
+    assert_eq!(status, 200, "{username}: {token}");
+    token["access_token"].as_str().unwrap().to_owned()
+}
+
+/// `cogov demo` gives a newcomer a living district: councils of every kind with a history of
+/// held meetings and approved minutes, the next meeting noticed, and sign-ins that work, where a
+/// family sees its own requests only. It refuses a database that already holds councils.
+#[test]
+fn demo_fills_an_empty_database_with_a_living_district() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let out = cogov()
+        .args(["demo", "--months", "3"])
+        .env("COGOV_DATABASE_URL", &db.url)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("4 schools, 8 councils"), "{stdout}");
+    let password_of = |username: &str| -> String {
+        stdout
+            .lines()
+            .map(str::split_whitespace)
+            .find_map(|mut words| {
+                (words.next() == Some(username)).then(|| words.next().unwrap().to_owned())
+            })
+            .unwrap_or_else(|| panic!("no sign-in for {username} in {stdout}"))
+    };
+
+    let server = Server::start(&db.url, dir.path());
+    let (status, councils) = server.request("GET", "/api/v1/councils?limit=50", None);
+    assert_eq!(status, 200);
+    let councils = councils["items"].as_array().unwrap().clone();
+    assert_eq!(councils.len(), 8);
+    for kind in [
+        "school_site_council",
+        "community_school_steering_committee",
+        "district_advisory",
+        "assembly",
+    ] {
+        assert!(councils.iter().any(|c| c["kind"] == kind), "{kind}");
+    }
+    // A steering committee: held meetings with approved minutes, and the next one noticed.
+    let steering = councils
+        .iter()
+        .find(|c| c["kind"] == "community_school_steering_committee")
+        .unwrap();
+    let (_, composition) = server.request(
+        "GET",
+        &format!(
+            "/api/v1/councils/{}/composition",
+            steering["id"].as_str().unwrap()
+        ),
+        None,
+    );
+    assert!(composition.to_string().contains("vacan"), "{composition}");
+    let (_, meetings) = server.request(
+        "GET",
+        &format!(
+            "/api/v1/councils/{}/meetings?limit=50",
+            steering["id"].as_str().unwrap()
+        ),
+        None,
+    );
+    let meetings = meetings["items"].as_array().unwrap().clone();
+    let now = chrono::Utc::now().to_rfc3339();
+    assert!(meetings
+        .iter()
+        .any(|m| m["status"] == "noticed" && m["starts_at"].as_str().unwrap() > now.as_str()));
+    let held: Vec<&Value> = meetings
+        .iter()
+        .filter(|m| m["status"] == "adjourned")
+        .collect();
+    assert!(held.len() >= 2, "{meetings:?}");
+    let approved = held
+        .iter()
+        .filter(|m| {
+            let (status, minutes) = server.request(
+                "GET",
+                &format!("/api/v1/meetings/{}/minutes", m["id"].as_str().unwrap()),
+                None,
+            );
+            status == 200 && minutes["status"] == "approved"
+        })
+        .count();
+    assert!(approved >= 1, "minutes approved at the following meeting");
+
+    // Every printed sign-in works; the family sees only its own requests.
+    for user in ["admin", "staff", "partner"] {
+        sign_in(&server, user, &password_of(user));
+    }
+    let family = sign_in(&server, "familia", &password_of("familia"));
+    let (_, me) = server.request_as(&family, "GET", "/api/v1/me", None);
+    let (status, mine) = server.request_as(&family, "GET", "/api/v1/service-requests", None);
+    assert_eq!(status, 200, "{mine}");
+    let mine = mine["items"].as_array().unwrap();
+    assert!(!mine.is_empty());
+    assert!(mine
+        .iter()
+        .all(|r| r["family_person_id"] == me["person_id"]));
+    let admin = sign_in(&server, "admin", &password_of("admin"));
+    let (_, all) = server.request_as(&admin, "GET", "/api/v1/service-requests?limit=200", None);
+    let all = all["items"].as_array().unwrap();
+    assert_eq!(all.len(), 60);
+    assert!(all.len() > mine.len());
+    for status in ["submitted", "referred", "completed"] {
+        assert!(all.iter().any(|r| r["status"] == status), "{status}");
+    }
+    server.stop();
+
+    let again = cogov()
+        .args(["demo", "--months", "3"])
+        .env("COGOV_DATABASE_URL", &db.url)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("empty database"));
+}
