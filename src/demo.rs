@@ -76,6 +76,47 @@ pub struct DemoSummary {
     pub featured_council: String,
 }
 
+/// Who a demo user is, for `add_user`.
+struct DemoUserSpec {
+    username: &'static str,
+    display_name: &'static str,
+    email: &'static str,
+    role: &'static str,
+    council: Option<String>,
+    about: &'static str,
+}
+
+/// Creates a user who signs in, with a generated password that goes into the summary (shown
+/// once), and returns the person's id.
+async fn add_user(
+    ctx: &Context,
+    db: &Db,
+    summary: &mut DemoSummary,
+    spec: DemoUserSpec,
+) -> Result<String, ApiError> {
+    let secret = password();
+    let person = access::bootstrap_user(
+        ctx,
+        db,
+        access::NewUser {
+            username: spec.username,
+            display_name: spec.display_name,
+            email: Some(spec.email.to_owned()),
+            password: &secret,
+            role: spec.role,
+            council: spec.council,
+        },
+    )
+    .await?;
+    summary.users.push(DemoUser {
+        username: spec.username.to_owned(),
+        password: secret,
+        role: spec.role,
+        about: spec.about.to_owned(),
+    });
+    Ok(person)
+}
+
 /// A small deterministic generator: the same seed gives the same district.
 struct Dice(u64);
 
@@ -360,26 +401,20 @@ async fn build(
     let boot = imports::job_context(None, "cli:demo");
 
     // People who sign in.
-    let admin_password = password();
-    let admin = access::bootstrap_user(
+    let admin = add_user(
         &boot,
         db,
-        access::NewUser {
+        &mut summary,
+        DemoUserSpec {
             username: "admin",
             display_name: "Ada Admin",
-            email: Some("ada.admin@district.example.org".to_owned()),
-            password: &admin_password,
+            email: "ada.admin@district.example.org",
             role: "district_admin",
             council: None,
+            about: "the whole district",
         },
     )
     .await?;
-    summary.users.push(DemoUser {
-        username: "admin".to_owned(),
-        password: admin_password,
-        role: "district_admin",
-        about: "the whole district".to_owned(),
-    });
     let ctx = admin_context(&admin);
 
     progress("schools and councils");
@@ -570,66 +605,48 @@ async fn build(
 
     // Staff, a family, a partner, and a script's client, as of today.
     db::set_clock(year_ago + Duration::days(1));
-    let staff_password = password();
-    access::bootstrap_user(
+    add_user(
         &boot,
         db,
-        access::NewUser {
+        &mut summary,
+        DemoUserSpec {
             username: "staff",
             display_name: "Sam Staff",
-            email: Some("sam.staff@district.example.org".to_owned()),
-            password: &staff_password,
+            email: "sam.staff@district.example.org",
             role: "council_staff",
             council: Some(featured.clone()),
+            about: "staff of the featured steering committee",
         },
     )
     .await?;
-    summary.users.push(DemoUser {
-        username: "staff".to_owned(),
-        password: staff_password,
-        role: "council_staff",
-        about: "staff of the featured steering committee".to_owned(),
-    });
-    let family_password = password();
-    let family = access::bootstrap_user(
+    let family = add_user(
         &boot,
         db,
-        access::NewUser {
+        &mut summary,
+        DemoUserSpec {
             username: "familia",
             display_name: "María López",
-            email: Some("maria.lopez@example.net".to_owned()),
-            password: &family_password,
+            email: "maria.lopez@example.net",
             role: "family",
             council: None,
+            about: "a family with service requests of its own",
         },
     )
     .await?;
-    summary.users.push(DemoUser {
-        username: "familia".to_owned(),
-        password: family_password,
-        role: "family",
-        about: "a family with service requests of its own".to_owned(),
-    });
-    let partner_password = password();
-    let partner_person = access::bootstrap_user(
+    let partner_person = add_user(
         &boot,
         db,
-        access::NewUser {
+        &mut summary,
+        DemoUserSpec {
             username: "partner",
             display_name: "Pat Partner",
-            email: Some("pat@eastside-frc.example.org".to_owned()),
-            password: &partner_password,
+            email: "pat@eastside-frc.example.org",
             role: "partner",
             council: None,
+            about: "a caseworker at Eastside Family Resource Center",
         },
     )
     .await?;
-    summary.users.push(DemoUser {
-        username: "partner".to_owned(),
-        password: partner_password,
-        role: "partner",
-        about: "a caseworker at Eastside Family Resource Center".to_owned(),
-    });
     summary.client = Some(
         access::bootstrap_client(&boot, db, "Council reports script", "district_admin", None)
             .await?,
