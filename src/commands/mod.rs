@@ -21,6 +21,7 @@ pub mod meetings;
 pub mod minutes;
 pub mod motions;
 pub mod participation;
+pub mod record;
 pub mod people;
 pub mod schools;
 pub mod seats;
