@@ -62,13 +62,7 @@ async fn seated_council(app: &TestApp) -> (Value, Vec<Value>) {
     (council, seats)
 }
 
-async fn meeting(
-    app: &TestApp,
-    council: &Value,
-    hours: i64,
-    title: &str,
-    items: &[&str],
-) -> Value {
+async fn meeting(app: &TestApp, council: &Value, hours: i64, title: &str, items: &[&str]) -> Value {
     let m = post(
         app,
         &format!("/api/v1/councils/{}/meetings", id(council)),
@@ -192,13 +186,23 @@ fn sorted_compact(v: &Value) -> String {
             keys.sort();
             let members: Vec<String> = keys
                 .iter()
-                .map(|k| format!("{}:{}", Value::String((*k).clone()), sorted_compact(&map[*k])))
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        Value::String((*k).clone()),
+                        sorted_compact(&map[*k])
+                    )
+                })
                 .collect();
             format!("{{{}}}", members.join(","))
         }
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(sorted_compact).collect::<Vec<_>>().join(",")
+            items
+                .iter()
+                .map(sorted_compact)
+                .collect::<Vec<_>>()
+                .join(",")
         ),
         other => other.to_string(),
     }
@@ -224,7 +228,10 @@ fn check_chain(entries: &[Value]) {
 }
 
 fn kinds(entries: &[Value]) -> Vec<&str> {
-    entries.iter().map(|e| e["kind"].as_str().unwrap()).collect()
+    entries
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect()
 }
 
 /// Runs one meeting cycle and the approval of its minutes at the next meeting; returns the
@@ -255,7 +262,14 @@ async fn cycle(app: &TestApp) -> (Value, Value, Value) {
     .await
     .expect(201);
 
-    let second = meeting(app, &council, 120, "November meeting", &["Approve October minutes"]).await;
+    let second = meeting(
+        app,
+        &council,
+        120,
+        "November meeting",
+        &["Approve October minutes"],
+    )
+    .await;
     let approval = agenda(app, &second).await.remove(0);
     app.patch(
         &format!("/api/v1/minutes/{}", id(&draft)),
@@ -314,7 +328,10 @@ async fn a_meeting_cycle_is_recorded_and_the_chain_verifies() {
     assert_eq!(entries[0]["data"]["agenda"][0]["title"], "Reading plan");
     assert_eq!(entries[0]["data"]["agenda"].as_array().unwrap().len(), 1);
     assert_eq!(entries[1]["data"]["items"][0]["title"], "Bus plan");
-    assert_eq!(entries[1]["data"]["amendment"]["reason"], "Bus strike announced");
+    assert_eq!(
+        entries[1]["data"]["amendment"]["reason"],
+        "Bus strike announced"
+    );
     // The motion with every voting member's vote, absent ones included.
     assert_eq!(entries[2]["subject"]["id"], motion["id"]);
     assert_eq!(
@@ -360,7 +377,12 @@ async fn a_meeting_cycle_is_recorded_and_the_chain_verifies() {
         )
         .await;
     assert_eq!(again.status.as_u16(), 304);
-    for bad in ["?limit=0", "?after_seq=-1", "?cursor=bm90", "?after_seq=1&cursor=c2VxOjE"] {
+    for bad in [
+        "?limit=0",
+        "?after_seq=-1",
+        "?cursor=bm90",
+        "?after_seq=1&cursor=c2VxOjE",
+    ] {
         let reply = app.get(&format!("{path}{bad}")).await;
         assert_eq!(reply.status.as_u16(), 422, "{bad}");
     }
@@ -398,7 +420,10 @@ async fn changing_a_stored_entry_or_a_vote_is_found() {
     assert_eq!(v["problem"]["code"], "hash-mismatch", "{v}");
     assert_eq!(v["problem"]["seq"], 1);
     assert_eq!(v["head"], Value::Null);
-    assert_ne!(record_of(&app, &council).await[0]["data"], original[0]["data"]);
+    assert_ne!(
+        record_of(&app, &council).await[0]["data"],
+        original[0]["data"]
+    );
     sql(
         &app,
         "UPDATE record_entries SET data = replace(data, 'Reading planX', 'Reading plan') \
@@ -515,11 +540,19 @@ async fn the_documented_procedure_checks_a_live_server() {
     let script = script.to_str().unwrap();
     let shell = run("bash", &["-c", block]);
     let said = String::from_utf8_lossy(&shell.stdout).into_owned();
-    assert!(shell.status.success(), "{said}{}", String::from_utf8_lossy(&shell.stderr));
+    assert!(
+        shell.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&shell.stderr)
+    );
     assert!(said.contains("ok: 9 entries"), "{said}");
     let py = run("python3", &[script, &base, &id(&council)]);
     let said = String::from_utf8_lossy(&py.stdout).into_owned();
-    assert!(py.status.success(), "{said}{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
     assert!(said.contains("ok: 9 entries"), "{said}");
 
     let cid = id(&council);
