@@ -32,6 +32,7 @@ pub mod people;
 pub mod preconditions;
 pub mod problems;
 pub mod rate_limit;
+pub mod record;
 pub mod schools;
 pub mod seats;
 pub mod services;
@@ -96,6 +97,7 @@ use utoipa::OpenApi;
         findings::meeting_findings,
         minutes::draft_minutes, minutes::meeting_minutes, minutes::find_minutes,
         minutes::update_minutes, minutes::correct_minutes,
+        record::council_record, record::verify_council_record,
         participation::create_comment, participation::list_comments, participation::hide_comment,
         participation::create_speaker, participation::list_speakers, participation::agenda_sources,
         assemblies::register_participant, assemblies::list_participants, assemblies::check_in,
@@ -128,6 +130,7 @@ use utoipa::OpenApi;
         (name = "participation", description = "Public participation: written public comment on agenda items (no sign-in, no name needed) and in-person speakers with their time. See docs/GOVERNANCE.md."),
         (name = "assemblies", description = "Assemblies: councils without fixed seats. Participants register for a meeting, staff check them in, each present participant has one vote, and quorum is a minimum count. See docs/GOVERNANCE.md."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
+        (name = "record", description = "Each council's tamper-evident record: a hash chain of its public acts that anyone can check. See docs/VERIFY.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "imports", description = "Roster imports from OneRoster 1.2 CSV or cogov's CSV: asynchronous jobs with per-row results. See docs/IMPORT.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
@@ -310,6 +313,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{council_id}/meetings.ics")
                                 .route(web::get().to(calendar::council_calendar)),
+                        )
+                        .service(
+                            web::resource("/{council_id}/record")
+                                .route(web::get().to(record::council_record)),
+                        )
+                        .service(
+                            web::resource("/{council_id}/record/verification")
+                                .route(web::get().to(record::verify_council_record)),
                         ),
                 )
                 .service(
@@ -710,6 +721,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/councils/{council_id}/meetings.ics", "anyone (published meetings only)"),
     ("get", "/api/v1/schools/{school_id}/meetings.ics", "anyone (published meetings only)"),
     ("get", "/api/v1/meetings.ics", "anyone (published meetings only)"),
+    ("get", "/api/v1/councils/{council_id}/record", "anyone"),
+    ("get", "/api/v1/councils/{council_id}/record/verification", "anyone"),
     ("post", "/api/v1/imports", "district_admin"),
     ("get", "/api/v1/imports/{import_id}", "district_admin"),
     ("get", "/api/v1/imports/{import_id}/rows", "district_admin"),

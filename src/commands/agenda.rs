@@ -17,6 +17,7 @@ use crate::domain::agenda::{
     added_late, rank, CommentPeriod, Document, ItemKind, ItemStatus, Translation,
 };
 use crate::domain::meeting::MeetingStatus;
+use crate::domain::record::EntryKind;
 use crate::error::ApiError;
 
 pub struct NewItem {
@@ -479,6 +480,7 @@ pub async fn amend(
         meeting.version += 1;
         meeting.updated_at = now;
         db::meetings::update(conn, &meeting)?;
+        super::record::append(conn, EntryKind::AgendaAmended, &amendment.id)?;
         Ok((amendment, ItemRecord::try_from(row)?))
     })
     .await

@@ -16,6 +16,7 @@ use crate::domain::agenda::{CommentPeriod, ItemKind};
 use crate::domain::council::{Constituency, CouncilKind};
 use crate::domain::meeting::MeetingStatus;
 use crate::domain::participation::{assembly_quorum, AssemblyQuorum};
+use crate::domain::record::EntryKind;
 use crate::domain::vote::{tally, Choice, Tally, Threshold};
 use crate::error::ApiError;
 
@@ -460,6 +461,7 @@ pub async fn close_motion(
         motion.updated_at = now;
         motion.version += 1;
         store::motions::update(conn, &motion)?;
+        super::record::append(conn, EntryKind::AssemblyMotionClosed, &motion.id)?;
         if result.passed {
             super::minutes::approve_on_passed(
                 conn,

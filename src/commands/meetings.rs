@@ -16,6 +16,7 @@ use crate::domain::meeting::{
     check_notice, notice_deadline, quorum as domain_quorum, Attendee, EmergencyFinding,
     MeetingQuorum, MeetingStatus, MeetingType, NoticeFacts, RemoteBasis, Transition,
 };
+use crate::domain::record::EntryKind;
 use crate::domain::truncate_to_micros;
 use crate::error::{ApiError, FieldError};
 
@@ -443,6 +444,16 @@ pub async fn transition(
                 now,
             ),
         )?;
+        match (action, from) {
+            (Transition::Publish, _) => {
+                super::record::append(conn, EntryKind::MeetingPublished, &row.id)?;
+            }
+            (Transition::Cancel, MeetingStatus::Draft) => {}
+            (Transition::Cancel, _) => {
+                super::record::append(conn, EntryKind::MeetingCancelled, &row.id)?;
+            }
+            _ => {}
+        }
         record(row, &council)
     })
     .await

@@ -15,6 +15,7 @@ use crate::db::motions::Motion;
 use crate::db::{self, AnyConnection, Db, StoreError};
 use crate::domain::agenda::ItemKind;
 use crate::domain::meeting::MeetingStatus;
+use crate::domain::record::EntryKind;
 use crate::error::ApiError;
 
 /// Minutes with their corrections.
@@ -400,6 +401,7 @@ pub(super) fn approve_on_passed(
         row.version += 1;
         row.updated_at = now;
         db::minutes::update(conn, &row)?;
+        super::record::append(conn, EntryKind::MinutesApproved, &row.id)?;
     }
     Ok(())
 }
@@ -441,6 +443,7 @@ pub async fn correct(
             version: 1,
         };
         db::minutes::corrections::insert(conn, &c)?;
+        super::record::append(conn, EntryKind::MinutesCorrected, &c.id)?;
         Ok(c)
     })
     .await

@@ -12,6 +12,7 @@ use crate::db::motions::{Motion, Vote};
 use crate::db::{self, AnyConnection, Db, StoreError};
 use crate::domain::agenda::{CommentPeriod, ItemKind};
 use crate::domain::meeting::MeetingStatus;
+use crate::domain::record::EntryKind;
 use crate::domain::vote::{tally, Choice, MotionKind, Tally, Threshold};
 use crate::error::ApiError;
 
@@ -335,6 +336,7 @@ pub async fn close(
         motion.version += 1;
         motion.updated_at = now;
         db::motions::update(conn, &motion)?;
+        super::record::append(conn, EntryKind::MotionClosed, &motion.id)?;
         if result.tally.passed {
             super::minutes::approve_on_motion(conn, &motion)?;
         }

@@ -21,6 +21,7 @@ pub mod minutes;
 pub mod motions;
 pub mod participation;
 pub mod people;
+pub mod record;
 pub mod schema;
 pub mod schools;
 pub mod seats;

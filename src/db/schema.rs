@@ -845,3 +845,24 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+diesel::table! {
+    record_entries (id) {
+        id -> Text,
+        council_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        subject_id -> Text,
+        recorded_at -> Timestamp,
+        data -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(record_entries -> councils (council_id));
+
+diesel::allow_tables_to_appear_in_same_query!(record_entries, councils);

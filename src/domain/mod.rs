@@ -11,6 +11,7 @@ pub mod findings;
 pub mod ids;
 pub mod meeting;
 pub mod participation;
+pub mod record;
 pub mod report;
 pub mod roster;
 pub mod services;

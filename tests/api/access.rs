@@ -298,6 +298,18 @@ async fn authorization_matrix() {
         ),
         (
             "GET",
+            format!("/api/v1/councils/{a}/record"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/api/v1/councils/{b}/record/verification"),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
             format!("/api/v1/councils/{a}/seats"),
             None,
             [200, 200, 200, 200, 200, 200],

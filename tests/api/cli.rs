@@ -21,13 +21,14 @@ fn cogov() -> Command {
     cmd
 }
 
-struct Server {
+/// A `cogov serve` process (other modules run it too, e.g. `record`).
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Server {
-    fn start(url: &str, dir: &std::path::Path) -> Server {
+    pub(crate) fn start(url: &str, dir: &std::path::Path) -> Server {
         let mut child = cogov()
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("COGOV_DATABASE_URL", url)
@@ -97,7 +98,7 @@ impl Server {
     }
 
     /// SIGTERM, as an orchestrator stops it; it must exit cleanly.
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

@@ -29,6 +29,7 @@ mod newcomers;
 mod participation;
 mod people;
 mod protection;
+mod record;
 mod schools;
 mod seats;
 mod services;
