@@ -22,6 +22,7 @@ pub mod minutes;
 pub mod motions;
 pub mod participation;
 pub mod people;
+pub mod public;
 pub mod record;
 pub mod schools;
 pub mod seats;

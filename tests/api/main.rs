@@ -29,6 +29,7 @@ mod newcomers;
 mod participation;
 mod people;
 mod protection;
+mod public_pages;
 mod record;
 mod schools;
 mod seats;
