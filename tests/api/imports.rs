@@ -403,3 +403,58 @@ async fn other_writes_are_served_while_an_import_runs() {
     assert_eq!(schools["items"].as_array().unwrap().len(), 20);
     eprintln!("{served_during} of 20 school writes were served while the import ran");
 }
+
+/// A job whose instance died (it stopped renewing its lease) is queued again by the sweeper and
+/// run to the end by another instance; a job whose lease is still live is left to its runner.
+#[actix_web::test]
+async fn a_job_whose_instance_died_is_picked_up_again() {
+    use cogov::commands::imports;
+    let app = TestApp::new().await;
+    let ctx = imports::job_context(Some(&format!("person:{}", "dead-admin")), "cli:test");
+    let new_job = || imports::NewImport {
+        media_type: None,
+        payload: zip_of(&[("users.csv", USERS)]),
+        dry_run: false,
+        on_error: imports::OnError::CommitGoodRows,
+        system: None,
+        time_zone: None,
+    };
+    let dead = imports::create(&ctx, &app.db, new_job()).await.unwrap();
+    let alive = imports::create(&ctx, &app.db, new_job()).await.unwrap();
+    let now = cogov::db::now();
+    // Two instances claimed the jobs: one died a while ago (its lease has run out), the other
+    // is still running (its lease is live).
+    let (d, a) = (dead.id.clone(), alive.id.clone());
+    app.db
+        .write(move |conn| {
+            let past = now - chrono::Duration::seconds(1);
+            let later = now + chrono::Duration::minutes(10);
+            assert!(cogov::db::imports::claim(conn, &d, "died", past, past)?);
+            assert!(cogov::db::imports::claim(conn, &a, "alive", now, later)?);
+            Ok::<_, cogov::error::ApiError>(())
+        })
+        .await
+        .unwrap();
+    let job_path = |id: &str| format!("/api/v1/imports/{id}");
+    assert_eq!(app.get(&job_path(&dead.id)).await.expect(200)["status"], "running");
+
+    // Another instance's sweeper, against its own connections.
+    let other = app.test_db.open();
+    let started = cogov::jobs::sweep_imports_once(&other, cogov::db::now())
+        .await
+        .unwrap();
+    assert_eq!(started, vec![dead.id.clone()]);
+    let done = finished(&app, &json!({"id": dead.id})).await;
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(counts(&done), [2, 0, 0, 0, 1]);
+    assert_eq!(people_with(&app, "u1").await.len(), 1);
+    let results = rows(&app, &done).await;
+    assert_eq!(results.len(), 3, "one result per row, none left from the dead run");
+
+    // The live job is not taken; sweeping again starts nothing.
+    let again = cogov::jobs::sweep_imports_once(&other, cogov::db::now())
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(app.get(&job_path(&alive.id)).await.expect(200)["status"], "running");
+}
