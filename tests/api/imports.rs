@@ -458,3 +458,52 @@ async fn a_job_whose_instance_died_is_picked_up_again() {
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(app.get(&job_path(&alive.id)).await.expect(200)["status"], "running");
 }
+
+/// A batch of people written at once leaves, for each person created or updated, the same trail
+/// as a single write: its change-log entry at its version and an audit event. A file naming one
+/// sourcedId twice is applied row by row, in order (create, then update).
+#[actix_web::test]
+async fn people_written_in_a_batch_have_their_change_log_and_audit_events() {
+    use cogov::db::schema::{audit_events, changes};
+    use diesel::prelude::*;
+    let app = TestApp::new().await;
+    let job = import(&app, "?on_error=commit_good_rows", &[("users.csv", USERS)]).await;
+    assert_eq!(counts(&job), [2, 0, 0, 0, 1]);
+    let created: Vec<String> = rows(&app, &job)
+        .await
+        .iter()
+        .filter(|r| r["outcome"] == "create")
+        .map(|r| r["resource_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(created.len(), 2);
+    for person in &created {
+        let p = person.clone();
+        let trail: Vec<(String, i64)> = app.query(move |conn| {
+            changes::table
+                .filter(changes::resource.eq("person"))
+                .filter(changes::resource_id.eq(p))
+                .order(changes::seq.asc())
+                .select((changes::action, changes::version))
+                .load(conn)
+        });
+        assert_eq!(trail, [("created".to_owned(), 1)]);
+        let p = person.clone();
+        let audited: Vec<(String, i64)> = app.query(move |conn| {
+            audit_events::table
+                .filter(audit_events::resource_id.eq(p))
+                .select((audit_events::action, audit_events::status))
+                .load(conn)
+        });
+        assert_eq!(audited, [("create".to_owned(), 201)]);
+    }
+
+    // One sourcedId twice in a file: the later row updates what the earlier one created.
+    let twice = "sourcedId,givenName,familyName,email\n\
+                 u9,Ana,Ruiz,ana@example.org\n\
+                 u9,Ana,Ruiz Soto,ana@example.org\n";
+    let job = import(&app, "", &[("users.csv", twice)]).await;
+    assert_eq!(counts(&job), [1, 1, 0, 0, 0]);
+    let ana = people_with(&app, "u9").await;
+    assert_eq!(ana[0]["display_name"], "Ana Ruiz Soto");
+    assert_eq!(ana[0]["version"], 2);
+}
