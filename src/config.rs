@@ -35,6 +35,7 @@
 //! | `webhook_timeout_secs` | `COGOV_WEBHOOK_TIMEOUT_SECS` | 15 |
 //! | `webhook_poll_interval_ms` | `COGOV_WEBHOOK_POLL_INTERVAL_MS` | 1000 |
 //! | `webhook_lease_secs` | `COGOV_WEBHOOK_LEASE_SECS` | 120 |
+//! | `webhook_delivery_retention_days` | `COGOV_WEBHOOK_DELIVERY_RETENTION_DAYS` | 30 (0: keep the whole delivery log) |
 //! | `service_request_retention_days` | `COGOV_SERVICE_REQUEST_RETENTION_DAYS` | none: off |
 //! | `retention_interval_secs` | `COGOV_RETENTION_INTERVAL_SECS` | 3600 |
 
@@ -117,6 +118,7 @@ const KEYS: &[&str] = &[
     "webhook_timeout_secs",
     "webhook_poll_interval_ms",
     "webhook_lease_secs",
+    "webhook_delivery_retention_days",
     "service_request_retention_days",
     "retention_interval_secs",
 ];
@@ -210,6 +212,9 @@ pub struct Settings {
     pub webhook_poll_interval_ms: u64,
     /// How long an instance holds a subscription's queue before another may take it over.
     pub webhook_lease_secs: u64,
+    /// Days the delivery log keeps a delivered or failed delivery (and its attempts) before
+    /// `serve`'s maintenance removes it (0: keep them all). Pending deliveries are never removed.
+    pub webhook_delivery_retention_days: u32,
     /// Days after a service request is closed (counted from its last change) when `serve`
     /// anonymises it on its own; unset: never (off by default; `cogov retention run --days N` and
     /// the admin endpoint still work). Set it to the district's retention schedule.
@@ -310,6 +315,7 @@ impl Default for Settings {
             webhook_timeout_secs: 15,
             webhook_poll_interval_ms: 1000,
             webhook_lease_secs: 120,
+            webhook_delivery_retention_days: 30,
             service_request_retention_days: None,
             retention_interval_secs: 3600,
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 
 use crate::auth::Principal;
-use crate::commands::{services, Context, RequestFacts};
+use crate::commands::{imports, services, Context, RequestFacts};
 use crate::db::Db;
 use crate::error::ApiError;
 
@@ -43,5 +43,56 @@ pub async fn retention_loop(db: Db, retention_days: u32, every: Duration) {
             Ok(n) => tracing::info!(anonymised = n, retention_days, "retention applied"),
             Err(e) => tracing::warn!(error = %e, "retention run failed; trying again later"),
         }
+    }
+}
+
+/// Runs an import job on a thread of its own, so that whoever queued it does not wait for it.
+pub fn spawn_import(db: Db, ctx: Context, id: String) {
+    let spawned = std::thread::Builder::new()
+        .name("cogov-import".to_owned())
+        .spawn(move || {
+            let system = actix_web::rt::System::new();
+            if let Err(e) = system.block_on(imports::run(&ctx, &db, &id, &mut |_| {})) {
+                tracing::warn!(import = %id, error = %e, "import not run");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start an import thread");
+    }
+}
+
+/// One turn of the import sweeper: queues again the jobs whose instance died (their lease ran
+/// out), then starts every job that is due; of several instances sweeping at once, one claims
+/// each job. Returns the ids started.
+pub async fn sweep_imports_once(db: &Db, now: NaiveDateTime) -> Result<Vec<String>, ApiError> {
+    let due = imports::requeue_abandoned(db, now).await?;
+    let mut started = Vec::with_capacity(due.len());
+    for (id, created_by) in due {
+        let ctx = imports::job_context(created_by.as_deref(), "job:import-sweeper");
+        spawn_import(db.clone(), ctx, id.clone());
+        started.push(id);
+    }
+    Ok(started)
+}
+
+/// Runs [`sweep_imports_once`] every `every` on a thread of its own.
+pub fn start_import_sweeper(db: Db, every: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("cogov-import-sweeper".to_owned())
+        .spawn(move || {
+            let system = actix_web::rt::System::new();
+            loop {
+                std::thread::sleep(every);
+                match system.block_on(sweep_imports_once(&db, crate::db::now())) {
+                    Ok(ids) if ids.is_empty() => {}
+                    Ok(ids) => tracing::info!(?ids, "import jobs picked up again"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the import sweep failed; trying again later")
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the import sweeper");
     }
 }

@@ -231,6 +231,8 @@ fn serve(settings: Settings) -> Result<(), String> {
         protection: settings.protection(),
     });
     start_maintenance(&settings, state.db.clone());
+    // Import jobs of an instance that died are picked up again once their lease runs out.
+    cogov::jobs::start_import_sweeper(state.db.clone(), Duration::from_secs(30));
     let retention = settings
         .service_request_retention_days
         .map(|days| (state.db.clone(), days));
@@ -386,25 +388,47 @@ fn demo(settings: &Settings, scale: u32, seed: u64, months: u32) -> Result<(), S
 }
 
 /// Runs the server's maintenance on a thread of its own, every `maintenance_interval_secs`:
-/// pruning the change log. Failures are logged and retried at the next turn.
+/// pruning the change log and the webhook delivery log. Failures are logged and retried at the
+/// next turn.
 fn start_maintenance(settings: &Settings, db: Db) {
-    let Some(retention) = change_retention(settings) else {
+    let changes_kept = change_retention(settings);
+    let deliveries_kept = (settings.webhook_delivery_retention_days > 0).then(|| {
+        chrono::Duration::days(i64::from(settings.webhook_delivery_retention_days))
+    });
+    if changes_kept.is_none() && deliveries_kept.is_none() {
         return;
-    };
+    }
     let every = Duration::from_secs(settings.maintenance_interval_secs.max(1));
     let spawned = std::thread::Builder::new()
         .name("cogov-maintenance".to_owned())
         .spawn(move || {
             let system = actix_web::rt::System::new();
             let ctx = cli_context("job:prune-changes");
+            let deliveries_ctx = cli_context("job:prune-webhook-deliveries");
             loop {
                 let now = chrono::Utc::now().naive_utc();
-                match system.block_on(changes::prune(&ctx, &db, retention, now)) {
-                    Ok(Some(pruned)) => {
-                        tracing::info!(removed = pruned.removed, "change log pruned")
+                if let Some(retention) = changes_kept {
+                    match system.block_on(changes::prune(&ctx, &db, retention, now)) {
+                        Ok(Some(pruned)) => {
+                            tracing::info!(removed = pruned.removed, "change log pruned")
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
                     }
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
+                }
+                if let Some(retention) = deliveries_kept {
+                    match system.block_on(cogov::commands::webhooks::prune_deliveries(
+                        &deliveries_ctx,
+                        &db,
+                        retention,
+                        now,
+                    )) {
+                        Ok(0) => {}
+                        Ok(removed) => tracing::info!(removed, "webhook delivery log pruned"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "pruning the webhook delivery log failed")
+                        }
+                    }
                 }
                 std::thread::sleep(every);
             }

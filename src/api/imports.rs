@@ -217,17 +217,7 @@ pub struct ImportRowList {
 /// Runs a job on a thread of its own, so that the request that created it does not wait and
 /// no request worker is held by it.
 pub fn spawn_run(db: Db, ctx: Context, id: String) {
-    let spawned = std::thread::Builder::new()
-        .name("cogov-import".to_owned())
-        .spawn(move || {
-            let system = actix_web::rt::System::new();
-            if let Err(e) = system.block_on(imports::run(&ctx, &db, &id, &mut |_| {})) {
-                tracing::warn!(import = %id, error = %e, "import not run");
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start an import thread");
-    }
+    crate::jobs::spawn_import(db, ctx, id);
 }
 
 /// Start an import

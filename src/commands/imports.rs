@@ -20,6 +20,9 @@ use crate::error::ApiError;
 
 /// Rows per write transaction.
 pub const BATCH: usize = 500;
+/// How long a job's lease lasts; the running instance renews it with every batch. A job still
+/// `running` when its lease has run out is queued again by [`requeue_abandoned`].
+pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// Largest upload accepted (bytes).
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 
@@ -315,6 +318,8 @@ fn read_into(
 #[derive(Clone)]
 struct Plan {
     import_id: String,
+    /// The run holding the job's lease.
+    worker: String,
     system: String,
     time_zone: String,
 }
@@ -329,9 +334,12 @@ pub async fn run(
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ApiError> {
     let worker = format!("{}:{}", std::process::id(), new_id());
-    let claim_id = id.to_owned();
+    let (claim_id, claim_worker) = (id.to_owned(), worker.clone());
     let claimed = db
-        .write(move |conn| db::imports::claim(conn, &claim_id, &worker, db::now()))
+        .write(move |conn| {
+            let now = db::now();
+            db::imports::claim(conn, &claim_id, &claim_worker, now, now + LEASE)
+        })
         .await?;
     if !claimed {
         return Err(ApiError::Conflict {
@@ -339,22 +347,57 @@ pub async fn run(
             detail: format!("import {id} is not queued: another run has it"),
         });
     }
-    let outcome = run_claimed(ctx, db, id, progress).await;
+    let outcome = run_claimed(ctx, db, id, &worker, progress).await;
     let (status, counts, failure) = match outcome {
         Ok((status, counts)) => (status, counts, None),
+        Err(ApiError::Conflict {
+            code: "import-lease-lost",
+            detail,
+        }) => {
+            // Another instance runs the job now; it records the end.
+            return Err(ApiError::Conflict {
+                code: "import-lease-lost",
+                detail,
+            });
+        }
         Err(e) => ("failed", Counts::default(), Some(e.to_string())),
     };
     let finish_id = id.to_owned();
-    db.write(move |conn| db::imports::finish(conn, &finish_id, status, counts, failure, db::now()))
-        .await?;
+    db.write(move |conn| {
+        db::imports::finish(conn, &finish_id, &worker, status, counts, failure, db::now())
+    })
+    .await?;
     db.read(|conn| Ok::<_, ApiError>(db::imports::find(conn, id)?))?
         .ok_or_else(|| ApiError::not_found("import", id))
+}
+
+/// Queues again the jobs whose instance stopped renewing their lease before `now` (it died), and
+/// returns every queued job that is due to run: those, and jobs queued longer than a lease ago
+/// that no instance started. Each job is then claimed by one instance with [`run`]. Not an HTTP
+/// operation: `serve` runs it on a timer.
+pub async fn requeue_abandoned(
+    db: &Db,
+    now: chrono::NaiveDateTime,
+) -> Result<Vec<(String, Option<String>)>, ApiError> {
+    db.write(move |conn| {
+        let requeued = db::imports::requeue_expired(conn, now)?;
+        let mut due = db::imports::queued_before(conn, now - LEASE, 100)?;
+        for id in requeued {
+            if !due.iter().any(|(d, _)| *d == id) {
+                let created_by = db::imports::find(conn, &id)?.and_then(|j| j.created_by);
+                due.push((id, created_by));
+            }
+        }
+        Ok::<_, ApiError>(due)
+    })
+    .await
 }
 
 async fn run_claimed(
     ctx: &Context,
     db: &Db,
     id: &str,
+    worker: &str,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(&'static str, Counts), ApiError> {
     let job = db
@@ -370,6 +413,7 @@ async fn run_claimed(
         .ok_or_else(|| ApiError::Internal(format!("stored on_error {:?}", job.on_error)))?;
     let plan = Plan {
         import_id: id.to_owned(),
+        worker: worker.to_owned(),
         system: job.system.clone(),
         time_zone: job.time_zone.clone(),
     };
@@ -430,6 +474,36 @@ struct Applied {
     message: Option<String>,
 }
 
+/// One row's result, before it is stored.
+struct Done {
+    outcome: &'static str,
+    resource_id: Option<String>,
+    field: Option<String>,
+    message: Option<String>,
+}
+
+impl From<Applied> for Done {
+    fn from(a: Applied) -> Self {
+        Done {
+            outcome: a.outcome,
+            resource_id: a.resource_id,
+            field: None,
+            message: a.message,
+        }
+    }
+}
+
+impl Done {
+    fn refused(field: String, message: String) -> Self {
+        Done {
+            outcome: "error",
+            resource_id: None,
+            field: Some(field),
+            message: Some(message),
+        }
+    }
+}
+
 fn apply_batch(
     conn: &mut AnyConnection,
     ctx: &Context,
@@ -437,57 +511,235 @@ fn apply_batch(
     batch: Vec<ReadRow>,
     commit: bool,
 ) -> Result<Counts, ApiError> {
-    let mut results = Vec::with_capacity(batch.len());
-    let mut counts = Counts::default();
-    let work = |conn: &mut AnyConnection| -> Result<(), ApiError> {
-        for row in batch {
+    // The batch is written only while this run still holds the job: the lease is renewed in the
+    // batch's own transaction.
+    if !db::imports::renew(conn, &plan.import_id, &plan.worker, db::now() + LEASE)? {
+        return Err(ApiError::Conflict {
+            code: "import-lease-lost",
+            detail: format!(
+                "import {} was taken over by another instance after its lease ran out",
+                plan.import_id
+            ),
+        });
+    }
+    let places: Vec<(&'static str, i64, Option<String>)> = batch
+        .iter()
+        .map(|row| {
             let sourced = match &row.planned {
                 Ok(Planned::School(i)) => sourced_of(i),
                 Ok(Planned::Person(i)) => sourced_of(i),
                 Err(e) => e.sourced_id.clone(),
             };
-            let (outcome, resource_id, field, message) = match row.planned {
-                Err(e) => ("error", None, Some(e.field), Some(e.message)),
-                Ok(planned) => {
-                    // Each row in a savepoint of its own: a refused row is undone alone.
-                    let applied =
-                        db::imports::savepoint(conn, |c| apply_row(c, ctx, plan, planned));
-                    match applied {
-                        Ok(a) => (a.outcome, a.resource_id, None, a.message),
-                        Err(RowFailure { field, message }) => {
-                            ("error", None, Some(field), Some(message))
-                        }
-                    }
-                }
-            };
-            match outcome {
-                "create" => counts.created += 1,
-                "update" => counts.updated += 1,
-                "delete" => counts.deleted += 1,
-                "error" => counts.errors += 1,
-                _ => counts.unchanged += 1,
+            (row.file, row.line, sourced)
+        })
+        .collect();
+    let work = |conn: &mut AnyConnection| -> Vec<Done> {
+        if people_only(&batch) {
+            // The whole batch in a few statements; when the database refuses any of them, the
+            // batch is undone and applied row by row below, which names the refused rows.
+            if let Ok(done) =
+                db::imports::savepoint(conn, |c| apply_people_at_once(c, ctx, plan, &batch))
+            {
+                return done;
             }
-            results.push(ImportRow {
-                id: new_id(),
-                import_id: plan.import_id.clone(),
-                file: row.file.to_owned(),
-                line: row.line,
-                sourced_id: sourced,
-                outcome: outcome.to_owned(),
-                resource_id,
-                field,
-                message,
-            });
         }
-        Ok(())
+        apply_row_by_row(conn, ctx, plan, batch)
     };
-    if commit {
-        work(conn)?;
+    let done = if commit {
+        work(conn)
     } else {
-        db::imports::undone(conn, work)??;
+        db::imports::undone(conn, work)?
+    };
+    let mut counts = Counts::default();
+    let mut results = Vec::with_capacity(done.len());
+    for ((file, line, sourced), d) in places.into_iter().zip(done) {
+        match d.outcome {
+            "create" => counts.created += 1,
+            "update" => counts.updated += 1,
+            "delete" => counts.deleted += 1,
+            "error" => counts.errors += 1,
+            _ => counts.unchanged += 1,
+        }
+        results.push(ImportRow {
+            id: new_id(),
+            import_id: plan.import_id.clone(),
+            file: file.to_owned(),
+            line,
+            sourced_id: sourced,
+            outcome: d.outcome.to_owned(),
+            resource_id: d.resource_id,
+            field: d.field,
+            message: d.message,
+        });
     }
     db::imports::add_rows(conn, &results)?;
     Ok(counts)
+}
+
+/// Applies each row in a savepoint of its own: a refused row is undone alone.
+fn apply_row_by_row(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    plan: &Plan,
+    batch: Vec<ReadRow>,
+) -> Vec<Done> {
+    batch
+        .into_iter()
+        .map(|row| match row.planned {
+            Err(e) => Done::refused(e.field, e.message),
+            Ok(planned) => {
+                match db::imports::savepoint(conn, |c| apply_row(c, ctx, plan, planned)) {
+                    Ok(a) => a.into(),
+                    Err(RowFailure { field, message }) => Done::refused(field, message),
+                }
+            }
+        })
+        .collect()
+}
+
+/// Whether a batch can be applied at once: only people to create or update (and rows skipped
+/// or refused while reading), each sourcedId once.
+fn people_only(batch: &[ReadRow]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(batch.len());
+    batch.iter().all(|row| match &row.planned {
+        Err(_) | Ok(Planned::Person(RowIntent::Skip { .. })) => true,
+        Ok(Planned::Person(RowIntent::Upsert { sourced_id, .. })) => seen.insert(sourced_id),
+        Ok(_) => false,
+    })
+}
+
+/// Applies a [`people_only`] batch with a fixed number of statements: one query for the
+/// external ids the rows name, one for the people holding them, then one multi-row insert each
+/// for new people, their external ids, their change-log entries and the audit events, and one
+/// versioned update per changed person. The results are those of [`apply_row_by_row`].
+fn apply_people_at_once(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    plan: &Plan,
+    batch: &[ReadRow],
+) -> Result<Vec<Done>, ApiError> {
+    const KIND: ResourceKind = ResourceKind::Person;
+    let values: Vec<String> = batch
+        .iter()
+        .filter_map(|row| match &row.planned {
+            Ok(Planned::Person(RowIntent::Upsert { sourced_id, .. })) => Some(sourced_id.clone()),
+            _ => None,
+        })
+        .collect();
+    let held = db::external_ids::holders_of(conn, KIND, &plan.system, &values)?;
+    let ids: Vec<String> = held.values().cloned().collect();
+    let mut stored: HashMap<String, db::people::Person> = db::people::by_ids(conn, &ids)?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let now = db::now();
+    let mut created = Vec::new();
+    let mut new_ids = Vec::new();
+    let mut changed = Vec::new();
+    let mut events = Vec::new();
+    let mut done = Vec::with_capacity(batch.len());
+    for row in batch {
+        let d = match &row.planned {
+            Err(e) => Done::refused(e.field.clone(), e.message.clone()),
+            Ok(Planned::Person(RowIntent::Skip { reason, .. })) => skipped(reason).into(),
+            Ok(Planned::Person(RowIntent::Upsert { sourced_id, fields })) => {
+                match held.get(sourced_id) {
+                    None => {
+                        let person = new_person(ctx, fields.clone(), now);
+                        let id = person.id.clone();
+                        new_ids.push((id.clone(), external(plan, sourced_id)));
+                        events.push(ctx.audit_event("create", Some(id.clone()), 201));
+                        created.push(person);
+                        applied_row("create", id)
+                    }
+                    Some(id) => match stored.remove(id) {
+                        None => Done::refused(
+                            "sourcedId".to_owned(),
+                            "the person of this id is gone".to_owned(),
+                        ),
+                        Some(before) => match merged_person(&before, fields.clone(), now) {
+                            None => applied_row("unchanged", id.clone()),
+                            Some(after) => {
+                                events.push(ctx.audit_event("update", Some(id.clone()), 200));
+                                changed.push(after);
+                                applied_row("update", id.clone())
+                            }
+                        },
+                    },
+                }
+            }
+            Ok(_) => {
+                return Err(ApiError::Internal(
+                    "a batch of schools or deletions cannot be applied at once".to_owned(),
+                ))
+            }
+        };
+        done.push(d);
+    }
+    db::people::insert_many(conn, &created)?;
+    db::external_ids::add_many(conn, KIND, &new_ids, now)?;
+    db::people::update_many(conn, &changed)?;
+    db::access::audit::record_many(conn, &events)?;
+    Ok(done)
+}
+
+fn applied_row(outcome: &'static str, id: String) -> Done {
+    Done {
+        outcome,
+        resource_id: Some(id),
+        field: None,
+        message: None,
+    }
+}
+
+/// A person the import creates.
+fn new_person(
+    ctx: &Context,
+    fields: PersonFields,
+    now: chrono::NaiveDateTime,
+) -> db::people::Person {
+    db::people::Person {
+        id: new_id(),
+        display_name: fields.display_name,
+        email: fields.email,
+        phone: fields.phone,
+        preferred_language: fields
+            .preferred_language
+            .unwrap_or_else(|| "en".to_owned()),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        created_by: ctx.caller.actor_key(),
+        contact_erased_at: None,
+    }
+}
+
+/// The stored person with a row's fields applied, one version on; `None` when nothing differs.
+fn merged_person(
+    before: &db::people::Person,
+    fields: PersonFields,
+    now: chrono::NaiveDateTime,
+) -> Option<db::people::Person> {
+    let mut row = before.clone();
+    row.display_name = fields.display_name;
+    // Erased contact details stay erased.
+    if row.contact_erased_at.is_none() {
+        row.email = fields.email;
+        row.phone = fields.phone;
+    }
+    if let Some(l) = fields.preferred_language {
+        row.preferred_language = l;
+    }
+    let same = row.display_name == before.display_name
+        && row.email == before.email
+        && row.phone == before.phone
+        && row.preferred_language == before.preferred_language;
+    if same {
+        return None;
+    }
+    row.version += 1;
+    row.updated_at = now;
+    Some(row)
 }
 
 fn sourced_of<T>(intent: &RowIntent<T>) -> Option<String> {
@@ -733,52 +985,22 @@ fn apply_person(
             let ext_id = external(plan, &sourced_id);
             match db::external_ids::holder(conn, KIND, &ext_id)? {
                 None => {
-                    let now = db::now();
-                    let row = db::people::Person {
-                        id: new_id(),
-                        display_name: fields.display_name,
-                        email: fields.email,
-                        phone: fields.phone,
-                        preferred_language: fields
-                            .preferred_language
-                            .unwrap_or_else(|| "en".to_owned()),
-                        created_at: now,
-                        updated_at: now,
-                        version: 1,
-                        created_by: ctx.caller.actor_key(),
-                        contact_erased_at: None,
-                    };
+                    let row = new_person(ctx, fields, db::now());
                     db::people::insert(conn, &row)?;
                     ext::set(conn, KIND, &row.id, &[ext_id])?;
                     audit(conn, ctx, "create", &row.id, 201)?;
                     applied("create", row.id)
                 }
                 Some(id) => {
-                    let Some(mut row) = db::people::find(conn, &id)? else {
+                    let Some(before) = db::people::find(conn, &id)? else {
                         return Err(RowFailure {
                             field: "sourcedId".to_owned(),
                             message: "the person of this id is gone".to_owned(),
                         });
                     };
-                    let before = row.clone();
-                    row.display_name = fields.display_name;
-                    // Erased contact details stay erased.
-                    if row.contact_erased_at.is_none() {
-                        row.email = fields.email;
-                        row.phone = fields.phone;
-                    }
-                    if let Some(l) = fields.preferred_language {
-                        row.preferred_language = l;
-                    }
-                    let same = row.display_name == before.display_name
-                        && row.email == before.email
-                        && row.phone == before.phone
-                        && row.preferred_language == before.preferred_language;
-                    if same {
+                    let Some(row) = merged_person(&before, fields, db::now()) else {
                         return applied("unchanged", id);
-                    }
-                    row.version += 1;
-                    row.updated_at = db::now();
+                    };
                     db::people::update(conn, &row)?;
                     audit(conn, ctx, "update", &id, 200)?;
                     applied("update", id)

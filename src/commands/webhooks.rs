@@ -616,3 +616,21 @@ mod tests {
         );
     }
 }
+
+/// Removes from the delivery log the deliveries that ended longer than `retention` ago (as of
+/// `now`): delivered ones by when they were delivered, failed ones by when their event was
+/// queued; pending ones stay. The operator's maintenance, run by `cogov serve` on a timer beside
+/// the change-log pruning; not an HTTP operation. Returns how many deliveries went.
+pub async fn prune_deliveries(
+    ctx: &Context,
+    db: &Db,
+    retention: chrono::Duration,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let cutoff = now - retention;
+    let id = new_id();
+    ctx.write(db, "prune_webhook_deliveries", Some(id), 200, move |conn| {
+        Ok(db::webhooks::prune_deliveries(conn, cutoff)?)
+    })
+    .await
+}

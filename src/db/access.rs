@@ -300,6 +300,39 @@ pub mod audit {
             .map(|_| ())
     }
 
+    /// Appends several events in one statement, in the order given.
+    pub fn record_many(conn: &mut AnyConnection, events: &[AuditEvent]) -> QueryResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        // Explicit values: a `None` is stored as NULL, as the single-event insert does.
+        let values: Vec<_> = events
+            .iter()
+            .map(|e| {
+                (
+                    (
+                        audit_events::id.eq(&e.id),
+                        audit_events::occurred_at.eq(e.occurred_at),
+                        audit_events::actor_kind.eq(&e.actor_kind),
+                        audit_events::actor_id.eq(&e.actor_id),
+                        audit_events::roles.eq(&e.roles),
+                        audit_events::action.eq(&e.action),
+                        audit_events::resource.eq(&e.resource),
+                    ),
+                    (
+                        audit_events::resource_id.eq(&e.resource_id),
+                        audit_events::outcome.eq(&e.outcome),
+                        audit_events::status.eq(e.status),
+                        audit_events::request_id.eq(&e.request_id),
+                        audit_events::client_address.eq(&e.client_address),
+                        audit_events::user_agent.eq(&e.user_agent),
+                    ),
+                )
+            })
+            .collect();
+        crate::insert_rows!(conn, audit_events::table, values)
+    }
+
     #[derive(Debug, Default, Clone)]
     pub struct AuditFilter {
         pub actor_id: Option<String>,

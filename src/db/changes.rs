@@ -69,6 +69,34 @@ pub fn record(
         .map(|_| ())
 }
 
+/// One entry for [`record_many`].
+pub struct Entry<'a> {
+    pub resource: &'a str,
+    pub resource_id: &'a str,
+    pub action: Action,
+    pub version: i64,
+    pub at: NaiveDateTime,
+}
+
+/// Appends several changes in one statement, in the order given. Call it inside the transaction
+/// that made them.
+pub fn record_many(conn: &mut AnyConnection, entries: &[Entry<'_>]) -> QueryResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewChange<'_>> = entries
+        .iter()
+        .map(|e| NewChange {
+            resource: e.resource,
+            resource_id: e.resource_id,
+            action: e.action.as_str(),
+            version: e.version,
+            occurred_at: e.at,
+        })
+        .collect();
+    crate::insert_rows!(conn, changes::table, rows)
+}
+
 /// Changes to one resource, oldest first.
 pub fn for_resource(
     conn: &mut AnyConnection,

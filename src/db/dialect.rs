@@ -241,3 +241,29 @@ pub fn describe_tables(conn: &mut AnyConnection) -> diesel::QueryResult<Vec<Stri
     lines.sort();
     Ok(lines)
 }
+
+/// Inserts several rows into one table: on PostgreSQL one multi-row `INSERT` (each row is a round
+/// trip to the server otherwise); on SQLite, which runs in the process, one cached prepared
+/// statement per row. `$rows` is a `Vec` of insertable values. Evaluates to a `QueryResult<()>`.
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        match $conn {
+            $crate::db::AnyConnection::Postgresql(c) => diesel::insert_into($table)
+                .values(rows)
+                .execute(c)
+                .map(|_| ()),
+            $crate::db::AnyConnection::Sqlite(c) => {
+                let mut done: diesel::QueryResult<()> = Ok(());
+                for row in rows {
+                    if let Err(e) = diesel::insert_into($table).values(row).execute(c) {
+                        done = Err(e);
+                        break;
+                    }
+                }
+                done
+            }
+        }
+    }};
+}

@@ -84,6 +84,53 @@ pub fn holder(
         .map(|rows| rows.into_iter().next())
 }
 
+/// Which records of this kind carry each of these values of one system: value → record id
+/// (values no record carries are absent). One query for a whole batch of rows.
+pub fn holders_of(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    system: &str,
+    values: &[String],
+) -> QueryResult<HashMap<String, String>> {
+    if values.is_empty() {
+        return Ok(HashMap::new());
+    }
+    external_ids::table
+        .filter(external_ids::resource_kind.eq(kind.as_str()))
+        .filter(external_ids::system.eq(system))
+        .filter(external_ids::value.eq_any(values))
+        .select((external_ids::value, external_ids::resource_id))
+        .load::<(String, String)>(conn)
+        .map(|rows| rows.into_iter().collect())
+}
+
+/// Gives new records their first external id, many in one statement: `(record id, id)` pairs.
+/// A value another record of the kind already holds is refused by the unique index
+/// (`StoreError::Duplicate`), and then none of them is added.
+pub fn add_many(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    ids: &[(String, ExternalId)],
+    at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Row> = ids
+        .iter()
+        .map(|(resource_id, id)| Row {
+            id: uuid::Uuid::now_v7().to_string(),
+            resource_kind: kind.as_str().to_owned(),
+            resource_id: resource_id.clone(),
+            system: id.system.clone(),
+            value: id.value.clone(),
+            created_at: at,
+        })
+        .collect();
+    crate::insert_rows!(conn, external_ids::table, rows)?;
+    Ok(())
+}
+
 /// A filter for a list query: `<table>::id.eq_any(holders(kind, id))` keeps the records of the
 /// kind that carry this external id.
 #[macro_export]

@@ -123,13 +123,30 @@ pub fn queued(conn: &mut AnyConnection, fetch: i64) -> QueryResult<Vec<String>> 
         .load(conn)
 }
 
-/// Claims a queued job for `worker`: one statement that matches only while the job is still
-/// queued at the version read, so of several instances exactly one gets it. True if this one did.
+/// Jobs queued before `before`, oldest first, with who created them.
+pub fn queued_before(
+    conn: &mut AnyConnection,
+    before: NaiveDateTime,
+    fetch: i64,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    imports::table
+        .filter(imports::status.eq("queued"))
+        .filter(imports::updated_at.lt(before))
+        .order(imports::created_at.asc())
+        .select((imports::id, imports::created_by))
+        .limit(fetch)
+        .load(conn)
+}
+
+/// Claims a queued job for `worker`, leased until `lease_until`: one statement that matches only
+/// while the job is still queued at the version read, so of several instances exactly one gets
+/// it. True if this one did.
 pub fn claim(
     conn: &mut AnyConnection,
     id: &str,
     worker: &str,
     at: NaiveDateTime,
+    lease_until: NaiveDateTime,
 ) -> Result<bool, StoreError> {
     let Some(job) = find(conn, id)? else {
         return Ok(false);
@@ -146,6 +163,7 @@ pub fn claim(
     .set((
         imports::status.eq("running"),
         imports::claimed_by.eq(worker),
+        imports::lease_until.eq(lease_until),
         imports::started_at.eq(at),
         imports::updated_at.eq(at),
         imports::version.eq(job.version + 1),
@@ -164,10 +182,74 @@ pub fn claim(
     Ok(n == 1)
 }
 
-/// Ends a running job with its status, counts and failure (if any).
+/// Extends the lease of a job `worker` runs. False when the job is no longer this worker's (its
+/// lease ran out and another instance took it over): the worker must stop.
+pub fn renew(
+    conn: &mut AnyConnection,
+    id: &str,
+    worker: &str,
+    lease_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        imports::table
+            .find(id)
+            .filter(imports::status.eq("running"))
+            .filter(imports::claimed_by.eq(worker)),
+    )
+    .set(imports::lease_until.eq(lease_until))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Puts the running jobs whose lease ran out before `now` back in the queue (their instance
+/// died), forgetting the row results they had written. Returns their ids.
+pub fn requeue_expired(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+) -> Result<Vec<String>, StoreError> {
+    let expired: Vec<(String, i64)> = imports::table
+        .filter(imports::status.eq("running"))
+        .filter(imports::lease_until.lt(now))
+        .select((imports::id, imports::version))
+        .load(conn)?;
+    let mut requeued = Vec::new();
+    for (id, version) in expired {
+        let n = diesel::update(
+            imports::table
+                .find(&id)
+                .filter(imports::status.eq("running"))
+                .filter(imports::version.eq(version)),
+        )
+        .set((
+            imports::status.eq("queued"),
+            imports::claimed_by.eq(None::<String>),
+            imports::lease_until.eq(None::<NaiveDateTime>),
+            imports::updated_at.eq(now),
+            imports::version.eq(version + 1),
+        ))
+        .execute(conn)?;
+        if n == 1 {
+            clear_rows(conn, &id)?;
+            super::changes::record(
+                conn,
+                "import",
+                &id,
+                super::changes::Action::Updated,
+                version + 1,
+                now,
+            )?;
+            requeued.push(id);
+        }
+    }
+    Ok(requeued)
+}
+
+/// Ends a running job with its status, counts and failure (if any). `Stale` when the job is no
+/// longer `worker`'s.
 pub fn finish(
     conn: &mut AnyConnection,
     id: &str,
+    worker: &str,
     status: &str,
     counts: Counts,
     failure: Option<String>,
@@ -177,10 +259,12 @@ pub fn finish(
     let n = diesel::update(
         imports::table
             .find(id)
+            .filter(imports::claimed_by.eq(worker))
             .filter(imports::version.eq(job.version)),
     )
     .set((
         imports::status.eq(status),
+        imports::lease_until.eq(None::<NaiveDateTime>),
         imports::created_count.eq(counts.created),
         imports::updated_count.eq(counts.updated),
         imports::unchanged_count.eq(counts.unchanged),
@@ -206,12 +290,27 @@ pub fn finish(
     Ok(())
 }
 
-/// Adds row results (one statement each; called with a batch inside one transaction).
+/// Adds row results, a batch in one statement.
 pub fn add_rows(conn: &mut AnyConnection, rows: &[ImportRow]) -> QueryResult<()> {
-    for row in rows {
-        diesel::insert_into(import_rows::table)
-            .values(row)
-            .execute(conn)?;
+    for chunk in rows.chunks(500) {
+        // Explicit values: a `None` is stored as NULL.
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|r| {
+                (
+                    import_rows::id.eq(&r.id),
+                    import_rows::import_id.eq(&r.import_id),
+                    import_rows::file.eq(&r.file),
+                    import_rows::line.eq(r.line),
+                    import_rows::sourced_id.eq(&r.sourced_id),
+                    import_rows::outcome.eq(&r.outcome),
+                    import_rows::resource_id.eq(&r.resource_id),
+                    import_rows::field.eq(&r.field),
+                    import_rows::message.eq(&r.message),
+                )
+            })
+            .collect();
+        crate::insert_rows!(conn, import_rows::table, values)?;
     }
     Ok(())
 }

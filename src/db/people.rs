@@ -27,6 +27,75 @@ pub struct Person {
 
 versioned_writes!(people, Person, "person");
 
+/// Inserts several new people in one statement and records `created` for each (a roster
+/// import's batch).
+pub fn insert_many(conn: &mut AnyConnection, rows: &[Person]) -> Result<(), super::StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Columns as explicit values: a `None` is stored as NULL, as the single-row insert does.
+    let values: Vec<_> = rows
+        .iter()
+        .map(|p| {
+            (
+                people::id.eq(&p.id),
+                people::display_name.eq(&p.display_name),
+                people::email.eq(&p.email),
+                people::phone.eq(&p.phone),
+                people::preferred_language.eq(&p.preferred_language),
+                people::created_at.eq(p.created_at),
+                people::updated_at.eq(p.updated_at),
+                people::version.eq(p.version),
+                people::created_by.eq(&p.created_by),
+                people::contact_erased_at.eq(p.contact_erased_at),
+            )
+        })
+        .collect();
+    crate::insert_rows!(conn, people::table, values)?;
+    let entries: Vec<_> = rows
+        .iter()
+        .map(|p| super::changes::Entry {
+            resource: "person",
+            resource_id: &p.id,
+            action: super::changes::Action::Created,
+            version: p.version,
+            at: p.created_at,
+        })
+        .collect();
+    super::changes::record_many(conn, &entries)?;
+    Ok(())
+}
+
+/// Saves several people, each already advanced by one version from the one it was read at (one
+/// versioned `UPDATE` each), and records their `updated` changes in one statement. Fails with
+/// `Stale` when any of them changed meanwhile.
+pub fn update_many(conn: &mut AnyConnection, rows: &[Person]) -> Result<(), super::StoreError> {
+    for row in rows {
+        let n = diesel::update(
+            people::table
+                .find(&row.id)
+                .filter(people::version.eq(row.version - 1)),
+        )
+        .set(row)
+        .execute(conn)?;
+        if n == 0 {
+            return Err(super::StoreError::Stale("person"));
+        }
+    }
+    let entries: Vec<_> = rows
+        .iter()
+        .map(|p| super::changes::Entry {
+            resource: "person",
+            resource_id: &p.id,
+            action: super::changes::Action::Updated,
+            version: p.version,
+            at: p.updated_at,
+        })
+        .collect();
+    super::changes::record_many(conn, &entries)?;
+    Ok(())
+}
+
 #[derive(Debug, Default)]
 pub struct PersonFilter {
     /// Only the record carrying this external id.

@@ -742,6 +742,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        lease_until -> Nullable<Timestamp>,
     }
 }
 

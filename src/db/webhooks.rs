@@ -329,3 +329,31 @@ pub fn has_work(
         .get_result(conn)?;
     Ok(due > 0)
 }
+
+/// Removes the deliveries that ended (delivered or failed) before `cutoff`, with their attempts.
+/// Pending deliveries stay whatever their age. Returns how many deliveries went.
+pub fn prune_deliveries(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    let ended = webhook_deliveries::table
+        .filter(webhook_deliveries::state.ne("pending"))
+        .filter(
+            webhook_deliveries::delivered_at
+                .lt(cutoff)
+                .or(webhook_deliveries::delivered_at
+                    .is_null()
+                    .and(webhook_deliveries::created_at.lt(cutoff))),
+        )
+        .select(webhook_deliveries::id);
+    // Attempts first: the cascade of the foreign key is not relied on.
+    diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(ended)))
+        .execute(conn)?;
+    let ended = webhook_deliveries::table
+        .filter(webhook_deliveries::state.ne("pending"))
+        .filter(
+            webhook_deliveries::delivered_at
+                .lt(cutoff)
+                .or(webhook_deliveries::delivered_at
+                    .is_null()
+                    .and(webhook_deliveries::created_at.lt(cutoff))),
+        );
+    diesel::delete(ended).execute(conn)
+}

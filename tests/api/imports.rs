@@ -403,3 +403,107 @@ async fn other_writes_are_served_while_an_import_runs() {
     assert_eq!(schools["items"].as_array().unwrap().len(), 20);
     eprintln!("{served_during} of 20 school writes were served while the import ran");
 }
+
+/// A job whose instance died (it stopped renewing its lease) is queued again by the sweeper and
+/// run to the end by another instance; a job whose lease is still live is left to its runner.
+#[actix_web::test]
+async fn a_job_whose_instance_died_is_picked_up_again() {
+    use cogov::commands::imports;
+    let app = TestApp::new().await;
+    let ctx = imports::job_context(Some(&format!("person:{}", "dead-admin")), "cli:test");
+    let new_job = || imports::NewImport {
+        media_type: None,
+        payload: zip_of(&[("users.csv", USERS)]),
+        dry_run: false,
+        on_error: imports::OnError::CommitGoodRows,
+        system: None,
+        time_zone: None,
+    };
+    let dead = imports::create(&ctx, &app.db, new_job()).await.unwrap();
+    let alive = imports::create(&ctx, &app.db, new_job()).await.unwrap();
+    let now = cogov::db::now();
+    // Two instances claimed the jobs: one died a while ago (its lease has run out), the other
+    // is still running (its lease is live).
+    let (d, a) = (dead.id.clone(), alive.id.clone());
+    app.db
+        .write(move |conn| {
+            let past = now - chrono::Duration::seconds(1);
+            let later = now + chrono::Duration::minutes(10);
+            assert!(cogov::db::imports::claim(conn, &d, "died", past, past)?);
+            assert!(cogov::db::imports::claim(conn, &a, "alive", now, later)?);
+            Ok::<_, cogov::error::ApiError>(())
+        })
+        .await
+        .unwrap();
+    let job_path = |id: &str| format!("/api/v1/imports/{id}");
+    assert_eq!(app.get(&job_path(&dead.id)).await.expect(200)["status"], "running");
+
+    // Another instance's sweeper, against its own connections.
+    let other = app.test_db.open();
+    let started = cogov::jobs::sweep_imports_once(&other, cogov::db::now())
+        .await
+        .unwrap();
+    assert_eq!(started, vec![dead.id.clone()]);
+    let done = finished(&app, &json!({"id": dead.id})).await;
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(counts(&done), [2, 0, 0, 0, 1]);
+    assert_eq!(people_with(&app, "u1").await.len(), 1);
+    let results = rows(&app, &done).await;
+    assert_eq!(results.len(), 3, "one result per row, none left from the dead run");
+
+    // The live job is not taken; sweeping again starts nothing.
+    let again = cogov::jobs::sweep_imports_once(&other, cogov::db::now())
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(app.get(&job_path(&alive.id)).await.expect(200)["status"], "running");
+}
+
+/// A batch of people written at once leaves, for each person created or updated, the same trail
+/// as a single write: its change-log entry at its version and an audit event. A file naming one
+/// sourcedId twice is applied row by row, in order (create, then update).
+#[actix_web::test]
+async fn people_written_in_a_batch_have_their_change_log_and_audit_events() {
+    use cogov::db::schema::{audit_events, changes};
+    use diesel::prelude::*;
+    let app = TestApp::new().await;
+    let job = import(&app, "?on_error=commit_good_rows", &[("users.csv", USERS)]).await;
+    assert_eq!(counts(&job), [2, 0, 0, 0, 1]);
+    let created: Vec<String> = rows(&app, &job)
+        .await
+        .iter()
+        .filter(|r| r["outcome"] == "create")
+        .map(|r| r["resource_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(created.len(), 2);
+    for person in &created {
+        let p = person.clone();
+        let trail: Vec<(String, i64)> = app.query(move |conn| {
+            changes::table
+                .filter(changes::resource.eq("person"))
+                .filter(changes::resource_id.eq(p))
+                .order(changes::seq.asc())
+                .select((changes::action, changes::version))
+                .load(conn)
+        });
+        assert_eq!(trail, [("created".to_owned(), 1)]);
+        let p = person.clone();
+        let audited: Vec<(String, i64)> = app.query(move |conn| {
+            audit_events::table
+                .filter(audit_events::resource_id.eq(p))
+                .select((audit_events::action, audit_events::status))
+                .load(conn)
+        });
+        assert_eq!(audited, [("create".to_owned(), 201)]);
+    }
+
+    // One sourcedId twice in a file: the later row updates what the earlier one created.
+    let twice = "sourcedId,givenName,familyName,email\n\
+                 u9,Ana,Ruiz,ana@example.org\n\
+                 u9,Ana,Ruiz Soto,ana@example.org\n";
+    let job = import(&app, "", &[("users.csv", twice)]).await;
+    assert_eq!(counts(&job), [1, 1, 0, 0, 0]);
+    let ana = people_with(&app, "u9").await;
+    assert_eq!(ana[0]["display_name"], "Ana Ruiz Soto");
+    assert_eq!(ana[0]["version"], 2);
+}

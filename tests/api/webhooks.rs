@@ -791,3 +791,63 @@ async fn a_subscription_receives_only_what_its_owner_may_read() {
         .collect();
     assert_eq!(ids, [person, school]);
 }
+
+/// The delivery log keeps ended deliveries for the retention period and then removes them with
+/// their attempts; a delivery still pending stays whatever its age.
+#[actix_web::test]
+async fn old_deliveries_are_pruned_from_the_log_after_the_retention_period() {
+    let app = app().await;
+    let receiver = Receiver::start();
+    let hook = subscribe(&app, &receiver, &["school.*"]).await;
+    let worker = Worker::start(app.db.clone(), options(&[50]));
+    app.school("PRUNE-LOG-1").await;
+    app.school("PRUNE-LOG-2").await;
+    assert!(
+        wait_for(Duration::from_secs(90), || receiver.processed().len() >= 2).await,
+        "events did not arrive"
+    );
+    worker.stop();
+    // A third event stays pending: no worker runs any more.
+    app.school("PRUNE-LOG-3").await;
+    let log_path = format!("/api/v1/webhooks/{}/deliveries", id(&hook));
+    let prune = |days_later: i64| {
+        let db = app.db.clone();
+        async move {
+            cogov::commands::webhooks::prune_deliveries(
+                &crate::common::cli(),
+                &db,
+                chrono::Duration::days(30),
+                chrono::Utc::now().naive_utc() + chrono::Duration::days(days_later),
+            )
+            .await
+            .expect("prune")
+        }
+    };
+
+    // Within the 30 days nothing goes.
+    assert_eq!(prune(0).await, 0);
+    let log = app.get(&log_path).await.expect(200);
+    assert_eq!(log["items"].as_array().unwrap().len(), 2);
+
+    // A month and a day later the delivered ones go, attempts and all.
+    assert_eq!(prune(31).await, 2);
+    let log = app.get(&log_path).await.expect(200);
+    assert_eq!(log["items"].as_array().unwrap().len(), 0, "{log}");
+
+    // The pending event was never put in the log by a worker; delivering it now still works,
+    // and pruning again removes nothing that is pending.
+    let worker = Worker::start(app.db.clone(), options(&[50]));
+    assert!(
+        wait_for(Duration::from_secs(90), || receiver.processed().len() >= 3).await,
+        "the third event did not arrive after the prune"
+    );
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    worker.stop();
+    // Pruning the log does not make the pruned events go out again.
+    assert_eq!(receiver.processed().len(), 3);
+    let log = app.get(&log_path).await.expect(200);
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["state"], "delivered");
+    assert_eq!(items[0]["attempts"].as_array().unwrap().len(), 1);
+}

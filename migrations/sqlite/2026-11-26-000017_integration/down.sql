@@ -1,0 +1,2 @@
+DROP INDEX imports_status_lease_idx;
+ALTER TABLE imports DROP COLUMN lease_until;
