@@ -18,6 +18,7 @@ pub mod findings;
 pub mod head;
 pub mod health;
 pub mod hsds;
+pub mod html;
 pub mod hygiene;
 pub mod idempotency;
 pub mod imports;
