@@ -38,6 +38,10 @@ use crate::error::ApiError;
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    (
+        "oauth/authorize.html",
+        include_str!("../../templates/oauth/authorize.html"),
+    ),
 ];
 
 /// The style sheet every page carries inline (one request per page; allowed by its hash in the

@@ -59,7 +59,7 @@ use utoipa::OpenApi;
         access::list_audit_events,
         apps::create_invitation, apps::accept_invitation, apps::create_app, apps::list_apps,
         apps::find_app, apps::update_app, apps::my_apps, apps::revoke_my_app,
-        oauth::metadata, oauth::revoke,
+        oauth::metadata, oauth::revoke, oauth::authorize_page, oauth::authorize_answer,
         changes::list_changes, changes::feed_head,
         calendar::council_calendar, calendar::school_calendar, calendar::district_calendar,
         imports::create_import, imports::find_import, imports::list_import_rows,
@@ -155,6 +155,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(oauth::metadata)),
         )
         .service(web::resource("/oauth/revoke").route(web::post().to(oauth::revoke)))
+        .service(
+            web::resource("/oauth/authorize")
+                .route(web::get().to(oauth::authorize_page))
+                .route(web::post().to(oauth::authorize_answer)),
+        )
         .service(
             web::scope("/hsds")
                 .service(web::resource("/").route(web::get().to(hsds::root)))
@@ -749,6 +754,8 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("patch", "/api/v1/apps/{app_id}", "district_admin"),
     ("get", "/.well-known/oauth-authorization-server", "anyone"),
     ("post", "/oauth/revoke", "anyone (an app, with its client credentials)"),
+    ("get", "/oauth/authorize", "anyone (a family member's browser)"),
+    ("post", "/oauth/authorize", "anyone (a family member's browser, signing in on the page)"),
     ("get", "/api/v1/grants", "district_admin"),
     ("post", "/api/v1/grants", "district_admin"),
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),

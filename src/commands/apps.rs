@@ -282,6 +282,7 @@ pub async fn accept_invitation(
             }
         })
         .await?;
+    ctx.mark_recorded();
     Ok(Accepted {
         person_id,
         username,
@@ -597,6 +598,8 @@ pub fn check_authorization(db: &Db, req: &AuthorizeRequest) -> Result<Consent, A
 
 /// The family's answer on the consent page.
 pub struct Answer {
+    /// This server's issuer, sent back as `iss` (RFC 9207).
+    pub issuer: String,
     pub allow: bool,
     pub username: String,
     pub password: String,
@@ -640,10 +643,12 @@ pub async fn answer(
 ) -> Result<String, AnswerError> {
     let consent = check_authorization(db, req).map_err(AnswerError::Authorize)?;
     let state = consent.state.clone().unwrap_or_default();
+    let issuer = answer.issuer.clone();
     let with_state = |mut params: Vec<(&'static str, String)>| {
         if consent.state.is_some() {
             params.push(("state", state.clone()));
         }
+        params.push(("iss", issuer.clone()));
         let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         redirect_to(&consent.redirect_uri, &borrowed)
     };

@@ -106,6 +106,12 @@ impl Context {
         Ok(())
     }
 
+    /// Notes that this request's audit event was committed by a command acting under another
+    /// context (a family taking up an invitation speaks for itself).
+    pub(crate) fn mark_recorded(&self) {
+        self.recorded.store(true, Ordering::Release);
+    }
+
     /// Marks an app's context as checked for the token endpoint, whose writes (codes exchanged,
     /// refresh tokens rotated) are the app's own.
     pub(crate) fn token_endpoint(&self) {

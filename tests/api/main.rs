@@ -5,6 +5,7 @@ mod common;
 
 mod access;
 mod accounts;
+mod apps;
 mod agenda;
 mod assemblies;
 mod calendar;
