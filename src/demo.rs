@@ -327,6 +327,7 @@ fn acting_as(person: &str, role: Role) -> Context {
                 council_id: None,
             }],
             seated_on: Vec::new(),
+            app: None,
         },
         RequestFacts::default(),
         "cli:demo",

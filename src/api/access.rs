@@ -38,9 +38,23 @@ pub struct TokenRequest {
     pub client_id: Option<String>,
     #[schema(max_length = 1024)]
     pub client_secret: Option<String>,
-    /// Accepted and ignored: access is decided by grants, not scopes.
+    /// Ignored for `password` and `client_credentials` (access is decided by grants); for
+    /// `refresh_token`, narrows the new tokens to these scopes (space-separated).
     #[schema(max_length = 1024)]
     pub scope: Option<String>,
+    /// `authorization_code`: the code the app received at its redirect URI.
+    #[schema(max_length = 1024)]
+    pub code: Option<String>,
+    /// `authorization_code`: exactly the redirect URI of the authorization request.
+    #[schema(max_length = 2000)]
+    pub redirect_uri: Option<String>,
+    /// `authorization_code`: the PKCE verifier whose S256 challenge the authorization request
+    /// carried (RFC 7636).
+    #[schema(min_length = 43, max_length = 128)]
+    pub code_verifier: Option<String>,
+    /// `refresh_token`: the refresh token; each works once (a new one comes with the answer).
+    #[schema(max_length = 1024)]
+    pub refresh_token: Option<String>,
 }
 
 /// The OAuth 2.0 grant types the token endpoint accepts.
@@ -50,6 +64,8 @@ pub struct TokenRequest {
 pub enum GrantType {
     Password,
     ClientCredentials,
+    AuthorizationCode,
+    RefreshToken,
 }
 
 /// What `GET /api/v1/audit-events` returns.
@@ -61,7 +77,8 @@ pub enum AuditFormat {
     Csv,
 }
 
-/// A short-lived bearer token.
+/// A short-lived bearer token; for an app (`authorization_code`, `refresh_token`), with a
+/// refresh token and the scopes granted.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9...", "token_type": "Bearer", "expires_in": 900}))]
 pub struct TokenResponse {
@@ -70,6 +87,13 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the token expires.
     pub expires_in: u64,
+    /// Apps only: the next refresh token (each refresh token works once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Apps only: the scopes of the token, space-separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "service_requests:read")]
+    pub scope: Option<String>,
 }
 
 fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
@@ -181,9 +205,9 @@ pub struct TokenUnsupportedMediaType(crate::error::Problem);
     description = "An unknown `grant_type` (`error`: `unsupported_grant_type`) or missing credentials (`invalid_request`).",
     content_type = "application/problem+json",
     example = json!({"type": "urn:cogov:problem:validation-failed", "title": "Unprocessable Entity", "status": 422,
-        "detail": "invalid request: grant_type: unsupported grant type \"implicit\"; use password or client_credentials",
+        "detail": "invalid request: grant_type: unsupported grant type \"implicit\"; use password, client_credentials, authorization_code or refresh_token",
         "code": "validation-failed", "instance": "/api/v1/auth/token", "error": "unsupported_grant_type",
-        "errors": [{"field": "grant_type", "message": "unsupported grant type \"implicit\"; use password or client_credentials"}]})
+        "errors": [{"field": "grant_type", "message": "unsupported grant type \"implicit\"; use password, client_credentials, authorization_code or refresh_token"}]})
 )]
 #[allow(dead_code)] // read only by the OpenAPI generator
 pub struct TokenUnprocessable(crate::error::Problem);
@@ -300,7 +324,7 @@ fn credentials(req: &HttpRequest, request: TokenRequest) -> Result<sign_in::Cred
         other => {
             return Err(ApiError::validation(
                 "grant_type",
-                format!("unsupported grant type {other:?}; use password or client_credentials"),
+                format!("unsupported grant type {other:?}; use password, client_credentials, authorization_code or refresh_token"),
             )
             .oauth("unsupported_grant_type"))
         }
@@ -328,12 +352,18 @@ async fn exchange(
     req: HttpRequest,
     request: TokenRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let credentials = credentials(&req, request)?;
     let ctx = crate::commands::Context::new(
         Principal::anonymous(),
         RequestFacts::of(&req),
         "/api/v1/auth/token",
     );
+    if matches!(
+        request.grant_type.as_str(),
+        "authorization_code" | "refresh_token"
+    ) {
+        return app_exchange(&state, &ctx, request).await;
+    }
+    let credentials = credentials(&req, request)?;
     let issued = sign_in::sign_in(
         &ctx,
         &state.db,
@@ -348,6 +378,68 @@ async fn exchange(
             access_token: issued.access_token,
             token_type: "Bearer",
             expires_in: issued.expires_in,
+            refresh_token: None,
+            scope: None,
+        }))
+}
+
+/// A form field the grant needs, or `invalid_request` naming it.
+fn needed(value: Option<String>, field: &str, grant: &str) -> Result<String, ApiError> {
+    value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ApiError::validation(field, format!("{grant} needs {field}")).oauth("invalid_request")
+        })
+}
+
+/// The grants of third-party apps: an authorization code with its PKCE verifier, or a refresh
+/// token (rotated on every use).
+async fn app_exchange(
+    state: &AppState,
+    ctx: &crate::commands::Context,
+    request: TokenRequest,
+) -> Result<HttpResponse, ApiError> {
+    use crate::commands::apps;
+    let grant = request.grant_type.clone();
+    let client = apps::ClientAuth {
+        client_id: needed(request.client_id, "client_id", &grant)?,
+        client_secret: request.client_secret.filter(|s| !s.is_empty()),
+    };
+    let tokens = if grant == "authorization_code" {
+        let code = needed(request.code, "code", &grant)?;
+        let redirect_uri = needed(request.redirect_uri, "redirect_uri", &grant)?;
+        let verifier = needed(request.code_verifier, "code_verifier", &grant)?;
+        apps::exchange_code(
+            ctx,
+            &state.db,
+            &state.tokens,
+            client,
+            &code,
+            &redirect_uri,
+            &verifier,
+        )
+        .await?
+    } else {
+        let refresh_token = needed(request.refresh_token, "refresh_token", &grant)?;
+        apps::refresh(
+            ctx,
+            &state.db,
+            &state.tokens,
+            client,
+            &refresh_token,
+            request.scope.as_deref(),
+        )
+        .await?
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, CACHE_NONE))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token: tokens.access_token,
+            token_type: "Bearer",
+            expires_in: tokens.expires_in,
+            refresh_token: Some(tokens.refresh_token),
+            scope: Some(tokens.scope),
         }))
 }
 

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod access_log;
 pub mod accounts;
+pub mod apps;
 pub mod agenda;
 pub mod assemblies;
 pub mod body;
@@ -26,6 +27,7 @@ pub mod messages;
 pub mod metrics;
 pub mod minutes;
 pub mod motions;
+pub mod oauth;
 pub mod open311;
 pub mod paging;
 pub mod participation;
@@ -57,6 +59,9 @@ use utoipa::OpenApi;
         health::live, health::ready,
         access::issue_token, access::me, access::list_grants, access::create_grant, access::delete_grant,
         access::list_audit_events,
+        apps::create_invitation, apps::accept_invitation, apps::create_app, apps::list_apps,
+        apps::find_app, apps::update_app, apps::my_apps, apps::revoke_my_app,
+        oauth::metadata, oauth::revoke, oauth::authorize_page, oauth::authorize_answer,
         changes::list_changes, changes::feed_head,
         calendar::council_calendar, calendar::school_calendar, calendar::district_calendar,
         imports::create_import, imports::find_import, imports::list_import_rows,
@@ -133,6 +138,7 @@ use utoipa::OpenApi;
         (name = "assemblies", description = "Assemblies: councils without fixed seats. Participants register for a meeting, staff check them in, each present participant has one vote, and quorum is a minimum count. See docs/GOVERNANCE.md."),
         (name = "meetings", description = "Meetings under open-meeting law: notice, lifecycle and its history. See docs/GOVERNANCE.md."),
         (name = "record", description = "Each council's tamper-evident record: a hash chain of its public acts that anyone can check. See docs/VERIFY.md."),
+        (name = "apps", description = "Family accounts by invitation, and third-party apps acting for families with OAuth 2.0 (authorization code with PKCE S256, refresh token rotation, revocation): the app registry, the family's list of allowed apps, server metadata. See docs/APPS.md."),
         (name = "access", description = "Tokens, accounts, API clients, roles and the audit trail. See docs/AUTH.md."),
         (name = "imports", description = "Roster imports from OneRoster 1.2 CSV or cogov's CSV: asynchronous jobs with per-row results. See docs/IMPORT.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
@@ -166,6 +172,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/health/ready").route(web::get().to(health::ready)))
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics_endpoint)))
+        .service(
+            web::resource("/.well-known/oauth-authorization-server")
+                .route(web::get().to(oauth::metadata)),
+        )
+        .service(web::resource("/oauth/revoke").route(web::post().to(oauth::revoke)))
+        .service(
+            web::resource("/oauth/authorize")
+                .route(web::get().to(oauth::authorize_page))
+                .route(web::post().to(oauth::authorize_answer)),
+        )
         .service(
             web::scope("/hsds")
                 .service(web::resource("/").route(web::get().to(hsds::root)))
@@ -203,6 +219,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/openapi.json").route(web::get().to(openapi_document)))
                 .service(web::resource("/auth/token").route(web::post().to(access::issue_token)))
                 .service(web::resource("/me").route(web::get().to(access::me)))
+                .service(web::resource("/me/apps").route(web::get().to(apps::my_apps)))
+                .service(
+                    web::resource("/me/apps/{grant_id}")
+                        .route(web::delete().to(apps::revoke_my_app)),
+                )
+                .service(
+                    web::resource("/family-invitations")
+                        .route(web::post().to(apps::create_invitation)),
+                )
+                .service(
+                    web::resource("/family-invitations/accept")
+                        .route(web::post().to(apps::accept_invitation)),
+                )
+                .service(
+                    web::scope("/apps")
+                        .service(
+                            web::resource("")
+                                .route(web::get().to(apps::list_apps))
+                                .route(web::post().to(apps::create_app)),
+                        )
+                        .service(
+                            web::resource("/{app_id}")
+                                .route(web::get().to(apps::find_app))
+                                .route(web::patch().to(apps::update_app)),
+                        ),
+                )
                 .service(
                     web::resource("/grants")
                         .route(web::get().to(access::list_grants))
@@ -732,6 +774,18 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/open311/v2/requests/{service_request_id}.json", "the family that owns it; district_admin and council_staff of a council of its school; the partner it is referred to while a consent is in force (others get 404, anonymous callers 403)"),
     ("post", "/api/v1/auth/token", "anyone (with credentials)"),
     ("get", "/api/v1/me", "any signed-in caller"),
+    ("get", "/api/v1/me/apps", "any signed-in person (their own apps; never an app)"),
+    ("delete", "/api/v1/me/apps/{grant_id}", "any signed-in person (their own apps; never an app; others' grants are 404)"),
+    ("post", "/api/v1/family-invitations", "district_admin, council_staff"),
+    ("post", "/api/v1/family-invitations/accept", "anyone (with an invitation code)"),
+    ("get", "/api/v1/apps", "district_admin"),
+    ("post", "/api/v1/apps", "district_admin (active at once); any other signed-in person submits it for approval"),
+    ("get", "/api/v1/apps/{app_id}", "district_admin"),
+    ("patch", "/api/v1/apps/{app_id}", "district_admin"),
+    ("get", "/.well-known/oauth-authorization-server", "anyone"),
+    ("post", "/oauth/revoke", "anyone (an app, with its client credentials)"),
+    ("get", "/oauth/authorize", "anyone (a family member's browser)"),
+    ("post", "/oauth/authorize", "anyone (a family member's browser, signing in on the page)"),
     ("get", "/api/v1/grants", "district_admin"),
     ("post", "/api/v1/grants", "district_admin"),
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
@@ -890,7 +944,8 @@ pub struct AccessDoc;
 impl utoipa::Modify for AccessDoc {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{
-            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+            AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
+            SecurityRequirement, SecurityScheme,
         };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -902,6 +957,21 @@ impl utoipa::Modify for AccessDoc {
                     .description(Some("A token from POST /api/v1/auth/token, or from the district's identity provider (docs/AUTH.md)."))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::AuthorizationCode(AuthorizationCode::new(
+                    "/oauth/authorize",
+                    "/api/v1/auth/token",
+                    Scopes::from_iter([
+                        ("service_requests:read", "Read the family's service requests, their notes, consents and disclosures"),
+                        ("service_requests:write", "File service requests for the family, add notes, give and withdraw consents"),
+                        ("public:read", "Read public records (schools, councils, meetings) for the family"),
+                    ]),
+                ))],
+                "Third-party apps acting for a family: authorization code with PKCE (S256 only), refresh tokens that rotate. An app never does more than the family could, nor more than its scopes allow (docs/APPS.md).",
+            )),
         );
         for (path, item) in openapi.paths.paths.iter_mut() {
             let ops = [
@@ -923,6 +993,14 @@ impl utoipa::Modify for AccessDoc {
                     _ => line,
                 });
                 let mut security = vec![SecurityRequirement::new("bearer", Vec::<String>::new())];
+                if path.starts_with("/api/v1/service-requests") {
+                    let scope = if method == "get" {
+                        "service_requests:read"
+                    } else {
+                        "service_requests:write"
+                    };
+                    security.push(SecurityRequirement::new("oauth2", [scope]));
+                }
                 if who.starts_with("anyone") {
                     security.insert(0, SecurityRequirement::default());
                 }

@@ -132,6 +132,9 @@ fn resolve(state: &AppState, token: &str) -> Result<Principal, ApiError> {
         } else {
             None
         };
+        if let (true, Some(grant_id)) = (local, claims.grant.as_deref()) {
+            return app_principal(conn, &claims, grant_id);
+        }
         if let Some(client_id) = client {
             let row = db::access::client::by_client_id(conn, client_id)?.ok_or_else(unknown)?;
             if row.disabled {
@@ -234,6 +237,49 @@ fn bind_by_email(
     Ok(Some(account.person_id.clone()))
 }
 
+/// The caller of a token cogov issued to a third-party app: the family member, with at most the
+/// `family` role (whatever else they hold), no seats, and the app's scopes; refused at once when
+/// the family revoked the grant, the app is suspended or the account disabled.
+fn app_principal(
+    conn: &mut AnyConnection,
+    claims: &tokens::Claims,
+    grant_id: &str,
+) -> Result<Principal, ApiError> {
+    let refused = |why: &str| ApiError::Unauthorized(format!("the app's access {why}"));
+    let grant = db::apps::grant::find(conn, grant_id)?.ok_or_else(|| refused("is unknown"))?;
+    if grant.revoked_at.is_some() {
+        return Err(refused("was revoked"));
+    }
+    let person_id = claims
+        .sub
+        .strip_prefix("person:")
+        .filter(|id| *id == grant.person_id)
+        .ok_or_else(|| refused("does not match the token"))?;
+    let app = db::apps::app::find(conn, &grant.app_id)?.ok_or_else(|| refused("is unknown"))?;
+    if app.status != "active" || claims.client_id.as_deref() != Some(app.client_id.as_str()) {
+        return Err(refused("is suspended"));
+    }
+    let account = db::access::account::by_person(conn, person_id)?;
+    if account.is_none_or(|a| a.disabled) {
+        return Err(refused("belongs to a disabled account"));
+    }
+    let allowed = crate::domain::apps::parse_scopes(&grant.scopes).unwrap_or_default();
+    let scopes = crate::domain::apps::parse_scopes(claims.scope.as_deref().unwrap_or(""))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| allowed.contains(s))
+        .collect();
+    let mut principal = principal_for(conn, Actor::Person(person_id.to_owned()))?;
+    principal.grants.retain(|g| g.role == Role::Family);
+    principal.seated_on.clear();
+    principal.app = Some(policy::AppAccess {
+        client_id: app.client_id,
+        grant_id: grant.id,
+        scopes,
+    });
+    Ok(principal)
+}
+
 fn principal_for(conn: &mut AnyConnection, actor: Actor) -> Result<Principal, ApiError> {
     let (kind, id) = match &actor {
         Actor::Person(id) => ("person", id.as_str()),
@@ -257,6 +303,7 @@ fn principal_for(conn: &mut AnyConnection, actor: Actor) -> Result<Principal, Ap
         actor,
         grants,
         seated_on,
+        app: None,
     })
 }
 
@@ -279,6 +326,7 @@ fn audited(method: &Method, route: Option<&str>) -> bool {
         "/api/v1/api-clients",
         "/api/v1/audit-events",
         "/api/v1/me",
+        "/api/v1/apps",
         "/api/v1/service-requests",
         "/api/v1/partner-organizations/{partner_id}/members",
     ]
@@ -358,7 +406,7 @@ pub async fn authenticate<B: MessageBody + 'static>(
     } else {
         None
     };
-    let credentials = if matches!(route.as_deref(), Some(TOKEN_ROUTE | "/metrics")) {
+    let credentials = if matches!(route.as_deref(), Some(TOKEN_ROUTE | "/metrics" | "/oauth/revoke")) {
         None
     } else {
         bearer(&req)

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::domain::apps::Scope;
 use crate::domain::services::Party;
 use utoipa::ToSchema;
 
@@ -65,6 +66,21 @@ pub struct Principal {
     pub grants: Vec<Grant>,
     /// Councils where the caller currently holds a seat (the derived `council_member` role).
     pub seated_on: Vec<String>,
+    /// Set when a third-party app calls for a family with a token the family allowed it: the
+    /// caller is then the family member, with no more than the `family` role, narrowed further
+    /// by the scopes.
+    pub app: Option<AppAccess>,
+}
+
+/// A third-party app acting for the person of a [`Principal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppAccess {
+    /// The app's public `client_id`.
+    pub client_id: String,
+    /// The family's grant to the app.
+    pub grant_id: String,
+    /// What the family allowed it (and the token carries).
+    pub scopes: Vec<Scope>,
 }
 
 impl Principal {
@@ -73,6 +89,7 @@ impl Principal {
             actor: Actor::Anonymous,
             grants: Vec::new(),
             seated_on: Vec::new(),
+            app: None,
         }
     }
 
@@ -154,6 +171,22 @@ fn allow_if(p: &Principal, ok: bool) -> Decision {
         (false, false) => Decision::SignIn,
         (false, true) => Decision::Forbid,
     }
+}
+
+/// What an app acting for a family may do: people who call themselves, and API clients, are not
+/// narrowed here; an app needs the scope (`None`: nothing an app may do at all).
+pub fn app_may(p: &Principal, scope: Option<Scope>) -> Decision {
+    match &p.app {
+        None => Decision::Allow,
+        Some(app) if scope.is_some_and(|s| app.scopes.contains(&s)) => Decision::Allow,
+        Some(_) => Decision::Forbid,
+    }
+}
+
+/// Inviting a family contact to an account, or to reset its password: district admins and
+/// council staff.
+pub fn invite_family(p: &Principal) -> Decision {
+    allow_if(p, p.is_admin() || p.has(Role::CouncilStaff))
 }
 
 /// Public records (schools, councils, seats and holders' names, composition, seat history, rule
@@ -405,6 +438,7 @@ mod tests {
                 })
                 .collect(),
             seated_on: seated_on.iter().map(|s| s.to_string()).collect(),
+            app: None,
         }
     }
 

@@ -75,6 +75,15 @@ pub struct Claims {
     /// not verified never binds an identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    /// On a token cogov issued to a third-party app: the family's grant to that app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
+    /// On a token issued to a third-party app: the app's `client_id` (RFC 9068 section 2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// On a token issued to a third-party app: its scopes, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// The `aud` claim: a string, or an array of strings.
@@ -273,6 +282,43 @@ impl Tokens {
             iat: Some(now),
             email: None,
             email_verified: None,
+            grant: None,
+            client_id: None,
+            scope: None,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, key)
+            .map(|t| (t, self.ttl_secs))
+            .map_err(|e| format!("cannot sign the token: {e}"))
+    }
+}
+
+impl Tokens {
+    /// Issues a short-lived HS256 token a third-party app uses for a family: the person is the
+    /// subject, the grant, app and scopes are claims of their own.
+    pub fn issue_for_app(
+        &self,
+        person_id: &str,
+        grant_id: &str,
+        client_id: &str,
+        scope: &str,
+    ) -> Result<(String, u64), String> {
+        let (key, _) = self
+            .hs256
+            .as_ref()
+            .ok_or("this install has no JWT secret; it cannot issue tokens")?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: format!("person:{person_id}"),
+            iss: self.issuer.clone(),
+            aud: Audience::One(self.audience.clone()),
+            exp: now + self.ttl_secs,
+            nbf: Some(now),
+            iat: Some(now),
+            email: None,
+            email_verified: None,
+            grant: Some(grant_id.to_owned()),
+            client_id: Some(client_id.to_owned()),
+            scope: Some(scope.to_owned()),
         };
         encode(&Header::new(Algorithm::HS256), &claims, key)
             .map(|t| (t, self.ttl_secs))

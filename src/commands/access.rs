@@ -79,7 +79,7 @@ fn check_grant(conn: &mut AnyConnection, grant: &NewGrant) -> Result<(), ApiErro
 
 /// Checks a grant and stores it: the one way a role is granted (endpoint and bootstrap). A role
 /// is granted once per subject and council (a unique index, "no council" included).
-fn grant_role(conn: &mut AnyConnection, grant: &NewGrant) -> Result<GrantRow, ApiError> {
+pub(super) fn grant_role(conn: &mut AnyConnection, grant: &NewGrant) -> Result<GrantRow, ApiError> {
     check_grant(conn, grant)?;
     let now = db::now();
     let row = GrantRow {
@@ -136,6 +136,7 @@ pub async fn delete_grant(
 
 /// The seats the caller holds now (none for API clients).
 pub fn my_seats(ctx: &Context, db: &Db) -> Result<Vec<super::people::SeatHeld>, ApiError> {
+    ctx.for_app(None)?;
     let Some(person_id) = ctx.caller.person_id() else {
         return Ok(Vec::new());
     };

@@ -286,11 +286,13 @@ pub fn list(
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<Account>, ApiError> {
+    ctx.for_app(None)?;
     admin_only(ctx, "accounts", "")?;
     db.read(|conn| Ok(store::account::list(conn, filter, after, fetch)?))
 }
 
 pub fn find(ctx: &Context, db: &Db, id: AccountId) -> Result<Account, ApiError> {
+    ctx.for_app(None)?;
     let id = &id.key();
     admin_only(ctx, "account", id)?;
     db.read(|conn| {
@@ -460,11 +462,13 @@ pub fn list_clients(
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<ApiClient>, ApiError> {
+    ctx.for_app(None)?;
     admin_only(ctx, "API clients", "")?;
     db.read(|conn| Ok(store::client::list(conn, filter, after, fetch)?))
 }
 
 pub fn find_client(ctx: &Context, db: &Db, id: ApiClientId) -> Result<ApiClient, ApiError> {
+    ctx.for_app(None)?;
     let id = &id.key();
     admin_only(ctx, "API client", id)?;
     db.read(|conn| {

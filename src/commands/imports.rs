@@ -213,6 +213,7 @@ pub fn job_context(created_by: Option<&str>, operation: &str) -> Context {
                 council_id: None,
             }],
             seated_on: Vec::new(),
+            app: None,
         },
         Default::default(),
         operation,

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod apps;
 pub mod agenda;
 pub mod assemblies;
 pub mod calendar;
@@ -56,6 +57,9 @@ pub struct Context {
     /// Set once a command has committed its audit event with its write; the HTTP layer then
     /// records nothing more for the request.
     recorded: Arc<AtomicBool>,
+    /// Set once the command checked that an app acting for a family has the scope it needs
+    /// ([`Context::for_app`]); an app's write without that check is refused.
+    app_checked: Arc<AtomicBool>,
 }
 
 impl Context {
@@ -65,6 +69,7 @@ impl Context {
             facts,
             operation: operation.into(),
             recorded: Arc::new(AtomicBool::new(false)),
+            app_checked: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -80,12 +85,51 @@ impl Context {
             facts,
             operation: operation.into(),
             recorded,
+            app_checked: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// True once this request's audit event was committed together with its write.
     pub fn recorded(&self) -> bool {
         self.recorded.load(Ordering::Acquire)
+    }
+
+    /// Checks that an app acting for a family holds `scope` (people and API clients pass), and
+    /// notes the check for [`Context::write`]. Commands an app may use call this first; `None`
+    /// refuses every app.
+    pub fn for_app(&self, scope: Option<crate::domain::apps::Scope>) -> Result<(), ApiError> {
+        if crate::auth::policy::app_may(&self.caller, scope) != Decision::Allow {
+            let needed = scope.map_or("".to_owned(), |s| format!(" (it needs {})", s.as_str()));
+            return Err(ApiError::Forbidden(format!(
+                "the app was not allowed to do this for you{needed}"
+            )));
+        }
+        self.app_checked.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Notes that this request's audit event was committed by a command acting under another
+    /// context (a family taking up an invitation speaks for itself).
+    pub(crate) fn mark_recorded(&self) {
+        self.recorded.store(true, Ordering::Release);
+    }
+
+    /// Marks an app's context as checked for the token endpoint, whose writes (codes exchanged,
+    /// refresh tokens rotated) are the app's own.
+    pub(crate) fn token_endpoint(&self) {
+        self.app_checked.store(true, Ordering::Release);
+    }
+
+    /// An app's write through a command that never asked [`Context::for_app`] is refused: what
+    /// an app may do is listed, not assumed.
+    fn app_write_allowed(&self) -> Result<Option<String>, ApiError> {
+        match &self.caller.app {
+            None => Ok(None),
+            Some(_) if !self.app_checked.load(Ordering::Acquire) => Err(ApiError::Forbidden(
+                "apps cannot do this for a family".to_owned(),
+            )),
+            Some(app) => Ok(Some(app.grant_id.clone())),
+        }
     }
 
     /// Turns a policy decision into an error the caller sees.
@@ -126,10 +170,14 @@ impl Context {
     where
         T: Send + 'static,
     {
+        let app_grant = self.app_write_allowed()?;
         let event = self.audit_event(action, resource_id, status);
         let out = db
             .write(move |conn| {
                 let out = work(conn)?;
+                if let Some(grant) = &app_grant {
+                    db::apps::grant::touch(conn, grant, event.occurred_at)?;
+                }
                 db::access::audit::record(conn, &event)?;
                 Ok::<_, ApiError>(out)
             })
@@ -151,10 +199,14 @@ impl Context {
     where
         T: Send + 'static,
     {
+        let app_grant = self.app_write_allowed()?;
         let mut event = self.audit_event(action, None, status);
         let out = db
             .write(move |conn| {
                 let out = work(conn)?;
+                if let Some(grant) = &app_grant {
+                    db::apps::grant::touch(conn, grant, event.occurred_at)?;
+                }
                 event.resource_id = Some(id_of(&out));
                 db::access::audit::record(conn, &event)?;
                 Ok::<_, ApiError>(out)
@@ -212,6 +264,7 @@ pub fn audit_event(
         request_id: facts.request_id.clone(),
         client_address: facts.client_address.clone(),
         user_agent: facts.user_agent.clone(),
+        app_client_id: principal.app.as_ref().map(|a| a.client_id.clone()),
     }
 }
 

@@ -43,6 +43,7 @@ pub fn list(
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<Identified<Person>>, ApiError> {
+    ctx.for_app(None)?;
     require(policy::list_people(&ctx.caller), "people", "")?;
     if !ctx.caller.is_admin() {
         filter.visible_to = Some(db::people::Visibility {
@@ -88,6 +89,7 @@ pub async fn create(
 }
 
 pub fn find(ctx: &Context, db: &Db, id: PersonId) -> Result<Identified<Person>, ApiError> {
+    ctx.for_app(None)?;
     let id = &id.key();
     db.read(|conn| {
         let facts = person_facts(conn, id)?;
@@ -172,6 +174,7 @@ pub fn directory_choices(
     db: &Db,
     id: PersonId,
 ) -> Result<DirectoryChoices, ApiError> {
+    ctx.for_app(None)?;
     let id = &id.key();
     db.read(|conn| {
         let facts = person_facts(conn, id)?;
@@ -360,6 +363,7 @@ pub struct SeatHeld {
 
 /// Every seat a person holds or held, oldest first; visible to whoever may read the person.
 pub fn seats_held(ctx: &Context, db: &Db, id: PersonId) -> Result<Vec<SeatHeld>, ApiError> {
+    ctx.for_app(None)?;
     let id = &id.key();
     db.read(|conn| {
         let facts = person_facts(conn, id)?;

@@ -628,6 +628,7 @@ pub async fn create_request(
     db: &Db,
     input: NewRequest,
 ) -> Result<RequestView, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsWrite))?;
     let caller = ctx.caller.clone();
     let actor = caller
         .actor_key()
@@ -756,6 +757,7 @@ pub async fn create_request(
 }
 
 pub fn find_request(ctx: &Context, db: &Db, id: &str) -> Result<RequestView, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     db.read(|conn| {
         let (row, parties) = load(conn, &ctx.caller, id)?;
         let history = events::of_request(conn, id)?;
@@ -835,6 +837,7 @@ pub fn list_requests(
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<RequestView>, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     require(policy::list_requests(&ctx.caller), "service requests", "")?;
     let overdue = q.overdue;
     db.read(|conn| {
@@ -918,6 +921,7 @@ pub fn count_requests(
     db: &Db,
     q: QueueFilter,
 ) -> Result<Vec<(Status, i64)>, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     require(policy::list_requests(&ctx.caller), "service requests", "")?;
     db.read(|conn| {
         let filter = request_filter(conn, &ctx.caller, q)?;
@@ -954,6 +958,7 @@ pub async fn transition(
     action: Action,
     input: TransitionInput,
 ) -> Result<RequestView, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsWrite))?;
     let caller = ctx.caller.clone();
     let actor = caller.actor_key().unwrap_or_default();
     ctx.write(db, action.as_str(), Some(id.clone()), 200, move |conn| {
@@ -1113,6 +1118,7 @@ pub fn list_notes(
     after: Option<&str>,
     fetch: i64,
 ) -> Result<Vec<Note>, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     db.read(|conn| {
         let (_, parties) = load(conn, &ctx.caller, id)?;
         let visible: Vec<&str> = [Visibility::Family, Visibility::Staff, Visibility::Partner]
@@ -1131,6 +1137,7 @@ pub async fn add_note(
     visibility: Visibility,
     body: String,
 ) -> Result<Note, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsWrite))?;
     let caller = ctx.caller.clone();
     let actor = caller.actor_key().unwrap_or_default();
     let note_id = new_id();
@@ -1178,6 +1185,7 @@ pub struct NewConsent {
 }
 
 pub fn list_consents(ctx: &Context, db: &Db, id: &str) -> Result<Vec<Consent>, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     db.read(|conn| {
         let (_, parties) = load(conn, &ctx.caller, id)?;
         require(policy::manage_consent(&parties), "service request", id)?;
@@ -1194,6 +1202,7 @@ pub async fn give_consent(
     id: String,
     input: NewConsent,
 ) -> Result<Consent, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsWrite))?;
     let caller = ctx.caller.clone();
     let actor = caller.actor_key().unwrap_or_default();
     let today = db::today();
@@ -1288,6 +1297,7 @@ pub async fn withdraw_consent(
     id: String,
     consent_id: String,
 ) -> Result<Consent, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsWrite))?;
     let caller = ctx.caller.clone();
     let actor = caller.actor_key().unwrap_or_default();
     ctx.write(db, "update", Some(consent_id.clone()), 200, move |conn| {
@@ -1315,6 +1325,7 @@ pub async fn withdraw_consent(
 
 /// The FERPA record of disclosures of a request (99.32): readable by the family and staff.
 pub fn list_disclosures(ctx: &Context, db: &Db, id: &str) -> Result<Vec<Disclosure>, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     db.read(|conn| {
         let (_, parties) = load(conn, &ctx.caller, id)?;
         require(policy::manage_consent(&parties), "service request", id)?;
@@ -1344,6 +1355,7 @@ pub async fn record_exception(
     id: String,
     input: NewException,
 ) -> Result<DisclosureException, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsWrite))?;
     let caller = ctx.caller.clone();
     let actor = caller.actor_key().unwrap_or_default();
     let exception_id = new_id();
@@ -1390,6 +1402,7 @@ pub fn list_exceptions(
     db: &Db,
     id: &str,
 ) -> Result<(Vec<DisclosureException>, bool), ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     db.read(|conn| {
         let (_, parties) = load(conn, &ctx.caller, id)?;
         require(policy::manage_consent(&parties), "service request", id)?;
@@ -1455,6 +1468,7 @@ pub struct ExportedRequest {
 /// (data portability; FERPA's right to inspect): each request with its history, family notes,
 /// consents and disclosure record.
 pub fn export_family(ctx: &Context, db: &Db) -> Result<Vec<ExportedRequest>, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     let me = match (ctx.caller.has(policy::Role::Family), ctx.caller.person_id()) {
         (true, Some(me)) => me.to_owned(),
         _ => {
@@ -1674,6 +1688,7 @@ pub async fn create_open311_request(
     db: &Db,
     input: Open311New,
 ) -> Result<Open311Request, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsWrite))?;
     let category = active_category(db, &input.service_code)?.ok_or_else(|| {
         ApiError::validation("service_code", "no service offered now with this code")
     })?;
@@ -1700,6 +1715,7 @@ pub async fn create_open311_request(
 
 /// One request through Open311 (404 for callers who play no part for it).
 pub fn find_open311_request(ctx: &Context, db: &Db, id: &str) -> Result<Open311Request, ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     let view = find_request(ctx, db, id)?;
     let mut found = with_categories(db, vec![view])?;
     found
@@ -1727,6 +1743,7 @@ pub fn list_open311_requests(
     after: Option<&str>,
     limit: i64,
 ) -> Result<(Vec<Open311Request>, Option<String>), ApiError> {
+    ctx.for_app(Some(crate::domain::apps::Scope::ServiceRequestsRead))?;
     require(policy::list_requests(&ctx.caller), "service requests", "")?;
     if !filter.ids.is_empty() {
         let mut views = Vec::new();

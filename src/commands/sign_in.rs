@@ -23,6 +23,8 @@ pub struct Credentials {
 pub struct Issued {
     pub access_token: String,
     pub expires_in: u64,
+    /// Who signed in: `person:<id>` or `client:<client_id>`.
+    pub subject: String,
 }
 
 fn invalid_credentials() -> ApiError {
@@ -181,5 +183,6 @@ pub async fn sign_in(
     Ok(Issued {
         access_token,
         expires_in,
+        subject,
     })
 }

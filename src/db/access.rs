@@ -287,6 +287,8 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     pub client_address: Option<String>,
     pub user_agent: Option<String>,
+    /// The third-party app that acted for the person, when one did.
+    pub app_client_id: Option<String>,
 }
 
 pub mod audit {

@@ -6,6 +6,7 @@
 //! on PostgreSQL writes share the read pool.
 
 pub mod access;
+pub mod apps;
 pub mod agenda;
 pub mod assemblies;
 pub mod calendar;

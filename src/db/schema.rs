@@ -382,6 +382,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     external_ids,
     imports,
     import_rows,
+    family_invitations,
+    oauth_apps,
+    oauth_grants,
+    oauth_codes,
+    oauth_refresh_tokens,
+    record_entries,
 );
 
 diesel::table! {
@@ -439,6 +445,7 @@ diesel::table! {
         request_id -> Nullable<Text>,
         client_address -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        app_client_id -> Nullable<Text>,
     }
 }
 
@@ -848,6 +855,85 @@ diesel::table! {
 }
 
 diesel::table! {
+    family_invitations (id) {
+        id -> Text,
+        person_id -> Text,
+        code_hash -> Text,
+        purpose -> Text,
+        relationship -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    oauth_apps (id) {
+        id -> Text,
+        client_id -> Text,
+        name -> Text,
+        owner -> Text,
+        redirect_uris -> Text,
+        confidential -> Bool,
+        secret_hash -> Nullable<Text>,
+        scopes -> Text,
+        status -> Text,
+        submitted_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Text,
+        app_id -> Text,
+        person_id -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        grant_id -> Text,
+        redirect_uri -> Text,
+        code_challenge -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(family_invitations -> people (person_id));
+diesel::joinable!(oauth_grants -> oauth_apps (app_id));
+diesel::joinable!(oauth_grants -> people (person_id));
+diesel::joinable!(oauth_codes -> oauth_grants (grant_id));
+diesel::joinable!(oauth_refresh_tokens -> oauth_grants (grant_id));
+
+diesel::table! {
     record_entries (id) {
         id -> Text,
         council_id -> Text,
@@ -865,5 +951,3 @@ diesel::table! {
 }
 
 diesel::joinable!(record_entries -> councils (council_id));
-
-diesel::allow_tables_to_appear_in_same_query!(record_entries, councils);

@@ -2,6 +2,7 @@
 //! or SQL, so every rule is unit-tested on its own.
 
 pub mod agenda;
+pub mod apps;
 pub mod calendar;
 pub mod composition;
 pub mod council;

@@ -253,7 +253,36 @@ async fn authorization_matrix() {
         .await
         .expect(202);
     let import = id(&import);
+    let new_app = json!({"name": "Helper", "owner": "Helper Co.",
+        "redirect_uris": ["https://helper.example/cb"], "scopes": ["service_requests:read"]});
     let cells: Vec<(&str, String, Option<Value>, [u16; 6])> = vec![
+        (
+            "GET",
+            "/api/v1/apps".into(),
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
+        // Anyone signed in may submit an app; only a district admin's is active at once.
+        (
+            "POST",
+            "/api/v1/apps".into(),
+            Some(new_app.clone()),
+            [201, 201, 201, 201, 201, 401],
+        ),
+        (
+            "GET",
+            "/api/v1/me/apps".into(),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "POST",
+            "/api/v1/family-invitations".into(),
+            Some(
+                json!({"person_id": family, "purpose": "password_reset", "relationship": "parent"}),
+            ),
+            [201, 201, 403, 403, 403, 401],
+        ),
         (
             "GET",
             "/api/v1/schools".into(),
@@ -537,6 +566,7 @@ async fn authorization_matrix() {
                 "/api/v1/grants",
                 "/api/v1/audit-events",
                 "/api/v1/me",
+                "/api/v1/apps",
             ]
             .iter()
             .any(|p| path.starts_with(p));

@@ -559,6 +559,7 @@ async fn admins_cannot_disable_themselves_nor_the_last_admin() {
                 council_id: None,
             }],
             seated_on: Vec::new(),
+            app: None,
         },
         cogov::commands::RequestFacts::default(),
         "test",

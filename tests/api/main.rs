@@ -6,6 +6,7 @@ mod common;
 mod access;
 mod accounts;
 mod agenda;
+mod apps;
 mod assemblies;
 mod calendar;
 mod changes;
