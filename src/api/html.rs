@@ -44,6 +44,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("council.html", include_str!("../../templates/council.html")),
     ("meeting.html", include_str!("../../templates/meeting.html")),
+    (
         "oauth/authorize.html",
         include_str!("../../templates/oauth/authorize.html"),
     ),

@@ -3,8 +3,8 @@
 pub mod access;
 pub mod access_log;
 pub mod accounts;
-pub mod apps;
 pub mod agenda;
+pub mod apps;
 pub mod assemblies;
 pub mod body;
 pub mod calendar;

@@ -151,14 +151,13 @@ pub async fn revoke(
     if body.len() > 16 * 1024 {
         return Err(ApiError::PayloadTooLarge(16 * 1024).oauth("invalid_request"));
     }
-    let mut form: RevocationRequest =
-        serde_urlencoded::from_bytes(&body).map_err(|e| {
-            ApiError::BadRequest {
-                code: "bad-form",
-                detail: format!("cannot read the form: {e}"),
-            }
-            .oauth("invalid_request")
-        })?;
+    let mut form: RevocationRequest = serde_urlencoded::from_bytes(&body).map_err(|e| {
+        ApiError::BadRequest {
+            code: "bad-form",
+            detail: format!("cannot read the form: {e}"),
+        }
+        .oauth("invalid_request")
+    })?;
     if let Some((id, secret)) = basic_credentials(&req) {
         form.client_id.get_or_insert(id);
         form.client_secret.get_or_insert(secret);
@@ -170,7 +169,11 @@ pub async fn revoke(
         ApiError::Unauthorized("the app must say who it is (client_id)".to_owned())
             .oauth("invalid_client")
     })?;
-    let ctx = Context::new(Principal::anonymous(), RequestFacts::of(&req), "/oauth/revoke");
+    let ctx = Context::new(
+        Principal::anonymous(),
+        RequestFacts::of(&req),
+        "/oauth/revoke",
+    );
     apps::revoke_token(
         &ctx,
         &state.db,
@@ -228,10 +231,7 @@ fn authorize_params(
             _ => continue,
         };
         if seen.contains(&k.as_str()) {
-            return Err(ApiError::validation(
-                k.clone(),
-                "is sent more than once",
-            ));
+            return Err(ApiError::validation(k.clone(), "is sent more than once"));
         }
         seen.push(k.as_str());
         *slot = Some(v.clone());
@@ -295,8 +295,10 @@ fn consent_page(
     };
     let mut res = super::html::page_with_status(lang, status, body);
     if let Some(origin) = origin_of(&consent.redirect_uri) {
-        let csp = super::html::content_security_policy()
-            .replace("form-action 'self'", &format!("form-action 'self' {origin}"));
+        let csp = super::html::content_security_policy().replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        );
         if let Ok(value) = header::HeaderValue::from_str(&csp) {
             res.headers_mut()
                 .insert(header::CONTENT_SECURITY_POLICY, value);
@@ -317,7 +319,13 @@ fn refused(req: &HttpRequest, lang: super::html::Lang, err: apps::AuthorizeError
     match err {
         apps::AuthorizeError::Page(e) => {
             use actix_web::ResponseError;
-            super::html::error_page(req, lang, e.status_code(), "oauth_error", Some(e.to_string()))
+            super::html::error_page(
+                req,
+                lang,
+                e.status_code(),
+                "oauth_error",
+                Some(e.to_string()),
+            )
         }
         apps::AuthorizeError::Redirect {
             redirect_uri,
@@ -326,7 +334,10 @@ fn refused(req: &HttpRequest, lang: super::html::Lang, err: apps::AuthorizeError
             state,
         } => {
             let issuer = base_url(req);
-            let mut params = vec![("error", error), ("error_description", description.as_str())];
+            let mut params = vec![
+                ("error", error),
+                ("error_description", description.as_str()),
+            ];
             if let Some(s) = state.as_deref() {
                 params.push(("state", s));
             }
@@ -445,7 +456,15 @@ pub async fn authorize_answer(
                     ApiError::OAuth { cause, .. } => cause.to_string(),
                     other => other.to_string(),
                 };
-                consent_page(&req, lang, status, &consent, &request, &username, Some(message))
+                consent_page(
+                    &req,
+                    lang,
+                    status,
+                    &consent,
+                    &request,
+                    &username,
+                    Some(message),
+                )
             }
             Err(e) => refused(&req, lang, e),
         },
