@@ -212,8 +212,10 @@ pub(super) fn append(
         version: 1,
     };
     db::record::insert(conn, &row).map_err(|e| match StoreError::from(e) {
-        StoreError::Duplicate(_) => ApiError::Internal(format!(
-            "entry {seq} of council {council_id}'s record was taken by another writer"
+        // Only a writer that bypassed the council's lock gets here; nothing of the act was
+        // stored, so the caller may simply try again.
+        StoreError::Duplicate(_) => ApiError::Unavailable(format!(
+            "entry {seq} of council {council_id}'s record was taken by another writer; try again"
         )),
         other => other.into(),
     })?;
