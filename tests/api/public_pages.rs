@@ -296,6 +296,8 @@ async fn a_family_follows_the_council_in_english_and_spanish() {
     assert!(council.contains("Vacante"), "the vacant students' seat");
     assert!(council.contains("Member 0"));
     assert!(council.contains(&format!("/api/v1/councils/{}/meetings.ics", d.council)));
+    assert!(council.contains("El registro del consejo"));
+    assert!(council.contains(&format!("/api/v1/councils/{}/record\"", d.council)));
     assert!(council.contains("April meeting") && council.contains("March meeting"));
     assert!(!council.contains("Secret draft meeting"));
 
