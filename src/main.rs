@@ -392,9 +392,8 @@ fn demo(settings: &Settings, scale: u32, seed: u64, months: u32) -> Result<(), S
 /// next turn.
 fn start_maintenance(settings: &Settings, db: Db) {
     let changes_kept = change_retention(settings);
-    let deliveries_kept = (settings.webhook_delivery_retention_days > 0).then(|| {
-        chrono::Duration::days(i64::from(settings.webhook_delivery_retention_days))
-    });
+    let deliveries_kept = (settings.webhook_delivery_retention_days > 0)
+        .then(|| chrono::Duration::days(i64::from(settings.webhook_delivery_retention_days)));
     if changes_kept.is_none() && deliveries_kept.is_none() {
         return;
     }

@@ -364,7 +364,15 @@ pub async fn run(
     };
     let finish_id = id.to_owned();
     db.write(move |conn| {
-        db::imports::finish(conn, &finish_id, &worker, status, counts, failure, db::now())
+        db::imports::finish(
+            conn,
+            &finish_id,
+            &worker,
+            status,
+            counts,
+            failure,
+            db::now(),
+        )
     })
     .await?;
     db.read(|conn| Ok::<_, ApiError>(db::imports::find(conn, id)?))?
@@ -703,9 +711,7 @@ fn new_person(
         display_name: fields.display_name,
         email: fields.email,
         phone: fields.phone,
-        preferred_language: fields
-            .preferred_language
-            .unwrap_or_else(|| "en".to_owned()),
+        preferred_language: fields.preferred_language.unwrap_or_else(|| "en".to_owned()),
         created_at: now,
         updated_at: now,
         version: 1,

@@ -410,7 +410,7 @@ async fn other_writes_are_served_while_an_import_runs() {
 async fn a_job_whose_instance_died_is_picked_up_again() {
     use cogov::commands::imports;
     let app = TestApp::new().await;
-    let ctx = imports::job_context(Some(&format!("person:{}", "dead-admin")), "cli:test");
+    let ctx = imports::job_context(Some("person:dead-admin"), "cli:test");
     let new_job = || imports::NewImport {
         media_type: None,
         payload: zip_of(&[("users.csv", USERS)]),
@@ -436,7 +436,10 @@ async fn a_job_whose_instance_died_is_picked_up_again() {
         .await
         .unwrap();
     let job_path = |id: &str| format!("/api/v1/imports/{id}");
-    assert_eq!(app.get(&job_path(&dead.id)).await.expect(200)["status"], "running");
+    assert_eq!(
+        app.get(&job_path(&dead.id)).await.expect(200)["status"],
+        "running"
+    );
 
     // Another instance's sweeper, against its own connections.
     let other = app.test_db.open();
@@ -449,14 +452,21 @@ async fn a_job_whose_instance_died_is_picked_up_again() {
     assert_eq!(counts(&done), [2, 0, 0, 0, 1]);
     assert_eq!(people_with(&app, "u1").await.len(), 1);
     let results = rows(&app, &done).await;
-    assert_eq!(results.len(), 3, "one result per row, none left from the dead run");
+    assert_eq!(
+        results.len(),
+        3,
+        "one result per row, none left from the dead run"
+    );
 
     // The live job is not taken; sweeping again starts nothing.
     let again = cogov::jobs::sweep_imports_once(&other, cogov::db::now())
         .await
         .unwrap();
     assert!(again.is_empty(), "{again:?}");
-    assert_eq!(app.get(&job_path(&alive.id)).await.expect(200)["status"], "running");
+    assert_eq!(
+        app.get(&job_path(&alive.id)).await.expect(200)["status"],
+        "running"
+    );
 }
 
 /// A batch of people written at once leaves, for each person created or updated, the same trail
