@@ -9,6 +9,7 @@
 #   bench/import.sh                # both backends
 #   bench/import.sh sqlite         # or: postgres
 #   BENCH_PROFILE=debug bench/import.sh   # use the debug build instead of building release
+#   BENCH_BIN=path/to/cogov bench/import.sh   # use this binary as it is (no build)
 #
 # Needs: python3, /usr/bin/time (apt-get install time), psql; PostgreSQL on 127.0.0.1:5432 with
 # trust auth (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test).
@@ -20,8 +21,12 @@ PROFILE=${BENCH_PROFILE:-release}
 PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 WHICH=${1:-both}
 
-if [ "$PROFILE" = release ]; then cargo build --release --quiet; else cargo build --quiet; fi
-BIN=target/$PROFILE/cogov
+if [ -n "${BENCH_BIN:-}" ]; then
+    BIN=$BENCH_BIN
+else
+    if [ "$PROFILE" = release ]; then cargo build --release --quiet; else cargo build --quiet; fi
+    BIN=target/$PROFILE/cogov
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

@@ -600,23 +600,6 @@ pub fn record(
     Ok(after)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn secrets_are_standard_webhooks_secrets() {
-        let s = super::new_secret();
-        let raw = s.strip_prefix("whsec_").expect("prefix");
-        use base64::Engine;
-        assert_eq!(
-            base64::engine::general_purpose::STANDARD
-                .decode(raw)
-                .unwrap()
-                .len(),
-            32
-        );
-    }
-}
-
 /// Removes from the delivery log the deliveries that ended longer than `retention` ago (as of
 /// `now`): delivered ones by when they were delivered, failed ones by when their event was
 /// queued; pending ones stay. The operator's maintenance, run by `cogov serve` on a timer beside
@@ -633,4 +616,21 @@ pub async fn prune_deliveries(
         Ok(db::webhooks::prune_deliveries(conn, cutoff)?)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_are_standard_webhooks_secrets() {
+        let s = super::new_secret();
+        let raw = s.strip_prefix("whsec_").expect("prefix");
+        use base64::Engine;
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .unwrap()
+                .len(),
+            32
+        );
+    }
 }

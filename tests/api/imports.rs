@@ -410,7 +410,7 @@ async fn other_writes_are_served_while_an_import_runs() {
 async fn a_job_whose_instance_died_is_picked_up_again() {
     use cogov::commands::imports;
     let app = TestApp::new().await;
-    let ctx = imports::job_context(Some(&format!("person:{}", "dead-admin")), "cli:test");
+    let ctx = imports::job_context(Some("person:dead-admin"), "cli:test");
     let new_job = || imports::NewImport {
         media_type: None,
         payload: zip_of(&[("users.csv", USERS)]),
