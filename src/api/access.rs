@@ -385,11 +385,9 @@ async fn exchange(
 
 /// A form field the grant needs, or `invalid_request` naming it.
 fn needed(value: Option<String>, field: &str, grant: &str) -> Result<String, ApiError> {
-    value
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            ApiError::validation(field, format!("{grant} needs {field}")).oauth("invalid_request")
-        })
+    value.filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::validation(field, format!("{grant} needs {field}")).oauth("invalid_request")
+    })
 }
 
 /// The grants of third-party apps: an authorization code with its PKCE verifier, or a refresh

@@ -3,8 +3,8 @@
 pub mod access;
 pub mod access_log;
 pub mod accounts;
-pub mod apps;
 pub mod agenda;
+pub mod apps;
 pub mod assemblies;
 pub mod body;
 pub mod calendar;
@@ -59,7 +59,7 @@ use utoipa::OpenApi;
         access::list_audit_events,
         apps::create_invitation, apps::accept_invitation, apps::create_app, apps::list_apps,
         apps::find_app, apps::update_app, apps::my_apps, apps::revoke_my_app,
-        oauth::metadata, oauth::revoke, oauth::authorize_page, oauth::authorize_answer,
+        oauth::metadata, oauth::revoke,
         changes::list_changes, changes::feed_head,
         calendar::council_calendar, calendar::school_calendar, calendar::district_calendar,
         imports::create_import, imports::find_import, imports::list_import_rows,
@@ -119,6 +119,7 @@ use utoipa::OpenApi;
         access::TokenPayloadTooLarge, access::TokenUnsupportedMediaType, access::TokenUnprocessable,
         access::TokenTooManyRequests, access::TokenUnavailable,
         participation::CommentTooManyRequests,
+        apps::InvitationExpired,
     )),
     modifiers(&AccessDoc, &ContractDoc),
     tags(
@@ -754,8 +755,6 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("patch", "/api/v1/apps/{app_id}", "district_admin"),
     ("get", "/.well-known/oauth-authorization-server", "anyone"),
     ("post", "/oauth/revoke", "anyone (an app, with its client credentials)"),
-    ("get", "/oauth/authorize", "anyone (a family member's browser)"),
-    ("post", "/oauth/authorize", "anyone (a family member's browser, signing in on the page)"),
     ("get", "/api/v1/grants", "district_admin"),
     ("post", "/api/v1/grants", "district_admin"),
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),

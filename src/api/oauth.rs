@@ -60,7 +60,10 @@ pub struct AuthorizationServerMetadata {
 /// What OAuth client libraries read to find the endpoints (RFC 8414): the authorization
 /// endpoint, the token endpoint, revocation, the scopes, and that PKCE is S256 only.
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "apps",
-    responses((status = 200, description = "The metadata.", body = AuthorizationServerMetadata)))]
+    responses(
+        (status = 200, description = "The metadata.", body = AuthorizationServerMetadata),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 503, response = super::problems::Unavailable)))]
 pub async fn metadata(req: HttpRequest) -> HttpResponse {
     let base = base_url(&req);
     let auth_methods = vec!["none", "client_secret_basic", "client_secret_post"];
@@ -91,6 +94,7 @@ pub struct RevocationRequest {
     #[schema(max_length = 8192)]
     pub token: Option<String>,
     /// `refresh_token` or `access_token` (a hint only: both are looked for).
+    #[schema(max_length = 20)]
     pub token_type_hint: Option<String>,
     #[schema(max_length = 200)]
     pub client_id: Option<String>,
@@ -126,12 +130,11 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     responses(
         (status = 200, description = "Revoked, or nothing to revoke."),
         (status = 400, response = super::access::TokenBadRequest),
-        (status = 401, description = "The app's client credentials are not valid (`error`: `invalid_client`).",
-            body = crate::error::Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:cogov:problem:unauthorized", "title": "Unauthorized", "status": 401,
-                "detail": "the app's client credentials are not valid", "code": "unauthorized", "error": "invalid_client"})),
+        (status = 401, response = super::access::TokenUnauthorized),
         (status = 413, response = super::access::TokenPayloadTooLarge),
-        (status = 415, response = super::access::TokenUnsupportedMediaType)))]
+        (status = 415, response = super::access::TokenUnsupportedMediaType),
+        (status = 422, response = super::access::TokenUnprocessable),
+        (status = 503, response = super::access::TokenUnavailable)))]
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -151,17 +154,23 @@ pub async fn revoke(
     if body.len() > 16 * 1024 {
         return Err(ApiError::PayloadTooLarge(16 * 1024).oauth("invalid_request"));
     }
-    let mut form: RevocationRequest =
-        serde_urlencoded::from_bytes(&body).map_err(|e| {
-            ApiError::BadRequest {
-                code: "bad-form",
-                detail: format!("cannot read the form: {e}"),
-            }
-            .oauth("invalid_request")
-        })?;
+    let mut form: RevocationRequest = serde_urlencoded::from_bytes(&body).map_err(|e| {
+        ApiError::BadRequest {
+            code: "bad-form",
+            detail: format!("cannot read the form: {e}"),
+        }
+        .oauth("invalid_request")
+    })?;
     if let Some((id, secret)) = basic_credentials(&req) {
         form.client_id.get_or_insert(id);
         form.client_secret.get_or_insert(secret);
+    }
+    if form.token_type_hint.as_ref().is_some_and(|h| h.len() > 20) {
+        return Err(ApiError::validation(
+            "token_type_hint",
+            "must be refresh_token or access_token",
+        )
+        .oauth("invalid_request"));
     }
     let token = form.token.filter(|t| !t.is_empty()).ok_or_else(|| {
         ApiError::validation("token", "name the token to revoke").oauth("invalid_request")
@@ -170,7 +179,11 @@ pub async fn revoke(
         ApiError::Unauthorized("the app must say who it is (client_id)".to_owned())
             .oauth("invalid_client")
     })?;
-    let ctx = Context::new(Principal::anonymous(), RequestFacts::of(&req), "/oauth/revoke");
+    let ctx = Context::new(
+        Principal::anonymous(),
+        RequestFacts::of(&req),
+        "/oauth/revoke",
+    );
     apps::revoke_token(
         &ctx,
         &state.db,
@@ -228,10 +241,7 @@ fn authorize_params(
             _ => continue,
         };
         if seen.contains(&k.as_str()) {
-            return Err(ApiError::validation(
-                k.clone(),
-                "is sent more than once",
-            ));
+            return Err(ApiError::validation(k.clone(), "is sent more than once"));
         }
         seen.push(k.as_str());
         *slot = Some(v.clone());
@@ -295,8 +305,10 @@ fn consent_page(
     };
     let mut res = super::html::page_with_status(lang, status, body);
     if let Some(origin) = origin_of(&consent.redirect_uri) {
-        let csp = super::html::content_security_policy()
-            .replace("form-action 'self'", &format!("form-action 'self' {origin}"));
+        let csp = super::html::content_security_policy().replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        );
         if let Ok(value) = header::HeaderValue::from_str(&csp) {
             res.headers_mut()
                 .insert(header::CONTENT_SECURITY_POLICY, value);
@@ -317,7 +329,13 @@ fn refused(req: &HttpRequest, lang: super::html::Lang, err: apps::AuthorizeError
     match err {
         apps::AuthorizeError::Page(e) => {
             use actix_web::ResponseError;
-            super::html::error_page(req, lang, e.status_code(), "oauth_error", Some(e.to_string()))
+            super::html::error_page(
+                req,
+                lang,
+                e.status_code(),
+                "oauth_error",
+                Some(e.to_string()),
+            )
         }
         apps::AuthorizeError::Redirect {
             redirect_uri,
@@ -326,7 +344,10 @@ fn refused(req: &HttpRequest, lang: super::html::Lang, err: apps::AuthorizeError
             state,
         } => {
             let issuer = base_url(req);
-            let mut params = vec![("error", error), ("error_description", description.as_str())];
+            let mut params = vec![
+                ("error", error),
+                ("error_description", description.as_str()),
+            ];
             if let Some(s) = state.as_deref() {
                 params.push(("state", s));
             }
@@ -445,7 +466,15 @@ pub async fn authorize_answer(
                     ApiError::OAuth { cause, .. } => cause.to_string(),
                     other => other.to_string(),
                 };
-                consent_page(&req, lang, status, &consent, &request, &username, Some(message))
+                consent_page(
+                    &req,
+                    lang,
+                    status,
+                    &consent,
+                    &request,
+                    &username,
+                    Some(message),
+                )
             }
             Err(e) => refused(&req, lang, e),
         },

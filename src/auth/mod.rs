@@ -406,7 +406,10 @@ pub async fn authenticate<B: MessageBody + 'static>(
     } else {
         None
     };
-    let credentials = if matches!(route.as_deref(), Some(TOKEN_ROUTE | "/metrics" | "/oauth/revoke")) {
+    let credentials = if matches!(
+        route.as_deref(),
+        Some(TOKEN_ROUTE | "/metrics" | "/oauth/revoke")
+    ) {
         None
     } else {
         bearer(&req)

@@ -137,8 +137,9 @@ pub async fn invite(
                 ("sign_up", Some(_)) => {
                     return Err(ApiError::Conflict {
                         code: "duplicate",
-                        detail: "this person has an account already; send a password_reset invitation"
-                            .to_owned(),
+                        detail:
+                            "this person has an account already; send a password_reset invitation"
+                                .to_owned(),
                     })
                 }
                 ("password_reset", None) => {
@@ -193,7 +194,9 @@ pub async fn accept_invitation(
     };
     let now = db::now();
     if invitation.used_at.is_some() {
-        return Err(unusable_code("the invitation was used already; ask the school for a new one"));
+        return Err(unusable_code(
+            "the invitation was used already; ask the school for a new one",
+        ));
     }
     if invitation.expires_at <= now {
         return Err(ApiError::Gone {
@@ -213,7 +216,11 @@ pub async fn accept_invitation(
     let hash_of_password = accounts::password_hash(&input.password).await?;
     let person_id = invitation.person_id.clone();
     let purpose = invitation.purpose.clone();
-    let action = if purpose == "sign_up" { "create" } else { "update" };
+    let action = if purpose == "sign_up" {
+        "create"
+    } else {
+        "update"
+    };
     // The family is the one acting: the audit event names them.
     let family = Context::new(
         Principal {
@@ -246,13 +253,10 @@ pub async fn accept_invitation(
                         None,
                     );
                     accounts::open_account(conn, &account)?;
-                    let has_family = db::access::grant::of_subject(
-                        conn,
-                        "person",
-                        &invitation.person_id,
-                    )?
-                    .iter()
-                    .any(|g| g.role == Role::Family.as_str());
+                    let has_family =
+                        db::access::grant::of_subject(conn, "person", &invitation.person_id)?
+                            .iter()
+                            .any(|g| g.role == Role::Family.as_str());
                     if !has_family {
                         access::grant_role(
                             conn,
@@ -347,7 +351,10 @@ fn check_app_fields(
         }
     }
     if scopes.is_empty() {
-        errors.push(FieldError::new("scopes", "list the scopes the app may ask for"));
+        errors.push(FieldError::new(
+            "scopes",
+            "list the scopes the app may ask for",
+        ));
     }
     fields_ok(errors)?;
     parsed.sort();
@@ -356,15 +363,23 @@ fn check_app_fields(
 
 /// Registers an app. A district admin's registration is active at once; anyone else signed in
 /// (a developer) submits it, and it waits (`pending`) until a district admin approves it.
-pub async fn register_app(ctx: &Context, db: &Db, input: NewApp) -> Result<RegisteredApp, ApiError> {
+pub async fn register_app(
+    ctx: &Context,
+    db: &Db,
+    input: NewApp,
+) -> Result<RegisteredApp, ApiError> {
     ctx.for_app(None)?;
     if !ctx.caller.is_authenticated() {
         return Err(ApiError::Unauthorized(
             "this needs a bearer token (Authorization: Bearer <token>)".to_owned(),
         ));
     }
-    let (redirect_uris, scopes) =
-        check_app_fields(&input.name, &input.owner, &input.redirect_uris, &input.scopes)?;
+    let (redirect_uris, scopes) = check_app_fields(
+        &input.name,
+        &input.owner,
+        &input.redirect_uris,
+        &input.scopes,
+    )?;
     let client_secret = input.confidential.then(secret);
     let now = db::now();
     let admin = ctx.caller.is_admin();
@@ -433,12 +448,16 @@ pub async fn update_app(
     require(policy::district_admin_only(&ctx.caller), "app", id)?;
     if let Some(s) = &patch.status {
         if !matches!(s.as_str(), "active" | "suspended") {
-            return Err(ApiError::validation("status", "must be active or suspended"));
+            return Err(ApiError::validation(
+                "status",
+                "must be active or suspended",
+            ));
         }
     }
     let id = id.to_owned();
     ctx.write(db, "update", Some(id.clone()), 200, move |conn| {
-        let mut app = store::app::find(conn, &id)?.ok_or_else(|| ApiError::not_found("app", &id))?;
+        let mut app =
+            store::app::find(conn, &id)?.ok_or_else(|| ApiError::not_found("app", &id))?;
         expected.check(app.version)?;
         let uris: Vec<String> = patch
             .redirect_uris
@@ -518,11 +537,21 @@ pub fn check_authorization(db: &Db, req: &AuthorizeRequest) -> Result<Consent, A
         .client_id
         .as_deref()
         .filter(|c| !c.is_empty() && c.len() <= 200)
-        .ok_or_else(|| page(ApiError::validation("client_id", "the app did not say who it is")))?;
+        .ok_or_else(|| {
+            page(ApiError::validation(
+                "client_id",
+                "the app did not say who it is",
+            ))
+        })?;
     let app = db
         .read(|conn| Ok::<_, ApiError>(store::app::by_client_id(conn, client_id)?))
         .map_err(page)?
-        .ok_or_else(|| page(ApiError::validation("client_id", "no app with this client_id")))?;
+        .ok_or_else(|| {
+            page(ApiError::validation(
+                "client_id",
+                "no app with this client_id",
+            ))
+        })?;
     match app.status.as_str() {
         "active" => {}
         "suspended" => {
@@ -571,7 +600,10 @@ pub fn check_authorization(db: &Db, req: &AuthorizeRequest) -> Result<Consent, A
         .filter(|c| rules::challenge_well_formed(c))
         .ok_or_else(|| redirect("invalid_request", "code_challenge is missing or malformed"))?;
     if req.state.as_ref().is_some_and(|s| s.len() > 500) {
-        return Err(redirect("invalid_request", "state is longer than 500 characters"));
+        return Err(redirect(
+            "invalid_request",
+            "state is longer than 500 characters",
+        ));
     }
     let allowed = rules::parse_scopes(&app.scopes).unwrap_or_default();
     let scopes = rules::parse_scopes(req.scope.as_deref().unwrap_or(""))
@@ -655,7 +687,10 @@ pub async fn answer(
     if !answer.allow {
         return Ok(with_state(vec![
             ("error", "access_denied".to_owned()),
-            ("error_description", "the family did not allow the app".to_owned()),
+            (
+                "error_description",
+                "the family did not allow the app".to_owned(),
+            ),
         ]));
     }
     let issued = sign_in::sign_in(
@@ -813,14 +848,22 @@ fn authenticate_app(conn: &mut db::AnyConnection, client: &ClientAuth) -> Result
         _ => return Err(invalid_client()),
     }
     if app.status != "active" {
-        return Err(ApiError::Unauthorized("the app is suspended".to_owned()).oauth("invalid_client"));
+        return Err(
+            ApiError::Unauthorized("the app is suspended".to_owned()).oauth("invalid_client")
+        );
     }
     Ok(app)
 }
 
 /// A context that speaks for the family and names the app, for the audit events of the token
 /// endpoint (where the caller has no bearer token).
-fn acting(ctx: &Context, person_id: &str, client_id: &str, grant_id: &str, scopes: &str) -> Context {
+fn acting(
+    ctx: &Context,
+    person_id: &str,
+    client_id: &str,
+    grant_id: &str,
+    scopes: &str,
+) -> Context {
     let ctx = Context::new(
         Principal {
             actor: Actor::Person(person_id.to_owned()),
@@ -886,7 +929,13 @@ pub async fn exchange_code(
     let (code_row, grant) = found
         .filter(|(_, g)| g.app_id == app.id)
         .ok_or_else(|| invalid_grant("the code is not valid"))?;
-    let family = acting(ctx, &grant.person_id, &app.client_id, &grant.id, &code_row.scopes);
+    let family = acting(
+        ctx,
+        &grant.person_id,
+        &app.client_id,
+        &grant.id,
+        &code_row.scopes,
+    );
     let mut event = family.audit_event("create", Some(grant.id.clone()), 200);
     let redirect_uri = redirect_uri.to_owned();
     let verifier = verifier.to_owned();
@@ -1052,7 +1101,13 @@ pub async fn revoke_token(
     let Some(grant) = grant.filter(|g| g.app_id == app.id && g.revoked_at.is_none()) else {
         return Ok(());
     };
-    let family = acting(ctx, &grant.person_id, &app.client_id, &grant.id, &grant.scopes);
+    let family = acting(
+        ctx,
+        &grant.person_id,
+        &app.client_id,
+        &grant.id,
+        &grant.scopes,
+    );
     let grant_id = grant.id.clone();
     family
         .write(db, "delete", Some(grant_id.clone()), 200, move |conn| {
@@ -1078,7 +1133,12 @@ pub fn my_apps(ctx: &Context, db: &Db) -> Result<Vec<(AppGrant, App)>, ApiError>
 
 /// Revokes one of the family's grants: effective at once (the app's tokens stop working on the
 /// next request, and its refresh tokens are refused).
-pub async fn revoke_my_app(ctx: &Context, db: &Db, grant_id: &str) -> Result<(), ApiError> {
+pub async fn revoke_my_app(
+    ctx: &Context,
+    db: &Db,
+    grant_id: &str,
+    expected: Expected,
+) -> Result<(), ApiError> {
     ctx.for_app(None)?;
     let person_id = ctx
         .caller
@@ -1090,6 +1150,7 @@ pub async fn revoke_my_app(ctx: &Context, db: &Db, grant_id: &str) -> Result<(),
         let grant = store::grant::find(conn, &grant_id)?
             .filter(|g| g.person_id == person_id && g.revoked_at.is_none())
             .ok_or_else(|| ApiError::not_found("app grant", &grant_id))?;
+        expected.check(grant.version)?;
         store::grant::revoke(conn, &grant.id, "family", db::now())?;
         Ok(())
     })

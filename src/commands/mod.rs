@@ -8,8 +8,8 @@
 
 pub mod access;
 pub mod accounts;
-pub mod apps;
 pub mod agenda;
+pub mod apps;
 pub mod assemblies;
 pub mod calendar;
 pub mod changes;

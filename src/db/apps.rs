@@ -146,7 +146,10 @@ pub mod grant {
     }
 
     /// A person's grants in force, with their apps.
-    pub fn of_person(conn: &mut AnyConnection, person_id: &str) -> QueryResult<Vec<(AppGrant, App)>> {
+    pub fn of_person(
+        conn: &mut AnyConnection,
+        person_id: &str,
+    ) -> QueryResult<Vec<(AppGrant, App)>> {
         oauth_grants::table
             .inner_join(oauth_apps::table)
             .filter(oauth_grants::person_id.eq(person_id))

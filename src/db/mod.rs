@@ -6,8 +6,8 @@
 //! on PostgreSQL writes share the read pool.
 
 pub mod access;
-pub mod apps;
 pub mod agenda;
+pub mod apps;
 pub mod assemblies;
 pub mod calendar;
 pub mod changes;

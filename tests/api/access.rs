@@ -278,7 +278,9 @@ async fn authorization_matrix() {
         (
             "POST",
             "/api/v1/family-invitations".into(),
-            Some(json!({"person_id": family, "purpose": "password_reset", "relationship": "parent"})),
+            Some(
+                json!({"person_id": family, "purpose": "password_reset", "relationship": "parent"}),
+            ),
             [201, 201, 403, 403, 403, 401],
         ),
         (

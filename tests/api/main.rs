@@ -5,8 +5,8 @@ mod common;
 
 mod access;
 mod accounts;
-mod apps;
 mod agenda;
+mod apps;
 mod assemblies;
 mod calendar;
 mod changes;
