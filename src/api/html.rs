@@ -39,6 +39,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("error.html", include_str!("../../templates/error.html")),
     (
+        "district.html",
+        include_str!("../../templates/district.html"),
+    ),
+    ("council.html", include_str!("../../templates/council.html")),
+    ("meeting.html", include_str!("../../templates/meeting.html")),
+    (
         "oauth/authorize.html",
         include_str!("../../templates/oauth/authorize.html"),
     ),
@@ -248,7 +254,7 @@ pub fn content_security_policy() -> &'static str {
     CSP.get_or_init(|| {
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(CSS));
         format!(
-            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
         )
     })
 }

@@ -34,6 +34,7 @@ pub mod participation;
 pub mod people;
 pub mod preconditions;
 pub mod problems;
+pub mod public_pages;
 pub mod rate_limit;
 pub mod schools;
 pub mod seats;
@@ -149,6 +150,24 @@ pub struct ApiDoc;
 /// Resources are grouped in scopes by their first segment, so the router compares few patterns.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health/live").route(web::get().to(health::live)))
+        .service(web::resource("/public").route(web::get().to(public_pages::root_redirect)))
+        .service(
+            web::scope("/public")
+                .service(web::resource("/").route(web::get().to(public_pages::district)))
+                .service(
+                    web::resource("/councils/{council_id}")
+                        .route(web::get().to(public_pages::council)),
+                )
+                .service(
+                    web::resource("/meetings/{meeting_id}")
+                        .route(web::get().to(public_pages::meeting)),
+                )
+                .service(
+                    web::resource("/agenda-items/{item_id}/comments")
+                        .route(web::post().to(public_pages::submit_comment)),
+                )
+                .default_service(web::to(public_pages::not_found)),
+        )
         .service(web::resource("/health/ready").route(web::get().to(health::ready)))
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics_endpoint)))
         .service(

@@ -23,6 +23,7 @@ pub mod minutes;
 pub mod motions;
 pub mod participation;
 pub mod people;
+pub mod public;
 pub mod schools;
 pub mod seats;
 pub mod services;

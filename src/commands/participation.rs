@@ -57,7 +57,7 @@ fn item_on_meeting(
     Ok((item, meeting))
 }
 
-fn taking_comment(meeting: &Meeting) -> bool {
+pub(super) fn taking_comment(meeting: &Meeting) -> bool {
     [
         MeetingStatus::Noticed,
         MeetingStatus::InSession,

@@ -30,6 +30,7 @@ mod newcomers;
 mod participation;
 mod people;
 mod protection;
+mod public_pages;
 mod schools;
 mod seats;
 mod services;
