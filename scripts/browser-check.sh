@@ -88,6 +88,7 @@ status=0
 (cd tests/browser && node seed.mjs "$base" "$client_id" "$client_secret" "$work/seed.json") || status=$?
 if [ "$status" -eq 0 ]; then
     (cd tests/browser && COGOV_BASE_URL="$base" COGOV_SEED_FILE="$work/seed.json" \
+        COGOV_ADMIN_CLIENT_ID="$client_id" COGOV_ADMIN_CLIENT_SECRET="$client_secret" \
         node --test --test-concurrency=1 ./*.spec.mjs) || status=$?
 fi
 if [ "$status" -ne 0 ]; then

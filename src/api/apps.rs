@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToResponse, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
@@ -28,11 +28,11 @@ pub struct CreateInvitation {
     pub person_id: Uuid,
     /// `sign_up` (a new family account; valid 14 days) or `password_reset` (a new password for an
     /// existing family account; valid 24 hours).
-    #[schema(pattern = "^(sign_up|password_reset)$")]
+    #[schema(pattern = "^(sign_up|password_reset)$", max_length = 14)]
     pub purpose: String,
     /// `parent`, `guardian`, or `student` (a student needs `birth_date`, and must be 13 or older:
     /// no account for a child under 13, COPPA).
-    #[schema(pattern = "^(parent|guardian|student)$")]
+    #[schema(pattern = "^(parent|guardian|student)$", max_length = 8)]
     pub relationship: String,
     /// The student's birth date (required for `student`).
     pub birth_date: Option<NaiveDate>,
@@ -132,6 +132,49 @@ pub async fn create_invitation(
     Ok(created_response(location, &response, version, CACHE_NONE))
 }
 
+#[derive(ToResponse)]
+#[response(
+    description = "The invitation has expired: staff send a new one.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:invitation-expired", "title": "Gone", "status": 410,
+        "detail": "the invitation has expired; ask the school for a new one", "code": "invitation-expired",
+        "instance": "/api/v1/family-invitations/accept"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct InvitationExpired(crate::error::Problem);
+
+/// A redirect URI as registered (documentation only: the lists hold plain strings).
+pub struct RedirectUriText;
+
+impl utoipa::PartialSchema for RedirectUriText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "An absolute https URI (or http on a loopback address), without a fragment",
+            ))
+            .min_length(Some(1))
+            .max_length(Some(2000))
+            .examples([serde_json::json!("https://helper.example/callback")])
+            .into()
+    }
+}
+
+impl ToSchema for RedirectUriText {}
+
+/// A scope an app may ask families for.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub enum ScopeName {
+    #[serde(rename = "service_requests:read")]
+    ServiceRequestsRead,
+    #[serde(rename = "service_requests:write")]
+    ServiceRequestsWrite,
+    #[serde(rename = "public:read")]
+    PublicRead,
+}
+
 /// Take up an invitation
 ///
 /// The family sends the code with the password it chooses (and, to sign up, a username). A
@@ -141,9 +184,8 @@ pub async fn create_invitation(
     responses(
         (status = 200, description = "The account is open (or has its new password); sign in with it.", body = AcceptedInvitation),
         (status = 409, response = super::problems::Conflict),
-        (status = 410, description = "The invitation has expired.", body = crate::error::Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:cogov:problem:invitation-expired", "title": "Gone", "status": 410,
-                "detail": "the invitation has expired; ask the school for a new one", "code": "invitation-expired"})),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 410, response = InvitationExpired),
         super::problems::BodyErrors))]
 pub async fn accept_invitation(
     state: web::Data<AppState>,
@@ -235,13 +277,13 @@ pub struct CreateApp {
     #[schema(min_length = 1, max_length = 200)]
     pub owner: String,
     /// https URIs (or http on a loopback address, for native apps), 1 to 10, no fragments.
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(value_type = Vec<RedirectUriText>, min_items = 1, max_items = 10)]
     pub redirect_uris: Vec<String>,
     /// Whether the app keeps a client secret on a server (default false: a public client).
     #[serde(default)]
     pub confidential: bool,
     /// Of `service_requests:read`, `service_requests:write`, `public:read`.
-    #[schema(min_items = 1)]
+    #[schema(value_type = Vec<ScopeName>, min_items = 1)]
     pub scopes: Vec<String>,
 }
 
@@ -251,11 +293,15 @@ pub struct CreateApp {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "suspended"}))]
 pub struct UpdateApp {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
+    #[schema(value_type = Option<Vec<RedirectUriText>>, min_items = 1, max_items = 10)]
     pub redirect_uris: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<ScopeName>>, min_items = 1)]
     pub scopes: Option<Vec<String>>,
-    #[schema(pattern = "^(active|suspended)$")]
+    #[schema(pattern = "^(active|suspended)$", max_length = 9)]
     pub status: Option<String>,
 }
 
@@ -264,11 +310,13 @@ pub struct UpdateApp {
 #[into_params(parameter_in = Query)]
 pub struct AppListParams {
     /// Only apps in this state (`pending`, `active`, `suspended`).
+    #[param(max_length = 9)]
     pub status: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200, example = 50)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
 }
 
@@ -456,7 +504,8 @@ fn allowed(grant: AppGrant, app: App) -> Result<AllowedApp, ApiError> {
     responses(
         (status = 200, description = "The apps in force.", body = AllowedAppList),
         (status = 401, response = super::problems::Unauthorized),
-        (status = 403, response = super::problems::Forbidden)))]
+        (status = 403, response = super::problems::Forbidden),
+        (status = 503, response = super::problems::Unavailable)))]
 pub async fn my_apps(
     state: web::Data<AppState>,
     SignedIn(ctx): SignedIn,
@@ -475,17 +524,20 @@ pub async fn my_apps(
 /// Effective at once: the app's access tokens stop working on its next request and its refresh
 /// tokens are refused. The app must ask again to act for the family.
 #[utoipa::path(delete, path = "/api/v1/me/apps/{grant_id}", tag = "apps", security(("bearer" = [])),
-    params(("grant_id" = Uuid, Path, description = "The grant's id (from GET /api/v1/me/apps)")),
+    params(("grant_id" = Uuid, Path, description = "The grant's id (from GET /api/v1/me/apps)"),
+           ("If-Match" = String, Header, description = "`*`, or the grant's version as a strong ETag")),
     responses(
         (status = 204, description = "Revoked."),
         (status = 401, response = super::problems::Unauthorized),
         (status = 403, response = super::problems::Forbidden),
-        (status = 404, response = super::problems::NotFound)))]
+        super::problems::DeleteErrors))]
 pub async fn revoke_my_app(
     state: web::Data<AppState>,
     SignedIn(ctx): SignedIn,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    apps::revoke_my_app(&ctx, &state.db, &id.into_inner().to_string()).await?;
+    let expected = expected(&req)?;
+    apps::revoke_my_app(&ctx, &state.db, &id.into_inner().to_string(), expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }

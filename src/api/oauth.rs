@@ -60,7 +60,10 @@ pub struct AuthorizationServerMetadata {
 /// What OAuth client libraries read to find the endpoints (RFC 8414): the authorization
 /// endpoint, the token endpoint, revocation, the scopes, and that PKCE is S256 only.
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "apps",
-    responses((status = 200, description = "The metadata.", body = AuthorizationServerMetadata)))]
+    responses(
+        (status = 200, description = "The metadata.", body = AuthorizationServerMetadata),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 503, response = super::problems::Unavailable)))]
 pub async fn metadata(req: HttpRequest) -> HttpResponse {
     let base = base_url(&req);
     let auth_methods = vec!["none", "client_secret_basic", "client_secret_post"];
@@ -91,6 +94,7 @@ pub struct RevocationRequest {
     #[schema(max_length = 8192)]
     pub token: Option<String>,
     /// `refresh_token` or `access_token` (a hint only: both are looked for).
+    #[schema(max_length = 20)]
     pub token_type_hint: Option<String>,
     #[schema(max_length = 200)]
     pub client_id: Option<String>,
@@ -126,12 +130,11 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     responses(
         (status = 200, description = "Revoked, or nothing to revoke."),
         (status = 400, response = super::access::TokenBadRequest),
-        (status = 401, description = "The app's client credentials are not valid (`error`: `invalid_client`).",
-            body = crate::error::Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:cogov:problem:unauthorized", "title": "Unauthorized", "status": 401,
-                "detail": "the app's client credentials are not valid", "code": "unauthorized", "error": "invalid_client"})),
+        (status = 401, response = super::access::TokenUnauthorized),
         (status = 413, response = super::access::TokenPayloadTooLarge),
-        (status = 415, response = super::access::TokenUnsupportedMediaType)))]
+        (status = 415, response = super::access::TokenUnsupportedMediaType),
+        (status = 422, response = super::access::TokenUnprocessable),
+        (status = 503, response = super::access::TokenUnavailable)))]
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -161,6 +164,13 @@ pub async fn revoke(
     if let Some((id, secret)) = basic_credentials(&req) {
         form.client_id.get_or_insert(id);
         form.client_secret.get_or_insert(secret);
+    }
+    if form.token_type_hint.as_ref().is_some_and(|h| h.len() > 20) {
+        return Err(ApiError::validation(
+            "token_type_hint",
+            "must be refresh_token or access_token",
+        )
+        .oauth("invalid_request"));
     }
     let token = form.token.filter(|t| !t.is_empty()).ok_or_else(|| {
         ApiError::validation("token", "name the token to revoke").oauth("invalid_request")

@@ -1133,7 +1133,12 @@ pub fn my_apps(ctx: &Context, db: &Db) -> Result<Vec<(AppGrant, App)>, ApiError>
 
 /// Revokes one of the family's grants: effective at once (the app's tokens stop working on the
 /// next request, and its refresh tokens are refused).
-pub async fn revoke_my_app(ctx: &Context, db: &Db, grant_id: &str) -> Result<(), ApiError> {
+pub async fn revoke_my_app(
+    ctx: &Context,
+    db: &Db,
+    grant_id: &str,
+    expected: Expected,
+) -> Result<(), ApiError> {
     ctx.for_app(None)?;
     let person_id = ctx
         .caller
@@ -1145,6 +1150,7 @@ pub async fn revoke_my_app(ctx: &Context, db: &Db, grant_id: &str) -> Result<(),
         let grant = store::grant::find(conn, &grant_id)?
             .filter(|g| g.person_id == person_id && g.revoked_at.is_none())
             .ok_or_else(|| ApiError::not_found("app grant", &grant_id))?;
+        expected.check(grant.version)?;
         store::grant::revoke(conn, &grant.id, "family", db::now())?;
         Ok(())
     })

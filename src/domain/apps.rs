@@ -193,7 +193,7 @@ mod tests {
         assert!(challenge_well_formed(
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
-        assert!(!challenge_well_formed(verifier));
+        assert!(!challenge_well_formed("not-a-challenge"));
     }
 
     #[test]

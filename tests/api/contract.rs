@@ -619,7 +619,12 @@ async fn documented_patterns_are_the_enforced_ones() {
     }
     assert_eq!(
         doc["components"]["schemas"]["GrantType"]["enum"],
-        json!(["password", "client_credentials"])
+        json!([
+            "password",
+            "client_credentials",
+            "authorization_code",
+            "refresh_token"
+        ])
     );
     assert_eq!(doc["servers"][0]["url"], "/");
     assert!(doc["info"]["contact"]["name"].is_string());
