@@ -34,7 +34,9 @@ async function api(token, method, path, body) {
 async function redirectTarget() {
   const hits = [];
   const server = createServer((req, res) => {
-    hits.push(new URL(req.url, "http://127.0.0.1"));
+    // Only the redirects count (the browser also asks for /favicon.ico).
+    const url = new URL(req.url, "http://127.0.0.1");
+    if (url.pathname === "/callback") hits.push(url);
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
     res.end("<!doctype html><html lang=\"en\"><title>Family Helper</title><main><h1>Connected</h1></main></html>");
   });
