@@ -728,6 +728,10 @@ pub struct AuditEventResponse {
     pub request_id: Option<String>,
     pub client_address: Option<String>,
     pub user_agent: Option<String>,
+    /// The third-party app that acted for the person (its OAuth `client_id`), when the request
+    /// came with a token the family granted to an app; absent otherwise.
+    #[schema(example = "app_4f1c2b9e")]
+    pub app_client_id: Option<String>,
 }
 
 impl TryFrom<AuditEvent> for AuditEventResponse {
@@ -748,6 +752,7 @@ impl TryFrom<AuditEvent> for AuditEventResponse {
             request_id: e.request_id,
             client_address: e.client_address,
             user_agent: e.user_agent,
+            app_client_id: e.app_client_id,
         })
     }
 }

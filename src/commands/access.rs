@@ -195,6 +195,7 @@ pub fn export_audit_events(
         "request_id",
         "client_address",
         "user_agent",
+        "app_client_id",
     ])
     .map_err(csv_error)?;
     for e in rows {
@@ -217,6 +218,7 @@ pub fn export_audit_events(
             e.request_id.as_deref().unwrap_or(""),
             e.client_address.as_deref().unwrap_or(""),
             e.user_agent.as_deref().unwrap_or(""),
+            e.app_client_id.as_deref().unwrap_or(""),
         ];
         out.write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))
             .map_err(csv_error)?;

@@ -452,6 +452,25 @@ async fn an_app_acts_for_a_family_from_consent_to_revocation() {
             .load(conn)
     });
     assert_eq!(app_named, [Some(client_id.clone())], "{filed_id}");
+    // ... and a district admin reading the audit trail sees which app acted, as JSON and CSV.
+    let trail = app
+        .get("/api/v1/audit-events?resource=/api/v1/service-requests&action=create")
+        .await
+        .expect(200);
+    let named: Vec<&Value> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["app_client_id"])
+        .collect();
+    assert_eq!(named, [&Value::from(client_id.clone())]);
+    let csv = app
+        .get("/api/v1/audit-events?resource=/api/v1/service-requests&action=create&format=csv")
+        .await;
+    let csv = String::from_utf8(csv.body.to_vec()).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",app_client_id"));
+    assert!(lines.next().unwrap().ends_with(&format!(",{client_id}")));
 
     // The family sees the app, what it may do, and when it last acted.
     let family_token = app
@@ -810,4 +829,46 @@ async fn developers_submit_apps_that_admins_approve() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["redirect_uris[0]", "scopes[0]"]);
+}
+
+/// A code is single-use across app instances: the same code sent at once to two instances on one
+/// database is exchanged exactly once, and the losing attempts count as reuse, which ends the
+/// grant (so the winner's token stops working too).
+#[actix_web::test]
+async fn a_code_raced_across_two_instances_is_exchanged_once() {
+    let app = TestApp::new().await;
+    let other = app.second_instance().await;
+    family(&app, "Rosa Diaz", "rosa").await;
+    let registered = register(&app, &["service_requests:read"]).await;
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let location = consent(&app, &client_id, "service_requests:read", "rosa").await;
+    let code = param(&location, "code").unwrap();
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let replies = futures_util::future::join_all((0..8).map(|n| {
+        let req = form("/api/v1/auth/token", &pairs);
+        let (app, other) = (&app, &other);
+        async move {
+            if n % 2 == 0 {
+                app.send(req).await
+            } else {
+                other.send(req).await
+            }
+        }
+    }))
+    .await;
+    let won: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(won.len(), 1, "exactly one exchange succeeds");
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!(r.status.as_u16(), 400);
+        assert_eq!(r.json()["error"], "invalid_grant");
+    }
+    let token = won[0].json()["access_token"].as_str().unwrap().to_owned();
+    let after = get_as(&app, &token, "/api/v1/service-requests").await;
+    assert_eq!(after.status.as_u16(), 401, "a reused code ends the grant");
 }
