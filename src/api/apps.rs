@@ -66,9 +66,15 @@ pub struct AcceptInvitation {
     /// The sign-in name to choose (sign-up only; a reset keeps the account's name).
     #[schema(max_length = 100)]
     pub username: Option<String>,
-    /// The new password, 12 to 256 characters.
+    /// The new password, 12 to 256 characters. Send this or `id_token`, not both.
     #[schema(min_length = 12, max_length = 256)]
-    pub password: String,
+    pub password: Option<String>,
+    /// Instead of a password, where the district connects its identity provider: a token the
+    /// provider issued to the family member (an OpenID Connect ID token or access token, as
+    /// configured for bearer tokens). The account is linked to its subject, and the family
+    /// signs in through the provider from then on. Send this or `password`, not both.
+    #[schema(max_length = 8192)]
+    pub id_token: Option<String>,
 }
 
 /// The account an invitation opened or reset.
@@ -193,13 +199,31 @@ pub async fn accept_invitation(
     body: JsonBody<AcceptInvitation>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let credential = match (body.password, body.id_token) {
+        (Some(password), None) => apps::Credential::Password(password),
+        (None, Some(token)) => {
+            apps::Credential::Provider(crate::auth::provider_subject(&state, &token, "id_token")?)
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation(
+                "id_token",
+                "send a password or an id_token, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(ApiError::validation(
+                "password",
+                "choose a password (or send an id_token from the district's identity provider)",
+            ))
+        }
+    };
     let accepted = apps::accept_invitation(
         &ctx,
         &state.db,
         apps::Acceptance {
             code: body.code,
             username: body.username,
-            password: body.password,
+            credential,
         },
     )
     .await?;

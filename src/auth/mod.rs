@@ -117,6 +117,23 @@ fn bearer(req: &ServiceRequest) -> Option<Result<String, ApiError>> {
     Some(Ok(token.to_owned()))
 }
 
+/// The district identity provider's subject in `token`, for linking it to an account (a family
+/// taking up an invitation). Only a token from a configured provider counts: a token cogov
+/// issued itself names no provider identity. A refused token is a 422 on `field`.
+pub fn provider_subject(state: &AppState, token: &str, field: &str) -> Result<String, ApiError> {
+    match state.tokens.verify(token) {
+        Ok((claims, false)) => Ok(claims.sub),
+        Ok((_, true)) => Err(ApiError::validation(
+            field,
+            "must be a token from the district's identity provider, not one cogov issued",
+        )),
+        Err(e) => Err(ApiError::validation(
+            field,
+            format!("is not a valid identity provider token: {e}"),
+        )),
+    }
+}
+
 /// Who a verified token speaks for.
 fn resolve(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let (claims, local) = state

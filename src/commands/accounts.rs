@@ -151,7 +151,7 @@ async fn hash(secret: String) -> Result<String, ApiError> {
 }
 
 /// Refuses (409) a username or identity that another account already has.
-fn not_taken(conn: &mut AnyConnection, account: &Account) -> Result<(), ApiError> {
+pub fn not_taken(conn: &mut AnyConnection, account: &Account) -> Result<(), ApiError> {
     if let Some(name) = &account.username {
         if store::account::by_username(conn, name)?.is_some_and(|a| a.id != account.id) {
             return Err(ApiError::Conflict {

@@ -157,12 +157,21 @@ pub async fn invite(
     Ok(IssuedInvitation { invitation, code })
 }
 
+/// How the family will sign in after taking up an invitation.
+pub enum Credential {
+    /// A password of its own choosing (hashed before it is stored).
+    Password(String),
+    /// The subject of a verified token from the district's identity provider: the account is
+    /// linked to it, and the family signs in through the provider.
+    Provider(String),
+}
+
 /// What a family sends to take up an invitation.
 pub struct Acceptance {
     pub code: String,
     /// The sign-in name (sign-up only; a reset keeps the account's name).
     pub username: Option<String>,
-    pub password: String,
+    pub credential: Credential,
 }
 
 /// The account an invitation opened or reset.
@@ -213,7 +222,16 @@ pub async fn accept_invitation(
     } else {
         None
     };
-    let hash_of_password = accounts::password_hash(&input.password).await?;
+    let (hash_of_password, subject) = match input.credential {
+        Credential::Password(password) => (Some(accounts::password_hash(&password).await?), None),
+        Credential::Provider(subject) => (
+            None,
+            Some(
+                accounts::external_subject("id_token", &subject)
+                    .map_err(|e| ApiError::Validation(vec![e]))?,
+            ),
+        ),
+    };
     let person_id = invitation.person_id.clone();
     let purpose = invitation.purpose.clone();
     let action = if purpose == "sign_up" {
@@ -249,8 +267,8 @@ pub async fn accept_invitation(
                     let account = accounts::account_row(
                         invitation.person_id.clone(),
                         username.clone(),
-                        Some(hash_of_password),
-                        None,
+                        hash_of_password,
+                        subject,
                     );
                     accounts::open_account(conn, &account)?;
                     let has_family =
@@ -271,7 +289,14 @@ pub async fn accept_invitation(
                     Ok(username.unwrap_or_default())
                 }
                 Some(mut account) if invitation.purpose == "password_reset" => {
-                    account.password_hash = Some(hash_of_password);
+                    // A reset sets the new password, or links the provider identity instead.
+                    if hash_of_password.is_some() {
+                        account.password_hash = hash_of_password;
+                    }
+                    if subject.is_some() {
+                        account.external_subject = subject;
+                        accounts::not_taken(conn, &account)?;
+                    }
                     account.updated_at = now;
                     account.version += 1;
                     let name = account.username.clone().unwrap_or_default();

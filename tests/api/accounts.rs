@@ -3,10 +3,9 @@
 //! manage them, the audit trail of reads, and that no hash is ever served.
 
 use actix_web::test::TestRequest;
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::common::{id, key_path, version_tag, Reply, TestApp, AUDIENCE, ISSUER};
+use crate::common::{district_token, id, version_tag, Reply, TestApp};
 
 fn form(body: &str) -> TestRequest {
     TestRequest::post()
@@ -42,16 +41,6 @@ async fn client_token(app: &TestApp, client_id: &str, secret: &str) -> Reply {
 async fn me(app: &TestApp, token: &str) -> Reply {
     app.send_as(token, TestRequest::get().uri("/api/v1/me"))
         .await
-}
-
-fn district_token(sub: &str) -> String {
-    let key =
-        EncodingKey::from_rsa_pem(&std::fs::read(key_path("district-rs256.key")).unwrap()).unwrap();
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("district-1".to_owned());
-    let claims = json!({"sub": sub, "iss": ISSUER, "aud": AUDIENCE,
-        "exp": jsonwebtoken::get_current_timestamp() + 300});
-    encode(&header, &claims, &key).unwrap()
 }
 
 /// No response body names a stored hash, whatever its status.

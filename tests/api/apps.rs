@@ -5,7 +5,7 @@
 use actix_web::test::TestRequest;
 use serde_json::{json, Value};
 
-use crate::common::{id, Reply, TestApp};
+use crate::common::{district_token, id, Reply, TestApp};
 
 const REDIRECT: &str = "https://helper.example/callback";
 const VERIFIER: &str = "a-pkce-verifier-of-enough-length-0123456789-abcdefghij";
@@ -871,4 +871,77 @@ async fn a_code_raced_across_two_instances_is_exchanged_once() {
     let token = won[0].json()["access_token"].as_str().unwrap().to_owned();
     let after = get_as(&app, &token, "/api/v1/service-requests").await;
     assert_eq!(after.status.as_u16(), 401, "a reused code ends the grant");
+}
+
+/// Where the district connects its identity provider, a family takes up its invitation by
+/// linking the provider identity instead of choosing a password, and then signs in through
+/// the provider; a token cogov issued, a bad token, or both credentials at once are refused
+/// without using the code.
+#[actix_web::test]
+async fn an_invitation_links_the_district_identity_provider() {
+    let app = TestApp::new().await;
+    let person = id(&app.person("Ana Ruiz").await);
+    let invitation = app
+        .post(
+            "/api/v1/family-invitations",
+            json!({"person_id": person, "purpose": "sign_up", "relationship": "parent"}),
+        )
+        .await
+        .expect(201);
+    let code = invitation["code"].as_str().unwrap().to_owned();
+    let accept = |body: Value| {
+        TestRequest::post()
+            .uri("/api/v1/family-invitations/accept")
+            .set_json(body)
+    };
+    let provider = district_token("idp|ana-ruiz");
+    let p = app
+        .send(accept(json!({"code": code, "username": "ana", "password": "a family passphrase", "id_token": provider})))
+        .await
+        .expect(422);
+    assert_eq!(p["errors"][0]["field"], "id_token");
+    let p = app
+        .send(accept(
+            json!({"code": code, "username": "ana", "id_token": "not.a.token"}),
+        ))
+        .await
+        .expect(422);
+    assert_eq!(p["errors"][0]["field"], "id_token");
+    let p = app
+        .send(accept(json!({"code": code, "username": "ana"})))
+        .await
+        .expect(422);
+    assert_eq!(p["errors"][0]["field"], "password");
+    // A token cogov issued (here the admin's) names no provider identity.
+    let own = app.admin.clone();
+    let p = app
+        .send(accept(
+            json!({"code": code, "username": "ana", "id_token": own}),
+        ))
+        .await
+        .expect(422);
+    assert_eq!(p["errors"][0]["field"], "id_token");
+
+    let done = app
+        .send(accept(
+            json!({"code": code, "username": "ana", "id_token": provider}),
+        ))
+        .await
+        .expect(200);
+    assert_eq!(done["person_id"], person.as_str());
+    // The provider's token now signs the family in, as a family member.
+    let me = get_as(&app, &provider, "/api/v1/me").await.expect(200);
+    assert_eq!(me["person_id"], person.as_str(), "{me}");
+    assert_eq!(me["roles"][0]["role"], "family");
+    // No password was set: the password grant does not open the account.
+    app.send(form(
+        "/api/v1/auth/token",
+        &[
+            ("grant_type", "password"),
+            ("username", "ana"),
+            ("password", "a family passphrase"),
+        ],
+    ))
+    .await
+    .expect(401);
 }

@@ -130,6 +130,18 @@ pub fn key_path(name: &str) -> std::path::PathBuf {
 
 /// Token settings of the test apps: a standalone secret plus a district identity provider's
 /// RS256 key (kid `district-1`), as a real install connected to its district would have.
+/// A token the district's identity provider (the test keys) issued for `sub`, valid 5 minutes.
+pub fn district_token(sub: &str) -> String {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let key =
+        EncodingKey::from_rsa_pem(&std::fs::read(key_path("district-rs256.key")).unwrap()).unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("district-1".to_owned());
+    let claims = serde_json::json!({"sub": sub, "iss": ISSUER, "aud": AUDIENCE,
+        "exp": jsonwebtoken::get_current_timestamp() + 300});
+    encode(&header, &claims, &key).unwrap()
+}
+
 pub fn token_config() -> cogov::auth::tokens::TokenConfig {
     cogov::auth::tokens::TokenConfig {
         secret: Some(TEST_SECRET.to_owned()),
