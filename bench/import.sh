@@ -115,6 +115,6 @@ if [ "$WHICH" = both ] || [ "$WHICH" = sqlite ]; then
 fi
 if [ "$WHICH" = both ] || [ "$WHICH" = postgres ]; then
     psql -q "$PG" -c "DROP SCHEMA IF EXISTS cogov_import_bench CASCADE" -c "CREATE SCHEMA cogov_import_bench" >/dev/null 2>&1
-    run_backend postgresql "$PG?options=-csearch_path%3Dcogov_import_bench"
+    run_backend postgresql "$PG?options=-csearch_path%3Dcogov_import_bench${BENCH_PG_OPTIONS:-}"
     psql -q "$PG" -c "DROP SCHEMA IF EXISTS cogov_import_bench CASCADE" >/dev/null 2>&1
 fi
