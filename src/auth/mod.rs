@@ -501,9 +501,16 @@ pub async fn authenticate<B: MessageBody + 'static>(
         resource_id,
         status,
     );
+    // An app's read is the app acting for the family too: the family's list of apps shows it.
+    let app_grant = principal.app.as_ref().map(|app| app.grant_id.clone());
     let recorded = state
         .db
-        .write(move |conn| db::access::audit::record(conn, &event).map_err(ApiError::from))
+        .write(move |conn| {
+            if let Some(grant) = &app_grant {
+                db::apps::grant::touch(conn, grant, event.occurred_at)?;
+            }
+            db::access::audit::record(conn, &event).map_err(ApiError::from)
+        })
         .await;
     match recorded {
         Ok(()) => Ok(res.map_into_left_body()),

@@ -497,6 +497,20 @@ async fn an_app_acts_for_a_family_from_consent_to_revocation() {
         json!(["service_requests:read", "service_requests:write"])
     );
     assert!(allowed["last_used_at"].is_string());
+    // A read by the app is acting too: it moves "last acted".
+    let before = allowed["last_used_at"].as_str().unwrap().to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    get_as(&app, &access, "/api/v1/service-requests")
+        .await
+        .expect(200);
+    let mine = get_as(&app, &family_token, "/api/v1/me/apps")
+        .await
+        .expect(200);
+    let after = mine["items"][0]["last_used_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(after > before, "{before} then {after}");
     // An app cannot list or revoke apps itself.
     get_as(&app, &access, "/api/v1/me/apps").await.expect(403);
 
