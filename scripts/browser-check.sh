@@ -37,51 +37,8 @@ fi
 echo "$("$CHROMIUM" --version 2>/dev/null | tail -n 1); node $(node --version)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
-BIN="${COGOV_BIN:-target/debug/cogov}"
-if [ ! -x "$BIN" ]; then
-    cargo build --quiet
-    BIN=target/debug/cogov
-fi
-BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-if [ -n "${1:-}" ]; then
-    name="${1##*/}"
-    server="${1%/*}/postgres"
-    psql "$server" -q -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\""
-    export COGOV_DATABASE_URL="$1"
-else
-    export COGOV_DATABASE_URL="sqlite://$work/cogov.db"
-fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-export COGOV_JWT_SECRET_FILE="$work/jwt-secret"
-export COGOV_LISTEN="127.0.0.1:$port"
-export COGOV_LOG_FORMAT=text
-export RUST_LOG="${RUST_LOG:-warn}"
-
-credentials=$("$BIN" admin create-client --name "browser check" --role district_admin 2>/dev/null)
-client_id=$(printf '%s\n' "$credentials" | sed -n 's/^client_id=//p')
-client_secret=$(printf '%s\n' "$credentials" | sed -n 's/^client_secret=//p')
-
-"$BIN" serve >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    if python3 -c "import urllib.request; urllib.request.urlopen('$base/health/ready', timeout=1)" 2>/dev/null; then
-        break
-    fi
-    sleep 0.1
-done
+. scripts/check-server.sh
+start_check_server "${1:-}" "browser check"
 
 echo "== browser check against $(printf '%s' "$COGOV_DATABASE_URL" | sed 's#//[^@]*@#//#')"
 status=0
@@ -92,7 +49,6 @@ if [ "$status" -eq 0 ]; then
         node --test --test-concurrency=1 ./*.spec.mjs) || status=$?
 fi
 if [ "$status" -ne 0 ]; then
-    echo "--- server log (last 40 lines)" >&2
-    tail -n 40 "$work/server.log" >&2
+    show_server_log
     exit "$status"
 fi

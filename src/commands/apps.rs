@@ -915,6 +915,39 @@ enum Use {
     Refused(&'static str),
 }
 
+/// The grant goes on with its next refresh token (the code exchange and every refresh end here),
+/// unless the family has revoked it meanwhile.
+fn continue_grant(
+    conn: &mut db::AnyConnection,
+    grant_id: &str,
+    scopes: &str,
+    now: NaiveDateTime,
+) -> Result<Use, ApiError> {
+    Ok(match store::grant::find(conn, grant_id)? {
+        Some(grant) if grant.revoked_at.is_none() => {
+            let (row, token) = new_refresh(&grant.id, scopes, now);
+            store::refresh::insert(conn, &row)?;
+            store::grant::touch(conn, &grant.id, now)?;
+            Use::Issued(Box::new((grant, row, token)))
+        }
+        _ => Use::Refused("the family revoked the app's access"),
+    })
+}
+
+/// Writes a token request's audit event, as refused unless a token was issued.
+fn record_use(
+    conn: &mut db::AnyConnection,
+    mut event: db::access::AuditEvent,
+    outcome: &Use,
+) -> Result<(), ApiError> {
+    if !matches!(outcome, Use::Issued(_)) {
+        event.action = "refuse".to_owned();
+        event.status = 400;
+        event.outcome = "denied".to_owned();
+    }
+    Ok(db::access::audit::record(conn, &event)?)
+}
+
 fn new_refresh(grant_id: &str, scopes: &str, now: NaiveDateTime) -> (RefreshToken, String) {
     let token = secret();
     (
@@ -961,7 +994,7 @@ pub async fn exchange_code(
         &grant.id,
         &code_row.scopes,
     );
-    let mut event = family.audit_event("create", Some(grant.id.clone()), 200);
+    let event = family.audit_event("create", Some(grant.id.clone()), 200);
     let redirect_uri = redirect_uri.to_owned();
     let verifier = verifier.to_owned();
     let grant_id = grant.id.clone();
@@ -978,22 +1011,9 @@ pub async fn exchange_code(
             } else if !rules::pkce_matches(&verifier, &code_row.code_challenge) {
                 Use::Refused("the code_verifier does not match the code_challenge (PKCE S256)")
             } else {
-                match store::grant::find(conn, &grant_id)? {
-                    Some(grant) if grant.revoked_at.is_none() => {
-                        let (row, token) = new_refresh(&grant.id, &code_row.scopes, now);
-                        store::refresh::insert(conn, &row)?;
-                        store::grant::touch(conn, &grant.id, now)?;
-                        Use::Issued(Box::new((grant, row, token)))
-                    }
-                    _ => Use::Refused("the family revoked the app's access"),
-                }
+                continue_grant(conn, &grant_id, &code_row.scopes, now)?
             };
-            if !matches!(outcome, Use::Issued(_)) {
-                event.action = "refuse".to_owned();
-                event.status = 400;
-                event.outcome = "denied".to_owned();
-            }
-            db::access::audit::record(conn, &event)?;
+            record_use(conn, event, &outcome)?;
             Ok::<_, ApiError>(outcome)
         })
         .await?;
@@ -1062,7 +1082,7 @@ pub async fn refresh(
         }
     };
     let family = acting(ctx, &grant.person_id, &app.client_id, &grant.id, &scopes);
-    let mut event = family.audit_event("update", Some(grant.id.clone()), 200);
+    let event = family.audit_event("update", Some(grant.id.clone()), 200);
     let grant_id = grant.id.clone();
     let outcome = db
         .write(move |conn| {
@@ -1073,22 +1093,9 @@ pub async fn refresh(
             } else if row.expires_at <= now {
                 Use::Refused("the refresh token has expired")
             } else {
-                match store::grant::find(conn, &grant_id)? {
-                    Some(grant) if grant.revoked_at.is_none() => {
-                        let (next, token) = new_refresh(&grant.id, &scopes, now);
-                        store::refresh::insert(conn, &next)?;
-                        store::grant::touch(conn, &grant.id, now)?;
-                        Use::Issued(Box::new((grant, next, token)))
-                    }
-                    _ => Use::Refused("the family revoked the app's access"),
-                }
+                continue_grant(conn, &grant_id, &scopes, now)?
             };
-            if !matches!(outcome, Use::Issued(_)) {
-                event.action = "refuse".to_owned();
-                event.status = 400;
-                event.outcome = "denied".to_owned();
-            }
-            db::access::audit::record(conn, &event)?;
+            record_use(conn, event, &outcome)?;
             Ok::<_, ApiError>(outcome)
         })
         .await?;
