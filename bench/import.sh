@@ -10,6 +10,14 @@
 #   bench/import.sh sqlite         # or: postgres
 #   BENCH_PROFILE=debug bench/import.sh   # use the debug build instead of building release
 #   BENCH_BIN=path/to/cogov bench/import.sh   # use this binary as it is (no build)
+#   BENCH_USERS=20000 bench/import.sh postgres # a smaller roster
+#
+# BENCH_PG_OPTIONS is appended to the `options` of every PostgreSQL connection of the run (URL
+# encoded, each setting starting with `%20`), e.g. to have the server log its slow statements and
+# their plans (as a superuser; the log is wherever the server writes its log):
+#   BENCH_PG_OPTIONS='%20-clog_min_duration_statement%3D50' bench/import.sh postgres
+#   BENCH_PG_OPTIONS='%20-csession_preload_libraries%3Dauto_explain%20-cauto_explain.log_min_duration%3D50' \
+#       bench/import.sh postgres
 #
 # Needs: python3, /usr/bin/time (apt-get install time), psql; PostgreSQL on 127.0.0.1:5432 with
 # trust auth (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test).

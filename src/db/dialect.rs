@@ -165,6 +165,52 @@ pub fn try_lock_row(
     }
 }
 
+/// The PostgreSQL statement behind [`external_id_holders`]: `$1` kind of record, `$2` system,
+/// `$3` the values (`text[]`). Each value is looked up on its own through the unique index
+/// `(resource_kind, system, value)` (the `LATERAL … LIMIT 1` keeps the planner from turning it
+/// into a scan of every id of the system), whatever the table's statistics and whether the
+/// server runs the cached statement with a custom or a generic plan. The plain
+/// `value = ANY($3)` form did not hold: on a table not yet analysed, the generic plan scanned
+/// every id of the system and compared each with every value of the batch.
+pub const POSTGRES_EXTERNAL_ID_HOLDERS: &str = "SELECT v.value, h.resource_id \
+     FROM unnest($3::text[]) AS v(value) \
+     CROSS JOIN LATERAL (SELECT e.resource_id FROM external_ids e \
+     WHERE e.resource_kind = $1 AND e.system = $2 AND e.value = v.value LIMIT 1) AS h";
+
+#[derive(diesel::QueryableByName)]
+struct Holder {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    resource_id: String,
+}
+
+/// Which records of one kind hold these values of one system, as `(value, record id)` pairs, on
+/// PostgreSQL by [`POSTGRES_EXTERNAL_ID_HOLDERS`]. `None` on SQLite, whose planner already
+/// looks each value of an `IN (…)` list up in the index: the caller runs its portable query.
+pub fn external_id_holders(
+    conn: &mut AnyConnection,
+    kind: &str,
+    system: &str,
+    values: &[String],
+) -> diesel::QueryResult<Option<Vec<(String, String)>>> {
+    use diesel::sql_types::{Array, Text};
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(None),
+        AnyConnection::Postgresql(pg) => {
+            let rows: Vec<Holder> = diesel::sql_query(POSTGRES_EXTERNAL_ID_HOLDERS)
+                .bind::<Text, _>(kind)
+                .bind::<Text, _>(system)
+                .bind::<Array<Text>, _>(values)
+                .load(pg)?;
+            Ok(Some(
+                rows.into_iter().map(|r| (r.value, r.resource_id)).collect(),
+            ))
+        }
+    }
+}
+
 impl LockTable {
     /// The PostgreSQL statement that locks the row (`$1`: its key).
     fn select_for_update(self) -> &'static str {

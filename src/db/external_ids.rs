@@ -85,7 +85,10 @@ pub fn holder(
 }
 
 /// Which records of this kind carry each of these values of one system: value → record id
-/// (values no record carries are absent). One query for a whole batch of rows.
+/// (values no record carries are absent). One query for a whole batch of rows, which looks
+/// each value up in the unique index `(resource_kind, system, value)`: on PostgreSQL through
+/// [`super::dialect::external_id_holders`] (a plain `value = ANY($3)` was planned as a scan of
+/// the whole system's ids when the table had no statistics yet), on SQLite as an `IN (…)` list.
 pub fn holders_of(
     conn: &mut AnyConnection,
     kind: ResourceKind,
@@ -94,6 +97,9 @@ pub fn holders_of(
 ) -> QueryResult<HashMap<String, String>> {
     if values.is_empty() {
         return Ok(HashMap::new());
+    }
+    if let Some(rows) = super::dialect::external_id_holders(conn, kind.as_str(), system, values)? {
+        return Ok(rows.into_iter().collect());
     }
     external_ids::table
         .filter(external_ids::resource_kind.eq(kind.as_str()))

@@ -281,3 +281,101 @@ async fn two_instances_cannot_give_one_external_id_to_two_people() {
     }
     assert!(statuses.iter().all(|p| *p == [201, 409]), "{statuses:?}");
 }
+
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// Regression (the PostgreSQL import slowed with the table's size): the batch lookup of an
+/// import, `value = ANY($3)`, was planned on a table without statistics as a scan of every id of
+/// the system, each compared with all 500 values of the batch (about 0.7 s a batch at 50,000
+/// people). The statement now used must look each value up in the unique index, with a custom
+/// plan and with the generic plan PostgreSQL switches a cached statement to, before and after
+/// the table is analysed.
+#[actix_web::test]
+async fn the_batch_lookup_of_external_ids_probes_the_index_for_each_value() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::new().await;
+    // 20,000 people and 20 schools with ids of one system (a recursive count: both backends).
+    app.query(|conn| {
+        conn.batch_execute(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999) \
+             INSERT INTO external_ids (id, resource_kind, resource_id, system, value, created_at) \
+             SELECT 'x' || i, 'person', 'p' || i, 'oneroster', 'user-' || i, '2026-11-26 00:00:00' \
+             FROM n; \
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19) \
+             INSERT INTO external_ids (id, resource_kind, resource_id, system, value, created_at) \
+             SELECT 'y' || i, 'school', 's' || i, 'oneroster', 'school-' || i, '2026-11-26 00:00:00' \
+             FROM n;",
+        )
+    });
+    let batch: Vec<String> = (19_750..20_250).map(|n| format!("user-{n}")).collect();
+    if app.test_db.is_postgres() {
+        explain_holders(&app, &batch);
+    }
+
+    // The lookup answers what the rows hold: 250 of the 500 values are held (user-19750 to
+    // user-19999), the others by nobody; a school's value is not a person's.
+    let mut asked = batch.clone();
+    asked.push("school-3".into());
+    asked.push("user-19750".into()); // asked twice, answered once
+    let held = app.query(|conn| {
+        cogov::db::external_ids::holders_of(
+            conn,
+            cogov::domain::external_ids::ResourceKind::Person,
+            "oneroster",
+            &asked,
+        )
+    });
+    assert_eq!(held.len(), 250);
+    assert_eq!(held["user-19750"], "p19750");
+    assert_eq!(held["user-19999"], "p19999");
+    assert!(!held.contains_key("user-20000"));
+    assert!(!held.contains_key("school-3"));
+}
+
+/// EXPLAINs the PostgreSQL batch lookup of `batch` under both plan cache modes, before and after
+/// the table is analysed, and asserts each plan probes the unique index once per value.
+fn explain_holders(app: &TestApp, batch: &[String]) {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl};
+    let mut pg = diesel::PgConnection::establish(&app.test_db.url).expect("connect");
+    let array = format!("'{{{}}}'", batch.join(","));
+    pg.batch_execute(&format!(
+        "PREPARE holders(text, text, text[]) AS {}",
+        cogov::db::dialect::POSTGRES_EXTERNAL_ID_HOLDERS
+    ))
+    .expect("prepare");
+    for analysed in [false, true] {
+        if analysed {
+            pg.batch_execute("ANALYZE external_ids").expect("analyze");
+        }
+        for mode in ["force_generic_plan", "force_custom_plan"] {
+            pg.batch_execute(&format!("SET plan_cache_mode = {mode}"))
+                .expect("plan mode");
+            let plan: Vec<PlanLine> = diesel::sql_query(format!(
+                "EXPLAIN EXECUTE holders('person', 'oneroster', {array})"
+            ))
+            .load(&mut pg)
+            .expect("explain");
+            let plan: Vec<String> = plan.into_iter().map(|l| l.line).collect();
+            let text = plan.join("\n");
+            let context = format!("analysed: {analysed}, {mode}:\n{text}");
+            assert!(
+                text.contains("Index Scan using external_ids_value on external_ids"),
+                "{context}"
+            );
+            let cond = plan
+                .iter()
+                .find(|l| l.trim_start().starts_with("Index Cond:"))
+                .unwrap_or_else(|| panic!("no index condition: {context}"));
+            assert!(cond.contains("(value = v.value)"), "{context}");
+            assert!(!text.contains("Seq Scan"), "{context}");
+            assert!(!text.contains("Filter:"), "{context}");
+        }
+    }
+    pg.batch_execute("RESET plan_cache_mode; DEALLOCATE holders")
+        .expect("reset");
+}
