@@ -4,7 +4,8 @@
 # then imports it again (every row unchanged), and reports wall time and peak memory
 # (/usr/bin/time -v). While the first import runs, a small second import (one school, another
 # writer, another process) runs every second, to show that other writes are served between
-# batches; its latencies are reported (count, median, slowest).
+# batches; its latencies are reported (count, median, slowest), and any that failed with its exit
+# status (139: a segmentation fault).
 #
 #   bench/import.sh                # both backends
 #   bench/import.sh sqlite         # or: postgres
@@ -86,10 +87,16 @@ other_writes() {
     while [ -e "$WORK/running" ]; do
         n=$((n + 1))
         printf 'external_id,name,district_code,time_zone\nw%s,Side School %s,SIDE-%s,UTC\n' "$n" "$n" "$n" >"$SMALL/schools.csv"
-        local t0 t1
+        local t0 t1 rc=0
         t0=$(date +%s.%N)
-        COGOV_DATABASE_URL=$url "$BIN" import "$SMALL/schools.csv" >/dev/null 2>&1 && t1=$(date +%s.%N) \
-            && echo "$t0 $t1" | awk '{printf "%.2f\n", $2-$1}' >>"$WORK/side.txt"
+        COGOV_DATABASE_URL=$url "$BIN" import "$SMALL/schools.csv" >/dev/null 2>"$WORK/side-err.txt" || rc=$?
+        t1=$(date +%s.%N)
+        if [ "$rc" = 0 ]; then
+            echo "$t0 $t1" | awk '{printf "%.2f\n", $2-$1}' >>"$WORK/side.txt"
+        else
+            # Failed side writes are counted with their exit status (139: killed by SIGSEGV).
+            echo "exit $rc: $(head -c 200 "$WORK/side-err.txt" | tr '\n' ' ')" >>"$WORK/side-failed.txt"
+        fi
         sleep 1
     done
 }
@@ -98,6 +105,7 @@ run_backend() {
     local name=$1 url=$2
     COGOV_DATABASE_URL=$url "$BIN" migrate >/dev/null 2>&1
     : >"$WORK/side.txt"
+    : >"$WORK/side-failed.txt"
     touch "$WORK/running"
     other_writes "$url" &
     local side=$!
@@ -112,7 +120,7 @@ run_backend() {
     median=$(sort -n "$WORK/side.txt" | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')
     echo "| $name | first run | $(echo "$first" | awk '{printf "%.1f s | %.0f MiB", $1, $2/1024}') | $(echo "$first" | cut -d' ' -f3-) |"
     echo "| $name | second run | $(echo "$second" | awk '{printf "%.1f s | %.0f MiB", $1, $2/1024}') | $(echo "$second" | cut -d' ' -f3-) |"
-    echo "| $name | other writes during the first run | ${served} served | median ${median:-n/a} s, slowest ${max:-n/a} s | |"
+    echo "| $name | other writes during the first run | ${served} served, $(wc -l <"$WORK/side-failed.txt") failed | median ${median:-n/a} s, slowest ${max:-n/a} s | $(sort "$WORK/side-failed.txt" | uniq -c | tr '\n' ';') |"
 }
 
 echo "users: $USERS, build: $PROFILE, zip: $(du -h "$WORK/roster.zip" | cut -f1)"
