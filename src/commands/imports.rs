@@ -811,12 +811,15 @@ fn planned_sourced(planned: &Result<Planned, RowError>) -> Option<String> {
 fn stamp_modified(
     conn: &mut AnyConnection,
     plan: &Plan,
-    stamps: &[(String, chrono::NaiveDateTime)],
+    stamps: &[Option<(String, chrono::NaiveDateTime)>],
     done: &[Done],
     kind: ResourceKind,
 ) -> Result<(), db::QueryError> {
     let mut by_date: HashMap<chrono::NaiveDateTime, Vec<String>> = HashMap::new();
-    for ((value, at), d) in stamps.iter().zip(done) {
+    for (stamp, d) in stamps.iter().zip(done) {
+        let Some((value, at)) = stamp else {
+            continue;
+        };
         if matches!(d.outcome, "create" | "update" | "unchanged") && d.resource_id.is_some() {
             by_date.entry(*at).or_default().push(value.clone());
         }
@@ -877,16 +880,10 @@ fn apply_batch(
     skip_stale(conn, plan, &mut batch)?;
     let kind = batch.first().map(|r| kind_of(r.file));
     // Each row's dateLastModified, to be recorded with its external id once applied.
-    let stamps: Vec<(String, chrono::NaiveDateTime)> = batch
+    let stamps: Vec<Option<(String, chrono::NaiveDateTime)>> = batch
         .iter()
-        .map(|r| {
-            (
-                planned_sourced(&r.planned).unwrap_or_default(),
-                r.modified.unwrap_or_default(),
-            )
-        })
+        .map(|r| Some((planned_sourced(&r.planned)?, r.modified?)))
         .collect();
-    let any_dated = batch.iter().any(|r| r.modified.is_some());
     let places: Vec<(&'static str, i64, Option<String>)> = batch
         .iter()
         .map(|row| {
@@ -899,7 +896,6 @@ fn apply_batch(
         })
         .collect();
     let work = |conn: &mut AnyConnection| -> Result<Vec<Done>, db::QueryError> {
-        let dated: Vec<bool> = batch.iter().map(|r| r.modified.is_some()).collect();
         let mut done = None;
         if people_only(&batch) {
             // The whole batch in a few statements; when the database refuses any of them, the
@@ -914,18 +910,8 @@ fn apply_batch(
             Some(d) => d,
             None => apply_row_by_row(conn, ctx, plan, batch),
         };
-        if let (true, Some(kind)) = (any_dated, kind) {
-            let applied: Vec<Done> = done
-                .iter()
-                .zip(&dated)
-                .map(|(d, dated)| Done {
-                    outcome: if *dated { d.outcome } else { "error" },
-                    resource_id: d.resource_id.clone(),
-                    field: None,
-                    message: None,
-                })
-                .collect();
-            stamp_modified(conn, plan, &stamps, &applied, kind)?;
+        if let Some(kind) = kind {
+            stamp_modified(conn, plan, &stamps, &done, kind)?;
         }
         Ok(done)
     };

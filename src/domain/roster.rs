@@ -694,6 +694,65 @@ mod tests {
     }
 
     #[test]
+    fn the_manifest_declares_each_file_and_its_mode() {
+        let header = vec!["propertyName".to_owned(), "value".to_owned()];
+        let row = |line: i64, k: &str, v: &str| (line, vec![k.to_owned(), v.to_owned()]);
+        let present = vec!["users.csv".to_owned()];
+        let good = manifest(
+            &header,
+            &[
+                row(2, "manifest.version", "1.0"),
+                row(3, "oneroster.version", "1.2"),
+                row(4, "file.users", "bulk"),
+                row(5, "file.orgs", "absent"),
+            ],
+            &present,
+        )
+        .unwrap();
+        assert_eq!(good.mode("users.csv"), Mode::Bulk);
+        assert_eq!(good.mode("orgs.csv"), Mode::Absent);
+        assert_eq!(good.mode("classes.csv"), Mode::Absent);
+        let bad = manifest(
+            &header,
+            &[
+                row(2, "manifest.version", "1.0"),
+                row(3, "oneroster.version", "1.1"),
+                row(4, "file.orgs", "delta"),
+            ],
+            &present,
+        )
+        .unwrap_err();
+        let brief: Vec<(Option<i64>, &str)> =
+            bad.iter().map(|p| (p.line, p.field.as_str())).collect();
+        assert_eq!(
+            brief,
+            vec![
+                (Some(3), "oneroster.version"),
+                (Some(4), "file.orgs"),
+                (None, "file.users")
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_last_modified_are_iso_8601() {
+        let cols = columns(&["sourcedId", "dateLastModified"]);
+        let at = |v: &str| date_last_modified(&record(&cols, &["u1", v]));
+        assert_eq!(
+            at("2026-11-20T08:00:00Z").unwrap().map(|t| t.to_string()),
+            Some("2026-11-20 08:00:00".to_owned())
+        );
+        assert_eq!(
+            at("2026-11-20T09:30:00.250+01:30")
+                .unwrap()
+                .map(|t| t.to_string()),
+            Some("2026-11-20 08:00:00.250".to_owned())
+        );
+        assert_eq!(at("").unwrap(), None);
+        assert_eq!(at("20.11.2026").unwrap_err().field, "dateLastModified");
+    }
+
+    #[test]
     fn only_school_orgs_are_schools() {
         let cols = columns(&["sourcedId", "name", "type", "identifier"]);
         let district = oneroster_org(&record(&cols, &["d1", "District", "district", ""]));
