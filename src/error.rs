@@ -19,6 +19,15 @@ pub struct FieldError {
     pub field: String,
     #[schema(example = "must be 1 to 200 characters")]
     pub message: String,
+    /// For a problem in an uploaded file (a roster import): the file it is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "users.csv")]
+    pub file: Option<String>,
+    /// For a problem in an uploaded file: the line (the header is line 1); `field` is then the
+    /// column or, in `manifest.csv`, the property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 1)]
+    pub line: Option<i64>,
 }
 
 impl FieldError {
@@ -26,6 +35,33 @@ impl FieldError {
         FieldError {
             field: field.into(),
             message: message.into(),
+            file: None,
+            line: None,
+        }
+    }
+
+    /// A problem at a line of an uploaded file.
+    pub fn in_file(
+        file: impl Into<String>,
+        line: i64,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+            file: Some(file.into()),
+            line: Some(line),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{file}:{line}: {} {}", self.field, self.message),
+            (Some(file), None) => write!(f, "{file}: {} {}", self.field, self.message),
+            _ => write!(f, "{}: {}", self.field, self.message),
         }
     }
 }
@@ -125,7 +161,7 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// 422: the body or parameters parsed but hold invalid values; lists every bad field found.
-    #[error("invalid request: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    #[error("invalid request: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
     /// 503: the database is unreachable or every connection is busy.
     #[error("{0}")]

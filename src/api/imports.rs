@@ -140,7 +140,7 @@ impl TryFrom<ImportSummary> for ImportResponse {
 pub struct ImportRowResponse {
     /// The file in the upload.
     pub file: String,
-    /// The line in the file (the header is line 1).
+    /// The line in the file (the header is line 1); 0 for a record a bulk file left out.
     pub line: i64,
     /// The row's `sourcedId` (`external_id` in cogov's format), when it has one.
     pub sourced_id: Option<String>,
@@ -222,13 +222,17 @@ pub fn spawn_run(db: Db, ctx: Context, id: String) {
 
 /// Start an import
 ///
-/// The body is a zip archive of OneRoster 1.2 CSV files (`orgs.csv`, `users.csv`; other files
-/// such as `manifest.csv` are ignored) or of cogov's CSV files (`schools.csv`, `people.csv`);
-/// see docs/IMPORT.md. The archive's structure and headers are checked at once (422); the rows
-/// are applied in the background: follow the job at its `Location`.
+/// The body is a zip archive of OneRoster 1.2 CSV files (`manifest.csv`, which declares each
+/// file `bulk`, `delta` or `absent`, with `orgs.csv` and/or `users.csv`; other OneRoster files
+/// are not imported) or of cogov's CSV files (`schools.csv`, `people.csv`); see docs/IMPORT.md.
+/// The archive's structure, the manifest and the headers are checked at once (422, each problem
+/// in `errors` with its `file`, `line` and column or property in `field`); the rows are applied
+/// in the background: follow the job at its `Location`. A bulk file deletes the records of this
+/// source it leaves out (row results with `line` 0); a delta row not newer than what was last
+/// applied for its record is `unchanged`.
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(ImportParams),
     request_body(content = Vec<u8>, content_type = "application/zip",
-        description = "A zip archive (deflate or stored) holding orgs.csv and/or users.csv (OneRoster 1.2), or schools.csv and/or people.csv (cogov). Example users.csv:\n\n```\nsourcedId,status,dateLastModified,enabledUser,username,givenName,familyName,email,phone\nusr-4471,active,2026-11-01T00:00:00Z,true,mlopez,María,López,maria.lopez@example.org,+1 213 555 0100\nusr-4472,tobedeleted,2026-11-20T00:00:00Z,true,jkim,Ji-woo,Kim,,\n```"),
+        description = "A zip archive (deflate or stored) holding manifest.csv with orgs.csv and/or users.csv (OneRoster 1.2), or schools.csv and/or people.csv (cogov). Example manifest.csv:\n\n```\npropertyName,value\nmanifest.version,1.0\noneroster.version,1.2\nfile.orgs,absent\nfile.users,delta\n```\n\nExample users.csv:\n\n```\nsourcedId,status,dateLastModified,enabledUser,username,givenName,familyName,email,phone\nusr-4471,active,2026-11-01T00:00:00Z,true,mlopez,María,López,maria.lopez@example.org,+1 213 555 0100\nusr-4472,tobedeleted,2026-11-20T00:00:00Z,true,jkim,Ji-woo,Kim,,\n```"),
     responses(
         (status = 202, description = "Accepted: the job is queued; `Location` names it.", body = ImportResponse,
             headers(("Location" = String, description = "URL of the import job"))),

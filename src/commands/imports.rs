@@ -14,9 +14,9 @@ use crate::db::imports::{Counts, Import, ImportRow, ImportSummary};
 use crate::db::{self, AnyConnection, Db, StoreError};
 use crate::domain::external_ids::{system_problem, ExternalId, ResourceKind};
 use crate::domain::roster::{
-    self, Format, PersonFields, Record, RowError, RowIntent, SchoolFields,
+    self, Format, Manifest, Mode, PersonFields, Record, RowError, RowIntent, SchoolFields,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// Rows per write transaction.
 pub const BATCH: usize = 500;
@@ -66,8 +66,30 @@ pub struct NewImport {
 }
 
 /// Checks an upload's structure: a zip archive holding one format's files, each with its
-/// required columns. Returns the format.
+/// required columns, and for OneRoster a manifest.csv that declares them. Returns the format.
+/// Problems with a file (its header, the manifest) are each reported with the file, the line
+/// and the column or property.
 pub fn inspect(payload: &[u8]) -> Result<Format, ApiError> {
+    let (format, _) = structure(payload)?;
+    Ok(format)
+}
+
+fn file_errors(problems: Vec<roster::FileProblem>) -> ApiError {
+    ApiError::Validation(
+        problems
+            .into_iter()
+            .map(|p| FieldError {
+                field: p.field,
+                message: p.message,
+                file: Some(p.file),
+                line: p.line,
+            })
+            .collect(),
+    )
+}
+
+/// The upload's format and, for OneRoster, the manifest's file modes.
+fn structure(payload: &[u8]) -> Result<(Format, Manifest), ApiError> {
     let body = |m: String| ApiError::validation("body", m);
     let mut archive = zip::ZipArchive::new(Cursor::new(payload))
         .map_err(|e| body(format!("is not a readable zip archive ({e})")))?;
@@ -76,6 +98,17 @@ pub fn inspect(payload: &[u8]) -> Result<Format, ApiError> {
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
         .collect();
     let format = roster::detect(&names).map_err(|m| body(format!("the archive {m}")))?;
+    let mut problems = Vec::new();
+    let manifest = match format {
+        Format::Cogov => Manifest::default(),
+        Format::OneRoster => match read_manifest(&mut archive, &names)? {
+            Ok(m) => m,
+            Err(p) => {
+                problems.extend(p);
+                Manifest::default()
+            }
+        },
+    };
     for file in format.files() {
         if !names.iter().any(|n| n == file) {
             continue;
@@ -85,11 +118,58 @@ pub fn inspect(payload: &[u8]) -> Result<Format, ApiError> {
             .map_err(|e| body(format!("{file} cannot be read ({e})")))?;
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(entry);
         let header = headers(&mut reader).map_err(|e| body(format!("{file}: {e}")))?;
-        if let Some(p) = roster::header_problem(file, &header) {
-            return Err(ApiError::validation(file, p));
+        problems.extend(roster::header_problems(format, file, &header));
+    }
+    if problems.is_empty() {
+        Ok((format, manifest))
+    } else {
+        Err(file_errors(problems))
+    }
+}
+
+/// Reads and checks manifest.csv (a OneRoster upload must have one). The outer error is an
+/// archive that cannot be read; the inner one the manifest's problems.
+fn read_manifest(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    names: &[String],
+) -> Result<Result<Manifest, Vec<roster::FileProblem>>, ApiError> {
+    let present: Vec<String> = names
+        .iter()
+        .filter(|n| n.ends_with(".csv") && !n.contains('/') && *n != roster::MANIFEST)
+        .cloned()
+        .collect();
+    let Ok(entry) = archive.by_name(roster::MANIFEST) else {
+        return Ok(Err(vec![roster::FileProblem {
+            file: roster::MANIFEST.to_owned(),
+            line: None,
+            field: roster::MANIFEST.to_owned(),
+            message: "is missing: a OneRoster 1.2 upload holds manifest.csv, which declares each \
+                      file bulk, delta or absent (manifest.version 1.0, oneroster.version 1.2)"
+                .to_owned(),
+        }]));
+    };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(entry);
+    let header = headers(&mut reader).map_err(|e| {
+        ApiError::validation(roster::MANIFEST, format!("{}: {e}", roster::MANIFEST))
+    })?;
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map(|p| p.line() as i64).unwrap_or(0);
+                rows.push((line, record.iter().map(str::to_owned).collect()));
+            }
+            Err(e) => {
+                return Err(ApiError::validation(
+                    roster::MANIFEST,
+                    format!("is not valid CSV ({e})"),
+                ))
+            }
         }
     }
-    Ok(format)
+    Ok(roster::manifest(&header, &rows, &present))
 }
 
 fn headers<R: Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, String> {
@@ -230,6 +310,10 @@ struct ReadRow {
     file: &'static str,
     line: i64,
     planned: Result<Planned, RowError>,
+    /// How the row's file is applied (cogov's files: as delta files).
+    mode: Mode,
+    /// The row's `dateLastModified`, when it has one.
+    modified: Option<chrono::NaiveDateTime>,
 }
 
 /// Reads the upload row by row on a thread of its own, sending batches of [`BATCH`] rows; at most
@@ -237,10 +321,11 @@ struct ReadRow {
 fn read_rows(
     payload: Arc<Vec<u8>>,
     format: Format,
+    manifest: Manifest,
 ) -> tokio::sync::mpsc::Receiver<Result<Vec<ReadRow>, String>> {
     let (tx, rx) = tokio::sync::mpsc::channel(2);
     std::thread::spawn(move || {
-        if let Err(e) = read_into(&payload, format, &tx) {
+        if let Err(e) = read_into(&payload, format, &manifest, &tx) {
             let _ = tx.blocking_send(Err(e));
         }
     });
@@ -250,10 +335,18 @@ fn read_rows(
 fn read_into(
     payload: &[u8],
     format: Format,
+    manifest: &Manifest,
     tx: &tokio::sync::mpsc::Sender<Result<Vec<ReadRow>, String>>,
 ) -> Result<(), String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(payload)).map_err(|e| e.to_string())?;
     for file in format.files() {
+        let mode = match format {
+            Format::OneRoster => manifest.mode(file),
+            Format::Cogov => Mode::Delta,
+        };
+        if mode == Mode::Absent {
+            continue;
+        }
         let Ok(entry) = archive.by_name(file) else {
             continue;
         };
@@ -266,8 +359,10 @@ fn read_into(
             .collect();
         let mut batch = Vec::with_capacity(BATCH);
         let mut record = csv::StringRecord::new();
+        let mut modified_problem: Option<RowError> = None;
         loop {
             let line = reader.position().line() as i64;
+            let mut modified = None;
             let planned = match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {
@@ -275,7 +370,7 @@ fn read_into(
                         columns: &columns,
                         values: record.iter().collect(),
                     };
-                    match (format, file) {
+                    let planned = match (format, file) {
                         (Format::OneRoster, "orgs.csv") => {
                             roster::oneroster_org(&rec).map(Planned::School)
                         }
@@ -284,7 +379,12 @@ fn read_into(
                             roster::cogov_school(&rec).map(Planned::School)
                         }
                         (Format::Cogov, _) => roster::cogov_person(&rec).map(Planned::Person),
+                    };
+                    match roster::date_last_modified(&rec) {
+                        Ok(m) => modified = m,
+                        Err(e) => modified_problem = Some(e),
                     }
+                    planned
                 }
                 Err(e) => Err(RowError {
                     sourced_id: None,
@@ -296,10 +396,29 @@ fn read_into(
                 .position()
                 .map(|p| p.line() as i64)
                 .unwrap_or(line.max(1));
+            let planned = match (planned, modified_problem.take()) {
+                (Err(e), _) => Err(e),
+                (Ok(_), Some(e)) => Err(e),
+                (Ok(Planned::School(RowIntent::Delete { sourced_id })), None)
+                | (Ok(Planned::Person(RowIntent::Delete { sourced_id })), None)
+                    if mode == Mode::Bulk =>
+                {
+                    Err(RowError {
+                        sourced_id: Some(sourced_id),
+                        field: "status".to_owned(),
+                        message: "is tobedeleted in a bulk file: a bulk file lists every record, \
+                                  so leave the record out to delete it (or send a delta file)"
+                            .to_owned(),
+                    })
+                }
+                (Ok(p), None) => Ok(p),
+            };
             batch.push(ReadRow {
                 file,
                 line,
                 planned,
+                mode,
+                modified,
             });
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -323,6 +442,9 @@ struct Plan {
     worker: String,
     system: String,
     time_zone: String,
+    /// The files in `bulk` mode: after their rows, records of this source they leave out are
+    /// deleted.
+    bulk: Vec<&'static str>,
 }
 
 /// Claims the job and runs it to the end; `progress` hears the number of rows done so far.
@@ -420,16 +542,35 @@ async fn run_claimed(
         .ok_or_else(|| ApiError::Internal(format!("stored import format {:?}", job.format)))?;
     let on_error = OnError::parse(&job.on_error)
         .ok_or_else(|| ApiError::Internal(format!("stored on_error {:?}", job.on_error)))?;
+    let (_, manifest) = structure(&payload)?;
     let plan = Plan {
         import_id: id.to_owned(),
         worker: worker.to_owned(),
         system: job.system.clone(),
         time_zone: job.time_zone.clone(),
+        bulk: match format {
+            Format::OneRoster => format
+                .files()
+                .into_iter()
+                .filter(|f| manifest.mode(f) == Mode::Bulk)
+                .collect(),
+            Format::Cogov => Vec::new(),
+        },
     };
     // A dry run, and the check before an all-or-nothing run, apply each batch and roll it back.
     let check_first = job.dry_run || on_error == OnError::AllOrNothing;
     if check_first {
-        let counts = pass(ctx, db, &plan, payload.clone(), format, false, progress).await?;
+        let counts = pass(
+            ctx,
+            db,
+            &plan,
+            payload.clone(),
+            format,
+            manifest.clone(),
+            false,
+            progress,
+        )
+        .await?;
         if job.dry_run {
             return Ok(("succeeded", counts));
         }
@@ -440,10 +581,11 @@ async fn run_claimed(
         db.write(move |conn| Ok::<_, ApiError>(db::imports::clear_rows(conn, &clear_id)?))
             .await?;
     }
-    let counts = pass(ctx, db, &plan, payload, format, true, progress).await?;
+    let counts = pass(ctx, db, &plan, payload, format, manifest, true, progress).await?;
     Ok(("succeeded", counts))
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Reads every row and applies it batch by batch; `commit = false` rolls each batch back (the
 /// results are what a real run would do, given what is stored now).
 async fn pass(
@@ -452,10 +594,11 @@ async fn pass(
     plan: &Plan,
     payload: Arc<Vec<u8>>,
     format: Format,
+    manifest: Manifest,
     commit: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Counts, ApiError> {
-    let mut rx = read_rows(payload, format);
+    let mut rx = read_rows(payload, format, manifest);
     let mut counts = Counts::default();
     let mut done = 0u64;
     while let Some(batch) = rx.recv().await {
@@ -473,7 +616,218 @@ async fn pass(
         done += n;
         progress(done);
     }
+    // Bulk files list every record: the records of this source a bulk file left out go.
+    for &file in &plan.bulk {
+        let mut after: Option<String> = None;
+        loop {
+            let (ctx2, plan2, after2) = (ctx.clone(), plan.clone(), after.clone());
+            let (batch_counts, last) = db
+                .write(move |conn| apply_omitted(conn, &ctx2, &plan2, file, after2, commit))
+                .await?;
+            let Some((last, n)) = last else {
+                break;
+            };
+            counts.deleted += batch_counts.deleted;
+            counts.errors += batch_counts.errors;
+            done += n;
+            progress(done);
+            after = Some(last);
+        }
+    }
     Ok(counts)
+}
+
+/// The kind of record a file's rows are.
+fn kind_of(file: &str) -> ResourceKind {
+    match file {
+        "orgs.csv" | "schools.csv" => ResourceKind::School,
+        _ => ResourceKind::Person,
+    }
+}
+
+/// Renews the job's lease in the current transaction; an error when another run has the job.
+fn hold_lease(conn: &mut AnyConnection, plan: &Plan) -> Result<(), ApiError> {
+    if !db::imports::renew(conn, &plan.import_id, &plan.worker, db::now() + LEASE)? {
+        return Err(ApiError::Conflict {
+            code: "import-lease-lost",
+            detail: format!(
+                "import {} was taken over by another instance after its lease ran out",
+                plan.import_id
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Deletes up to [`BATCH`] records of this source (sourcedId after `after`) that a bulk `file`
+/// left out, through the path `tobedeleted` rows take, and records a row result for each
+/// (line 0: the record is not in the file). The records are found in SQL: external ids of the
+/// import's system that no row result of this job and file names. Returns the counts and the
+/// last sourcedId handled with how many were, or `None` when none was left.
+fn apply_omitted(
+    conn: &mut AnyConnection,
+    ctx: &Context,
+    plan: &Plan,
+    file: &'static str,
+    after: Option<String>,
+    commit: bool,
+) -> Result<(Counts, Option<(String, u64)>), ApiError> {
+    hold_lease(conn, plan)?;
+    let kind = kind_of(file);
+    let omitted = db::external_ids::omitted(
+        conn,
+        kind,
+        &plan.system,
+        &plan.import_id,
+        file,
+        after.as_deref(),
+        BATCH as i64,
+    )?;
+    let Some(last) = omitted.last().cloned() else {
+        return Ok((Counts::default(), None));
+    };
+    let n = omitted.len() as u64;
+    let work = |conn: &mut AnyConnection| -> Vec<Done> {
+        omitted
+            .iter()
+            .map(|sourced_id| {
+                let sourced_id = sourced_id.clone();
+                let planned = match kind {
+                    ResourceKind::School => Planned::School(RowIntent::Delete { sourced_id }),
+                    _ => Planned::Person(RowIntent::Delete { sourced_id }),
+                };
+                match db::imports::savepoint(conn, |c| apply_row(c, ctx, plan, planned)) {
+                    Ok(a) => Done {
+                        message: Some(format!("not in the bulk {file}: deleted")),
+                        ..a.into()
+                    },
+                    Err(RowFailure { message, .. }) => Done::refused(
+                        "sourcedId".to_owned(),
+                        format!("not in the bulk {file}, but {message}"),
+                    ),
+                }
+            })
+            .collect()
+    };
+    let done = if commit {
+        work(conn)
+    } else {
+        db::imports::undone(conn, work)?
+    };
+    let mut counts = Counts::default();
+    let mut results = Vec::with_capacity(done.len());
+    for (sourced_id, d) in omitted.into_iter().zip(done) {
+        match d.outcome {
+            "delete" => counts.deleted += 1,
+            "error" => counts.errors += 1,
+            _ => counts.unchanged += 1,
+        }
+        results.push(ImportRow {
+            id: new_id(),
+            import_id: plan.import_id.clone(),
+            file: file.to_owned(),
+            line: 0,
+            sourced_id: Some(sourced_id),
+            outcome: d.outcome.to_owned(),
+            resource_id: d.resource_id,
+            field: d.field,
+            message: d.message,
+        });
+    }
+    db::imports::add_rows(conn, &results)?;
+    Ok((counts, Some((last, n))))
+}
+
+/// Marks the rows of a delta file that are not newer than what cogov last applied for their
+/// record (by `dateLastModified`) as left alone: an older row is stale, an equal one unchanged.
+fn skip_stale(
+    conn: &mut AnyConnection,
+    plan: &Plan,
+    batch: &mut [ReadRow],
+) -> Result<(), ApiError> {
+    let Some(first) = batch.first() else {
+        return Ok(());
+    };
+    let kind = kind_of(first.file);
+    let dated: Vec<String> = batch
+        .iter()
+        .filter(|r| r.mode == Mode::Delta && r.modified.is_some())
+        .filter_map(|r| planned_sourced(&r.planned))
+        .collect();
+    if dated.is_empty() {
+        return Ok(());
+    }
+    let last = db::external_ids::modified_of(conn, kind, &plan.system, &dated)?;
+    for row in batch.iter_mut() {
+        let (Some(m), Some(id)) = (row.modified, planned_sourced(&row.planned)) else {
+            continue;
+        };
+        let Some(l) = last.get(&id).copied() else {
+            continue;
+        };
+        if row.mode != Mode::Delta || m > l {
+            continue;
+        }
+        let shown = |t: chrono::NaiveDateTime| {
+            t.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        };
+        let reason = if m < l {
+            format!(
+                "stale: its dateLastModified {} is older than {}, which cogov last applied for this record",
+                shown(m),
+                shown(l)
+            )
+        } else {
+            format!(
+                "its dateLastModified {} is the one cogov last applied for this record",
+                shown(m)
+            )
+        };
+        row.planned = Ok(match kind {
+            ResourceKind::School => Planned::School(RowIntent::Skip {
+                sourced_id: id,
+                reason,
+            }),
+            _ => Planned::Person(RowIntent::Skip {
+                sourced_id: id,
+                reason,
+            }),
+        });
+    }
+    Ok(())
+}
+
+fn planned_sourced(planned: &Result<Planned, RowError>) -> Option<String> {
+    match planned {
+        Ok(Planned::School(i)) => sourced_of(i),
+        Ok(Planned::Person(i)) => sourced_of(i),
+        Err(e) => e.sourced_id.clone(),
+    }
+}
+
+/// Records the source's `dateLastModified` of the rows that were applied (created, updated or
+/// found unchanged) with their external id: one statement per distinct date.
+fn stamp_modified(
+    conn: &mut AnyConnection,
+    plan: &Plan,
+    stamps: &[Option<(String, chrono::NaiveDateTime)>],
+    done: &[Done],
+    kind: ResourceKind,
+) -> Result<(), db::QueryError> {
+    let mut by_date: HashMap<chrono::NaiveDateTime, Vec<String>> = HashMap::new();
+    for (stamp, d) in stamps.iter().zip(done) {
+        let Some((value, at)) = stamp else {
+            continue;
+        };
+        if matches!(d.outcome, "create" | "update" | "unchanged") && d.resource_id.is_some() {
+            by_date.entry(*at).or_default().push(value.clone());
+        }
+    }
+    for (at, values) in by_date {
+        db::external_ids::stamp_modified(conn, kind, &plan.system, &values, at)?;
+    }
+    Ok(())
 }
 
 /// What applying one row did.
@@ -517,20 +871,19 @@ fn apply_batch(
     conn: &mut AnyConnection,
     ctx: &Context,
     plan: &Plan,
-    batch: Vec<ReadRow>,
+    mut batch: Vec<ReadRow>,
     commit: bool,
 ) -> Result<Counts, ApiError> {
     // The batch is written only while this run still holds the job: the lease is renewed in the
     // batch's own transaction.
-    if !db::imports::renew(conn, &plan.import_id, &plan.worker, db::now() + LEASE)? {
-        return Err(ApiError::Conflict {
-            code: "import-lease-lost",
-            detail: format!(
-                "import {} was taken over by another instance after its lease ran out",
-                plan.import_id
-            ),
-        });
-    }
+    hold_lease(conn, plan)?;
+    skip_stale(conn, plan, &mut batch)?;
+    let kind = batch.first().map(|r| kind_of(r.file));
+    // Each row's dateLastModified, to be recorded with its external id once applied.
+    let stamps: Vec<Option<(String, chrono::NaiveDateTime)>> = batch
+        .iter()
+        .map(|r| Some((planned_sourced(&r.planned)?, r.modified?)))
+        .collect();
     let places: Vec<(&'static str, i64, Option<String>)> = batch
         .iter()
         .map(|row| {
@@ -542,22 +895,30 @@ fn apply_batch(
             (row.file, row.line, sourced)
         })
         .collect();
-    let work = |conn: &mut AnyConnection| -> Vec<Done> {
+    let work = |conn: &mut AnyConnection| -> Result<Vec<Done>, db::QueryError> {
+        let mut done = None;
         if people_only(&batch) {
             // The whole batch in a few statements; when the database refuses any of them, the
             // batch is undone and applied row by row below, which names the refused rows.
-            if let Ok(done) =
+            if let Ok(d) =
                 db::imports::savepoint(conn, |c| apply_people_at_once(c, ctx, plan, &batch))
             {
-                return done;
+                done = Some(d);
             }
         }
-        apply_row_by_row(conn, ctx, plan, batch)
+        let done = match done {
+            Some(d) => d,
+            None => apply_row_by_row(conn, ctx, plan, batch),
+        };
+        if let Some(kind) = kind {
+            stamp_modified(conn, plan, &stamps, &done, kind)?;
+        }
+        Ok(done)
     };
     let done = if commit {
-        work(conn)
+        work(conn)?
     } else {
-        db::imports::undone(conn, work)?
+        db::imports::undone(conn, work)??
     };
     let mut counts = Counts::default();
     let mut results = Vec::with_capacity(done.len());

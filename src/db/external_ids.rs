@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::external_ids;
+use super::schema::{external_ids, import_rows};
 use super::{AnyConnection, StoreError};
 use crate::domain::external_ids::{ExternalId, ResourceKind};
 
@@ -201,4 +201,87 @@ pub fn remove_all(
             .filter(external_ids::resource_id.eq(resource_id)),
     )
     .execute(conn)
+}
+
+/// The source's `dateLastModified` last applied for each of these values of one system that has
+/// one: value → date. One query for a batch of rows.
+pub fn modified_of(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    system: &str,
+    values: &[String],
+) -> QueryResult<HashMap<String, NaiveDateTime>> {
+    if values.is_empty() {
+        return Ok(HashMap::new());
+    }
+    external_ids::table
+        .filter(external_ids::resource_kind.eq(kind.as_str()))
+        .filter(external_ids::system.eq(system))
+        .filter(external_ids::value.eq_any(values))
+        .filter(external_ids::source_modified_at.is_not_null())
+        .select((external_ids::value, external_ids::source_modified_at))
+        .load::<(String, Option<NaiveDateTime>)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .filter_map(|(v, at)| at.map(|at| (v, at)))
+                .collect()
+        })
+}
+
+/// Records the source's `dateLastModified` with these external ids of one system, where it is
+/// later than what is stored (one statement).
+pub fn stamp_modified(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    system: &str,
+    values: &[String],
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    if values.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(
+        external_ids::table
+            .filter(external_ids::resource_kind.eq(kind.as_str()))
+            .filter(external_ids::system.eq(system))
+            .filter(external_ids::value.eq_any(values))
+            .filter(
+                external_ids::source_modified_at
+                    .is_null()
+                    .or(external_ids::source_modified_at.lt(at)),
+            ),
+    )
+    .set(external_ids::source_modified_at.eq(Some(at)))
+    .execute(conn)
+}
+
+/// The values of one system, after `after` in order, that records of this kind carry and that
+/// no row result of the import `import_id` from `file` names: the records a bulk file left out.
+/// An anti-join in the database (`NOT EXISTS`), at most `fetch` values.
+pub fn omitted(
+    conn: &mut AnyConnection,
+    kind: ResourceKind,
+    system: &str,
+    import_id: &str,
+    file: &str,
+    after: Option<&str>,
+    fetch: i64,
+) -> QueryResult<Vec<String>> {
+    let listed = import_rows::table
+        .filter(import_rows::import_id.eq(import_id.to_owned()))
+        .filter(import_rows::file.eq(file.to_owned()))
+        .filter(import_rows::sourced_id.eq(external_ids::value.nullable()));
+    let mut query = external_ids::table
+        .filter(external_ids::resource_kind.eq(kind.as_str()))
+        .filter(external_ids::system.eq(system.to_owned()))
+        .filter(diesel::dsl::not(diesel::dsl::exists(listed)))
+        .select(external_ids::value)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(external_ids::value.gt(after.to_owned()));
+    }
+    query
+        .order(external_ids::value.asc())
+        .limit(fetch)
+        .load(conn)
 }

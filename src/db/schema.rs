@@ -723,6 +723,7 @@ diesel::table! {
         system -> Text,
         value -> Text,
         created_at -> Timestamp,
+        source_modified_at -> Nullable<Timestamp>,
     }
 }
 

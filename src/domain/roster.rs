@@ -76,19 +76,259 @@ pub fn detect(names: &[String]) -> Result<Format, String> {
     }
 }
 
-/// Why a header row is not acceptable, if it is not: a required column is missing.
-pub fn header_problem(file: &str, header: &[String]) -> Option<String> {
-    let missing: Vec<&str> = Format::required_columns(file)
+/// A problem with an uploaded file as a whole (its header, or manifest.csv), in the shape of a
+/// row result: the file, the line when there is one (the header is line 1), the column or
+/// manifest property, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProblem {
+    pub file: String,
+    pub line: Option<i64>,
+    pub field: String,
+    pub message: String,
+}
+
+fn problem(file: &str, line: Option<i64>, field: &str, message: impl Into<String>) -> FileProblem {
+    FileProblem {
+        file: file.to_owned(),
+        line,
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The columns OneRoster defines for the files cogov reads (1.2, plus the 1.1 columns `role` and
+/// `orgSourcedIds`, and `primaryOrg`, which some exporters write for `primaryOrgSourcedId`).
+/// Extension columns start with `metadata.`.
+fn known_columns(file: &str) -> &'static [&'static str] {
+    match file {
+        "orgs.csv" => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "name",
+            "type",
+            "identifier",
+            "parentSourcedId",
+        ],
+        "users.csv" => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "enabledUser",
+            "orgSourcedIds",
+            "role",
+            "username",
+            "userIds",
+            "givenName",
+            "familyName",
+            "middleName",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agentSourcedIds",
+            "grades",
+            "password",
+            "userMasterIdentifier",
+            "resourceSourcedIds",
+            "preferredGivenName",
+            "preferredMiddleName",
+            "preferredFamilyName",
+            "primaryOrgSourcedId",
+            "primaryOrg",
+            "pronouns",
+        ],
+        _ => &[],
+    }
+}
+
+/// What is wrong with a file's header row, one problem per column: a required column missing
+/// (names are case-sensitive) or, in a OneRoster file, a column OneRoster does not define.
+pub fn header_problems(format: Format, file: &str, header: &[String]) -> Vec<FileProblem> {
+    let mut out: Vec<FileProblem> = Format::required_columns(file)
         .iter()
-        .copied()
-        .filter(|c| !header.iter().any(|h| h == c))
+        .filter(|c| !header.iter().any(|h| h == *c))
+        .map(|c| {
+            problem(
+                file,
+                Some(1),
+                c,
+                "is a required column and is missing (column names are case-sensitive)",
+            )
+        })
         .collect();
-    (!missing.is_empty()).then(|| {
-        format!(
-            "{file} lacks the column(s) {} (column names are case-sensitive)",
-            missing.join(", ")
-        )
-    })
+    if format == Format::OneRoster {
+        let known = known_columns(file);
+        for h in header {
+            if !known.contains(&h.as_str()) && !h.starts_with("metadata.") {
+                out.push(problem(
+                    file,
+                    Some(1),
+                    h,
+                    format!(
+                        "is not a column of {file} in OneRoster 1.2 (names are case-sensitive; \
+                         extension columns start with metadata.)"
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// How manifest.csv says a OneRoster file is to be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Not in this upload.
+    Absent,
+    /// The full set: records this source sent before and the file leaves out are deleted.
+    Bulk,
+    /// Changes only: `tobedeleted` rows delete, rows older than what was applied are stale.
+    Delta,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "absent" => Some(Mode::Absent),
+            "bulk" => Some(Mode::Bulk),
+            "delta" => Some(Mode::Delta),
+            _ => None,
+        }
+    }
+}
+
+pub const MANIFEST: &str = "manifest.csv";
+
+/// The modes manifest.csv declares, by file name (`users.csv`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    modes: HashMap<String, Mode>,
+}
+
+impl Manifest {
+    /// The declared mode of a file; a file the manifest does not name is absent.
+    pub fn mode(&self, file: &str) -> Mode {
+        self.modes.get(file).copied().unwrap_or(Mode::Absent)
+    }
+}
+
+/// Reads manifest.csv (its header and its rows as `(line, values)`) against the CSV files the
+/// upload holds (`present`, without manifest.csv): `manifest.version` 1.0, `oneroster.version`
+/// 1.2, each `file.<name>` `absent`, `bulk` or `delta`; a file declared `bulk` or `delta` must be
+/// in the upload and a file in the upload must be declared `bulk` or `delta`. Every problem is
+/// reported, each with its line.
+pub fn manifest(
+    header: &[String],
+    rows: &[(i64, Vec<String>)],
+    present: &[String],
+) -> Result<Manifest, Vec<FileProblem>> {
+    let mut problems = Vec::new();
+    let at =
+        |line: i64, field: &str, message: String| problem(MANIFEST, Some(line), field, message);
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(name_col), Some(value_col)) = (column("propertyName"), column("value")) else {
+        return Err(vec![problem(
+            MANIFEST,
+            Some(1),
+            "propertyName",
+            "the header must be propertyName,value (names are case-sensitive)",
+        )]);
+    };
+    let mut seen: HashMap<String, (i64, String)> = HashMap::new();
+    for (line, values) in rows {
+        let name = values.get(name_col).map(|v| v.trim()).unwrap_or("");
+        let value = values.get(value_col).map(|v| v.trim()).unwrap_or("");
+        if name.is_empty() {
+            problems.push(at(*line, "propertyName", "is required".to_owned()));
+            continue;
+        }
+        if seen.contains_key(name) {
+            problems.push(at(*line, name, "is declared twice".to_owned()));
+            continue;
+        }
+        seen.insert(name.to_owned(), (*line, value.to_owned()));
+    }
+    for (property, want) in [("manifest.version", "1.0"), ("oneroster.version", "1.2")] {
+        match seen.get(property) {
+            None => problems.push(problem(
+                MANIFEST,
+                None,
+                property,
+                format!("is required (cogov reads version {want})"),
+            )),
+            Some((line, v)) if v != want => {
+                problems.push(at(*line, property, format!("must be {want}, not {v:?}")))
+            }
+            Some(_) => {}
+        }
+    }
+    let mut modes = HashMap::new();
+    let mut declared: Vec<(&String, &(i64, String))> = seen
+        .iter()
+        .filter(|(k, _)| k.starts_with("file."))
+        .collect();
+    declared.sort_by_key(|(_, (line, _))| *line);
+    for (property, (line, value)) in declared {
+        let file = format!("{}.csv", &property["file.".len()..]);
+        let Some(mode) = Mode::parse(value) else {
+            problems.push(at(
+                *line,
+                property,
+                format!("must be absent, bulk or delta, not {value:?}"),
+            ));
+            continue;
+        };
+        let here = present.contains(&file);
+        match (mode, here) {
+            (Mode::Bulk | Mode::Delta, false) => problems.push(at(
+                *line,
+                property,
+                format!("declares {file} {value}, but the upload has no {file}"),
+            )),
+            (Mode::Absent, true) => problems.push(at(
+                *line,
+                property,
+                format!("declares {file} absent, but the upload holds {file}"),
+            )),
+            _ => {}
+        }
+        modes.insert(file, mode);
+    }
+    for file in present {
+        let property = format!("file.{}", file.trim_end_matches(".csv"));
+        if !seen.contains_key(&property) {
+            problems.push(problem(
+                MANIFEST,
+                None,
+                &property,
+                format!("is not declared, but the upload holds {file}; declare it bulk or delta"),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(Manifest { modes })
+    } else {
+        Err(problems)
+    }
+}
+
+/// A row's `dateLastModified` (ISO 8601, UTC), if it has one.
+pub fn date_last_modified(rec: &Record<'_>) -> Result<Option<chrono::NaiveDateTime>, RowError> {
+    let Some(text) = rec.get("dateLastModified") else {
+        return Ok(None);
+    };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(t.naive_utc()));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0));
+    }
+    Err(err(
+        rec.get("sourcedId"),
+        "dateLastModified",
+        "is not an ISO 8601 date-time such as 2026-11-20T08:00:00Z",
+    ))
 }
 
 /// What one row asks for.
@@ -451,6 +691,65 @@ mod tests {
                 sourced_id: "u3".into()
             }
         );
+    }
+
+    #[test]
+    fn the_manifest_declares_each_file_and_its_mode() {
+        let header = vec!["propertyName".to_owned(), "value".to_owned()];
+        let row = |line: i64, k: &str, v: &str| (line, vec![k.to_owned(), v.to_owned()]);
+        let present = vec!["users.csv".to_owned()];
+        let good = manifest(
+            &header,
+            &[
+                row(2, "manifest.version", "1.0"),
+                row(3, "oneroster.version", "1.2"),
+                row(4, "file.users", "bulk"),
+                row(5, "file.orgs", "absent"),
+            ],
+            &present,
+        )
+        .unwrap();
+        assert_eq!(good.mode("users.csv"), Mode::Bulk);
+        assert_eq!(good.mode("orgs.csv"), Mode::Absent);
+        assert_eq!(good.mode("classes.csv"), Mode::Absent);
+        let bad = manifest(
+            &header,
+            &[
+                row(2, "manifest.version", "1.0"),
+                row(3, "oneroster.version", "1.1"),
+                row(4, "file.orgs", "delta"),
+            ],
+            &present,
+        )
+        .unwrap_err();
+        let brief: Vec<(Option<i64>, &str)> =
+            bad.iter().map(|p| (p.line, p.field.as_str())).collect();
+        assert_eq!(
+            brief,
+            vec![
+                (Some(3), "oneroster.version"),
+                (Some(4), "file.orgs"),
+                (None, "file.users")
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_last_modified_are_iso_8601() {
+        let cols = columns(&["sourcedId", "dateLastModified"]);
+        let at = |v: &str| date_last_modified(&record(&cols, &["u1", v]));
+        assert_eq!(
+            at("2026-11-20T08:00:00Z").unwrap().map(|t| t.to_string()),
+            Some("2026-11-20 08:00:00".to_owned())
+        );
+        assert_eq!(
+            at("2026-11-20T09:30:00.250+01:30")
+                .unwrap()
+                .map(|t| t.to_string()),
+            Some("2026-11-20 08:00:00.250".to_owned())
+        );
+        assert_eq!(at("").unwrap(), None);
+        assert_eq!(at("20.11.2026").unwrap_err().field, "dateLastModified");
     }
 
     #[test]

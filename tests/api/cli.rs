@@ -419,10 +419,31 @@ fn cogov_import_reads_csv_files_and_runs_twice_without_changes() {
         "sourcedId,givenName,familyName,email\nu1,María,López,maria@example.org\nu2,Ji-woo,Kim,\nu3,Bea,Díaz,not-an-email\n",
     )
     .unwrap();
+    // Loose OneRoster files need their manifest.csv too.
+    let manifest = dir.path().join("manifest.csv");
+    let without = cogov()
+        .arg("import")
+        .arg(&users)
+        .env("COGOV_DATABASE_URL", &db.url)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!without.status.success());
+    let said = String::from_utf8_lossy(&without.stderr);
+    assert!(
+        said.contains("manifest.csv: manifest.csv is missing"),
+        "{said}"
+    );
+    std::fs::write(
+        &manifest,
+        "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\nfile.users,delta\n",
+    )
+    .unwrap();
     let import = |args: &[&str]| {
         let out = cogov()
             .arg("import")
             .args(args)
+            .arg(&manifest)
             .arg(&users)
             .env("COGOV_DATABASE_URL", &db.url)
             .current_dir(dir.path())

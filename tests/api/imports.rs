@@ -20,6 +20,36 @@ pub fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
+/// A manifest.csv declaring these OneRoster files (`("users", "bulk")`).
+pub fn manifest(modes: &[(&str, &str)]) -> String {
+    let mut text =
+        String::from("propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n");
+    for (file, mode) in modes {
+        text.push_str(&format!("file.{file},{mode}\n"));
+    }
+    text
+}
+
+/// A zip of the files; when they are OneRoster files without a manifest.csv, with one that
+/// declares each of them `delta` (the mode in which cogov applies rows as they come and deletes
+/// only `tobedeleted` rows).
+pub fn oneroster_zip(files: &[(&str, &str)]) -> Vec<u8> {
+    let oneroster = files
+        .iter()
+        .any(|(n, _)| *n == "orgs.csv" || *n == "users.csv");
+    if !oneroster || files.iter().any(|(n, _)| *n == "manifest.csv") {
+        return zip_of(files);
+    }
+    let modes: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, _)| (n.trim_end_matches(".csv"), "delta"))
+        .collect();
+    let text = manifest(&modes);
+    let mut all = vec![("manifest.csv", text.as_str())];
+    all.extend_from_slice(files);
+    zip_of(&all)
+}
+
 async fn upload(app: &TestApp, query: &str, body: Vec<u8>) -> Reply {
     app.send_admin(
         TestRequest::post()
@@ -44,7 +74,7 @@ async fn finished(app: &TestApp, job: &Value) -> Value {
 }
 
 async fn import(app: &TestApp, query: &str, files: &[(&str, &str)]) -> Value {
-    let reply = upload(app, query, zip_of(files)).await;
+    let reply = upload(app, query, oneroster_zip(files)).await;
     let job = reply.expect(202);
     assert_eq!(
         reply.header("location").as_deref(),
@@ -302,23 +332,38 @@ async fn malformed_uploads_are_refused_at_once() {
     assert_eq!(reply.json()["errors"][0]["field"], "body");
     let reply = upload(&app, "", zip_of(&[("classes.csv", "sourcedId\n")])).await;
     assert_problem(&reply, 422);
+    // Header problems, one per column, each in the shape of a row result.
     let reply = upload(
         &app,
         "",
-        zip_of(&[("users.csv", "sourcedId,GivenName,familyName\nu1,A,B\n")]),
+        oneroster_zip(&[("users.csv", "sourcedId,GivenName,familyName\nu1,A,B\n")]),
     )
     .await;
     assert_problem(&reply, 422);
     let p = reply.json();
-    assert_eq!(p["errors"][0]["field"], "users.csv");
-    assert!(p["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("givenName"));
-    let reply = upload(&app, "?system=Not%20Ok", zip_of(&[("users.csv", USERS)])).await;
+    assert_eq!(
+        p["errors"],
+        json!([
+            {"file": "users.csv", "line": 1, "field": "givenName",
+             "message": "is a required column and is missing (column names are case-sensitive)"},
+            {"file": "users.csv", "line": 1, "field": "GivenName",
+             "message": "is not a column of users.csv in OneRoster 1.2 (names are case-sensitive; extension columns start with metadata.)"}
+        ])
+    );
+    let reply = upload(
+        &app,
+        "?system=Not%20Ok",
+        oneroster_zip(&[("users.csv", USERS)]),
+    )
+    .await;
     assert_problem(&reply, 422);
     assert_eq!(reply.json()["errors"][0]["field"], "system");
-    let reply = upload(&app, "?on_error=sometimes", zip_of(&[("users.csv", USERS)])).await;
+    let reply = upload(
+        &app,
+        "?on_error=sometimes",
+        oneroster_zip(&[("users.csv", USERS)]),
+    )
+    .await;
     assert!(matches!(reply.status.as_u16(), 400 | 422));
     let reply = app
         .send_admin(
@@ -350,7 +395,7 @@ async fn a_job_is_claimed_by_one_instance() {
         &app.db,
         imports::NewImport {
             media_type: None,
-            payload: zip_of(&[("users.csv", USERS)]),
+            payload: oneroster_zip(&[("users.csv", USERS)]),
             dry_run: false,
             on_error: imports::OnError::CommitGoodRows,
             system: None,
@@ -381,7 +426,7 @@ async fn other_writes_are_served_while_an_import_runs() {
     for n in 0..1500 {
         users.push_str(&format!("u{n},Given{n},Family{n},u{n}@example.org\n"));
     }
-    let job = upload(&app, "", zip_of(&[("users.csv", &users)]))
+    let job = upload(&app, "", oneroster_zip(&[("users.csv", &users)]))
         .await
         .expect(202);
     let mut served_during = 0;
@@ -413,7 +458,7 @@ async fn a_job_whose_instance_died_is_picked_up_again() {
     let ctx = imports::job_context(Some("person:dead-admin"), "cli:test");
     let new_job = || imports::NewImport {
         media_type: None,
-        payload: zip_of(&[("users.csv", USERS)]),
+        payload: oneroster_zip(&[("users.csv", USERS)]),
         dry_run: false,
         on_error: imports::OnError::CommitGoodRows,
         system: None,
@@ -516,4 +561,414 @@ async fn people_written_in_a_batch_have_their_change_log_and_audit_events() {
     let ana = people_with(&app, "u9").await;
     assert_eq!(ana[0]["display_name"], "Ana Ruiz Soto");
     assert_eq!(ana[0]["version"], 2);
+}
+
+/// The problems of a 422 as `(file, line, field)`, in order.
+fn problems(reply: &Reply) -> Vec<(String, Option<i64>, String)> {
+    assert_problem(reply, 422);
+    reply.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap_or("").to_owned(),
+                e["line"].as_i64(),
+                e["field"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn at(file: &str, line: Option<i64>, field: &str) -> (String, Option<i64>, String) {
+    (file.to_owned(), line, field.to_owned())
+}
+
+#[actix_web::test]
+async fn a_oneroster_upload_needs_a_manifest_that_declares_its_files() {
+    let app = TestApp::new().await;
+    // No manifest: refused at once, naming the file.
+    let reply = upload(&app, "", zip_of(&[("users.csv", USERS)])).await;
+    assert_eq!(
+        problems(&reply),
+        vec![at("manifest.csv", None, "manifest.csv")]
+    );
+    assert!(reply.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("is missing"));
+    assert!(reply.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("manifest.csv"));
+    // Versions, an unknown mode, a file declared but missing, a file present but absent, a file
+    // present but not declared: every problem with its line.
+    let bad = "propertyName,value\n\
+manifest.version,1.1\n\
+oneroster.version,1.2\n\
+file.users,sometimes\n\
+file.orgs,absent\n\
+file.classes,bulk\n";
+    let reply = upload(
+        &app,
+        "",
+        zip_of(&[
+            ("manifest.csv", bad),
+            ("users.csv", USERS),
+            ("orgs.csv", ORGS),
+            ("enrollments.csv", "sourcedId\n"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        problems(&reply),
+        vec![
+            at("manifest.csv", Some(2), "manifest.version"),
+            at("manifest.csv", Some(4), "file.users"),
+            at("manifest.csv", Some(5), "file.orgs"),
+            at("manifest.csv", Some(6), "file.classes"),
+            at("manifest.csv", None, "file.enrollments"),
+        ]
+    );
+    let messages: Vec<String> = reply.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(messages[0], "must be 1.0, not \"1.1\"");
+    assert_eq!(
+        messages[1],
+        "must be absent, bulk or delta, not \"sometimes\""
+    );
+    assert_eq!(
+        messages[2],
+        "declares orgs.csv absent, but the upload holds orgs.csv"
+    );
+    assert_eq!(
+        messages[3],
+        "declares classes.csv bulk, but the upload has no classes.csv"
+    );
+    // A manifest without the versions.
+    let reply = upload(
+        &app,
+        "",
+        zip_of(&[
+            ("manifest.csv", "propertyName,value\nfile.users,bulk\n"),
+            ("users.csv", USERS),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        problems(&reply),
+        vec![
+            at("manifest.csv", None, "manifest.version"),
+            at("manifest.csv", None, "oneroster.version"),
+        ]
+    );
+    // A good manifest with a bad header: the header's problems.
+    let reply = upload(
+        &app,
+        "",
+        zip_of(&[
+            ("manifest.csv", &manifest(&[("users", "bulk")])),
+            ("users.csv", "sourcedId,givenName\nu1,A\n"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        problems(&reply),
+        vec![at("users.csv", Some(1), "familyName")]
+    );
+    // cogov's own files need no manifest.
+    upload(
+        &app,
+        "",
+        zip_of(&[("people.csv", "external_id,display_name\n1,A\n")]),
+    )
+    .await
+    .expect(202);
+}
+
+const BULK_USERS: &str =
+    "sourcedId,status,dateLastModified,enabledUser,username,givenName,familyName,email\n\
+u1,,,true,u1,María,López,maria@example.org\n\
+u2,,,true,u2,Ji-woo,Kim,\n\
+u3,,,true,u3,Bea,Díaz,\n";
+
+fn bulk(users: &str) -> Vec<u8> {
+    zip_of(&[
+        (
+            "manifest.csv",
+            &manifest(&[("users", "bulk"), ("orgs", "absent")]),
+        ),
+        ("users.csv", users),
+    ])
+}
+
+async fn bulk_import(app: &TestApp, query: &str, users: &str) -> Value {
+    let job = upload(app, query, bulk(users)).await.expect(202);
+    finished(app, &job).await
+}
+
+#[actix_web::test]
+async fn a_bulk_file_deletes_the_records_of_its_source_it_leaves_out() {
+    let app = TestApp::new().await;
+    let files = [
+        (
+            "manifest.csv",
+            manifest(&[("users", "bulk"), ("orgs", "bulk")]),
+        ),
+        ("orgs.csv", ORGS.to_owned()),
+        ("users.csv", BULK_USERS.to_owned()),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let job = finished(&app, &upload(&app, "", zip_of(&files)).await.expect(202)).await;
+    assert_eq!(counts(&job), [4, 0, 1, 0, 0]);
+    // Made by hand: without an external id, and with one in another system.
+    let hand = app
+        .post("/api/v1/people", json!({"display_name": "Hand Made"}))
+        .await
+        .expect(201);
+    let sis = app
+        .post(
+            "/api/v1/people",
+            json!({"display_name": "From SIS", "external_ids": [{"system": "sis", "value": "u2"}]}),
+        )
+        .await
+        .expect(201);
+    let ji = people_with(&app, "u2").await[0].clone();
+    let changes_before = record_changes(&app);
+
+    // u2 and u3 are left out. A dry run lists the deletes and changes nothing.
+    let only_u1 =
+        "sourcedId,status,dateLastModified,enabledUser,username,givenName,familyName,email\n\
+u1,,,true,u1,María,López,maria@example.org\n";
+    let dry = bulk_import(&app, "?dry_run=true", only_u1).await;
+    assert_eq!(dry["status"], "succeeded");
+    assert_eq!(counts(&dry), [0, 0, 1, 2, 0]);
+    let dry_rows = rows(&app, &dry).await;
+    let deletes: Vec<(&str, i64, &str, &str)> = dry_rows
+        .iter()
+        .filter(|r| r["outcome"] == "delete")
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap(),
+                r["line"].as_i64().unwrap(),
+                r["sourced_id"].as_str().unwrap(),
+                r["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![
+            ("users.csv", 0, "u2", "not in the bulk users.csv: deleted"),
+            ("users.csv", 0, "u3", "not in the bulk users.csv: deleted"),
+        ]
+    );
+    assert_eq!(dry_rows[1]["resource_id"], ji["id"]);
+    assert_eq!(
+        people_with(&app, "u2").await.len(),
+        1,
+        "a dry run deletes nothing"
+    );
+    assert_eq!(record_changes(&app), changes_before);
+
+    // The real run deletes exactly u2 and u3, with a tombstone each; the school and the people
+    // made by hand stay.
+    let job = bulk_import(&app, "", only_u1).await;
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(counts(&job), [0, 0, 1, 2, 0]);
+    assert!(people_with(&app, "u2").await.is_empty());
+    assert!(people_with(&app, "u3").await.is_empty());
+    app.get(&format!("/api/v1/people/{}", id(&ji)))
+        .await
+        .expect(404);
+    app.get(&format!("/api/v1/people/{}", id(&hand)))
+        .await
+        .expect(200);
+    app.get(&format!("/api/v1/people/{}", id(&sis)))
+        .await
+        .expect(200);
+    assert_eq!(people_with(&app, "u1").await.len(), 1);
+    assert_eq!(
+        app.get("/api/v1/schools?external_id=oneroster:s1")
+            .await
+            .expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "orgs.csv is absent in this upload: schools are left alone"
+    );
+    assert_eq!(record_changes(&app), changes_before + 2);
+    let tombstones = app.query(|conn| {
+        use cogov::db::schema::changes;
+        use diesel::prelude::*;
+        changes::table
+            .filter(changes::resource_id.eq(id(&ji)))
+            .order(changes::seq.asc())
+            .select(changes::action)
+            .load::<String>(conn)
+    });
+    assert_eq!(tombstones.last().map(String::as_str), Some("deleted"));
+
+    // The same bulk file again changes nothing.
+    let again = bulk_import(&app, "", only_u1).await;
+    assert_eq!(counts(&again), [0, 0, 1, 0, 0]);
+    assert_eq!(record_changes(&app), changes_before + 2);
+}
+
+#[actix_web::test]
+async fn a_bulk_omission_that_would_break_history_is_refused() {
+    let app = TestApp::new().await;
+    bulk_import(&app, "", BULK_USERS).await;
+    // u3 holds a seat.
+    let bea = people_with(&app, "u3").await[0].clone();
+    let council = app.council(json!({"kind": "assembly", "name": "A"})).await;
+    let seat = app.seat(&id(&council), "teachers").await;
+    app.put(
+        &format!("/api/v1/seats/{}/holder", id(&seat)),
+        "\"1\"",
+        json!({"person_id": id(&bea)}),
+    )
+    .await
+    .expect(200);
+    let only_u1 = "sourcedId,givenName,familyName\nu1,María,López\n";
+    // All or nothing: the refused delete stops the whole import.
+    let job = bulk_import(&app, "", only_u1).await;
+    assert_eq!(job["status"], "failed");
+    assert_eq!(counts(&job), [0, 1, 0, 1, 1]);
+    let refused: Vec<Value> = rows(&app, &job)
+        .await
+        .into_iter()
+        .filter(|r| r["outcome"] == "error")
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["sourced_id"], "u3");
+    assert_eq!(refused[0]["line"], 0);
+    assert_eq!(refused[0]["field"], "sourcedId");
+    assert!(refused[0]["message"].as_str().unwrap().contains("history"));
+    assert_eq!(people_with(&app, "u2").await.len(), 1, "nothing deleted");
+    assert_eq!(
+        people_with(&app, "u1").await[0]["email"],
+        "maria@example.org"
+    );
+    // Good rows only: u2 goes, u3 stays.
+    let job = bulk_import(&app, "?on_error=commit_good_rows", only_u1).await;
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(counts(&job), [0, 1, 0, 1, 1]);
+    assert!(people_with(&app, "u2").await.is_empty());
+    assert_eq!(people_with(&app, "u3").await.len(), 1);
+    // A tobedeleted row has no place in a bulk file.
+    let job = bulk_import(
+        &app,
+        "?on_error=commit_good_rows",
+        "sourcedId,status,givenName,familyName\nu1,tobedeleted,,\nu3,,Bea,Díaz\n",
+    )
+    .await;
+    let rows = rows(&app, &job).await;
+    assert_eq!(rows[0]["outcome"], "error");
+    assert_eq!(rows[0]["field"], "status");
+    assert_eq!(people_with(&app, "u1").await.len(), 1);
+}
+
+#[actix_web::test]
+async fn a_delta_row_older_than_what_was_applied_is_stale() {
+    let app = TestApp::new().await;
+    let delta =
+        |rows: &str| format!("sourcedId,status,dateLastModified,givenName,familyName\n{rows}");
+    let first = import(
+        &app,
+        "",
+        &[(
+            "users.csv",
+            &delta("u1,active,2026-11-10T08:00:00Z,María,López\n"),
+        )],
+    )
+    .await;
+    assert_eq!(counts(&first), [1, 0, 0, 0, 0]);
+    // Older: ignored, with why.
+    let job = import(
+        &app,
+        "",
+        &[(
+            "users.csv",
+            &delta("u1,active,2026-11-05T08:00:00Z,Old,Name\n"),
+        )],
+    )
+    .await;
+    assert_eq!(counts(&job), [0, 0, 1, 0, 0]);
+    let row = rows(&app, &job).await[0].clone();
+    assert_eq!(row["outcome"], "unchanged");
+    assert_eq!(
+        row["message"],
+        "skipped: stale: its dateLastModified 2026-11-05T08:00:00Z is older than \
+         2026-11-10T08:00:00Z, which cogov last applied for this record"
+    );
+    assert_eq!(
+        people_with(&app, "u1").await[0]["display_name"],
+        "María López"
+    );
+    // An older tobedeleted row is stale too.
+    let job = import(
+        &app,
+        "",
+        &[(
+            "users.csv",
+            &delta("u1,tobedeleted,2026-11-01T00:00:00Z,,\n"),
+        )],
+    )
+    .await;
+    assert_eq!(counts(&job), [0, 0, 1, 0, 0]);
+    assert_eq!(people_with(&app, "u1").await.len(), 1);
+    // Equal: unchanged.
+    let job = import(
+        &app,
+        "",
+        &[(
+            "users.csv",
+            &delta("u1,active,2026-11-10T08:00:00Z,Same,Time\n"),
+        )],
+    )
+    .await;
+    assert_eq!(counts(&job), [0, 0, 1, 0, 0]);
+    assert_eq!(
+        people_with(&app, "u1").await[0]["display_name"],
+        "María López"
+    );
+    // Newer: applied, and then the bar is the newer date.
+    let job = import(
+        &app,
+        "",
+        &[(
+            "users.csv",
+            &delta("u1,active,2026-11-12T08:00:00Z,María,López Ruiz\n"),
+        )],
+    )
+    .await;
+    assert_eq!(counts(&job), [0, 1, 0, 0, 0]);
+    assert_eq!(
+        people_with(&app, "u1").await[0]["display_name"],
+        "María López Ruiz"
+    );
+    let job = import(
+        &app,
+        "",
+        &[(
+            "users.csv",
+            &delta("u1,active,2026-11-11T08:00:00Z,María,López\n"),
+        )],
+    )
+    .await;
+    assert_eq!(counts(&job), [0, 0, 1, 0, 0]);
+    // A malformed date is a row error.
+    let job = import(
+        &app,
+        "?on_error=commit_good_rows",
+        &[("users.csv", &delta("u1,active,yesterday,María,López\n"))],
+    )
+    .await;
+    assert_eq!(rows(&app, &job).await[0]["field"], "dateLastModified");
 }
