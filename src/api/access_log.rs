@@ -40,10 +40,8 @@ pub async fn log_request<B: MessageBody + 'static>(
         .map(|id| id.to_string())
         .unwrap_or_default();
     let res = next.call(req).await?;
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(no route)".to_owned());
+    let route = crate::route::pattern(res.request());
+    let route = route.as_deref().unwrap_or("(no route)");
     let status = res.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(

@@ -123,12 +123,13 @@ pub async fn measure<B: MessageBody + 'static>(
     m.active.dec();
     if let Ok(res) = &res {
         // The route template the router matched; requests that matched none share one label.
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        let route = crate::route::pattern(res.request());
         m.duration
-            .with_label_values(&[method, route.as_str(), res.status().as_str()])
+            .with_label_values(&[
+                method,
+                route.as_deref().unwrap_or("unmatched"),
+                res.status().as_str(),
+            ])
             .observe(started.elapsed().as_secs_f64());
     }
     res

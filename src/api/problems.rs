@@ -116,7 +116,7 @@ pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     req: &HttpRequest,
 ) -> actix_web::Error {
-    let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let route = crate::route::pattern(req).map_or_else(|| req.path().to_owned(), |p| p.to_string());
     let method = req.method().as_str().to_ascii_lowercase();
     let errors = super::messages::query_errors(&method, &route, req.query_string());
     if !errors.is_empty() {

@@ -87,14 +87,19 @@ impl RateLimiter {
             window.index = index;
             window.by_caller.clear();
         }
-        let used = window.by_caller.entry(caller.to_owned()).or_insert(0);
-        let allowed = *used < self.quota;
-        if allowed {
-            *used += 1;
+        let before = window.by_caller.get(caller).copied().unwrap_or(0);
+        let allowed = before < self.quota;
+        let used = if allowed { before + 1 } else { before };
+        // A caller already counted in this window is updated without copying its key.
+        match window.by_caller.get_mut(caller) {
+            Some(slot) => *slot = used,
+            None => {
+                window.by_caller.insert(caller.to_owned(), used);
+            }
         }
         Decision {
             allowed,
-            remaining: self.quota - *used,
+            remaining: self.quota - used,
             reset_secs,
         }
     }

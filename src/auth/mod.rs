@@ -46,7 +46,8 @@ fn context_of(req: &HttpRequest) -> Context {
         .get::<AuditMark>()
         .map(|m| m.0.clone())
         .unwrap_or_default();
-    let operation = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let operation =
+        crate::route::pattern(req).map_or_else(|| req.path().to_owned(), |p| p.to_string());
     Context::with_mark(principal_of(req), RequestFacts::of(req), operation, mark)
 }
 
@@ -474,11 +475,11 @@ pub async fn authenticate<B: MessageBody + 'static>(
     let method = req.method().clone();
     let res = next.call(req).await?;
     let request = res.request();
-    let pattern = request.match_pattern();
+    let pattern = crate::route::pattern(request);
     if !audited(&method, pattern.as_deref()) || mark.0.load(Ordering::Acquire) {
         return Ok(res.map_into_left_body());
     }
-    let pattern = pattern.unwrap_or_default();
+    let pattern = pattern.map(|p| p.to_string()).unwrap_or_default();
     let resource_id = request
         .match_info()
         .iter()

@@ -348,18 +348,17 @@ macro_rules! versioned_writes {
             Ok(())
         }
 
-        /// The row with this id, if any. (No `LIMIT 1`: through the connection enum a `LIMIT`
-        /// makes diesel prepare the statement again on every call, which costs more than the
-        /// query itself; the primary key already bounds the result to one row.)
+        /// The row with this id, if any: a prepared statement on the backend's own connection
+        /// (see `on_backend!`). No `LIMIT 1`: the primary key already bounds the result.
         pub fn find(
             conn: &mut $crate::db::AnyConnection,
             id: &str,
         ) -> diesel::QueryResult<Option<$row>> {
-            $table::table
+            $crate::on_backend!(conn, |c| $table::table
                 .find(id)
                 .select(<$row>::as_select())
-                .load(conn)
-                .map(|rows| rows.into_iter().next())
+                .load(c)
+                .map(|rows| rows.into_iter().next()))
         }
     };
 }

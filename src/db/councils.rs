@@ -55,36 +55,39 @@ pub fn list(
     after: Option<&str>,
     fetch: i64,
 ) -> QueryResult<Vec<Council>> {
-    let mut query = councils::table.select(Council::as_select()).into_boxed();
-    if let Some(school) = &filter.school_id {
-        query = query.filter(councils::school_id.eq(school.clone()));
-    }
-    if filter.district_only {
-        query = query.filter(councils::school_id.is_null());
-    }
-    if !filter.include_archived {
-        query = query.filter(councils::archived_at.is_null());
-    }
-    if let Some(kind) = &filter.kind {
-        query = query.filter(councils::kind.eq(kind.clone()));
-    }
-    if let Some(text) = &filter.name_contains {
-        query = query.filter(
-            lower(councils::name)
-                .like(lower(contains_pattern(text)))
-                .escape('\\'),
-        );
-    }
-    if let Some(ext) = &filter.external_id {
-        query = query.filter(councils::id.eq_any(crate::external_id_holders!(
-            crate::domain::external_ids::ResourceKind::Council,
-            ext
-        )));
-    }
-    if let Some(after) = after {
-        query = query.filter(councils::id.gt(after.to_owned()));
-    }
-    query.order(councils::id.asc()).limit(fetch).load(conn)
+    // A page is a prepared statement on the backend's own connection (see `on_backend!`).
+    crate::on_backend!(conn, |c| {
+        let mut query = councils::table.select(Council::as_select()).into_boxed();
+        if let Some(school) = &filter.school_id {
+            query = query.filter(councils::school_id.eq(school.clone()));
+        }
+        if filter.district_only {
+            query = query.filter(councils::school_id.is_null());
+        }
+        if !filter.include_archived {
+            query = query.filter(councils::archived_at.is_null());
+        }
+        if let Some(kind) = &filter.kind {
+            query = query.filter(councils::kind.eq(kind.clone()));
+        }
+        if let Some(text) = &filter.name_contains {
+            query = query.filter(
+                lower(councils::name)
+                    .like(lower(contains_pattern(text)))
+                    .escape('\\'),
+            );
+        }
+        if let Some(ext) = &filter.external_id {
+            query = query.filter(councils::id.eq_any(crate::external_id_holders!(
+                crate::domain::external_ids::ResourceKind::Council,
+                ext
+            )));
+        }
+        if let Some(after) = after {
+            query = query.filter(councils::id.gt(after.to_owned()));
+        }
+        query.order(councils::id.asc()).limit(fetch).load(c)
+    })
 }
 
 /// A seat change that was made although it broke composition rules, because the caller said so.

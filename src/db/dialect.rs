@@ -313,3 +313,20 @@ macro_rules! insert_rows {
         }
     }};
 }
+
+/// Runs `$body` on the concrete connection inside an [`AnyConnection`], with `$c` bound to it;
+/// the body is compiled once per backend. Through the connection enum diesel renders a query's
+/// SQL text again on every call, even when its prepared statement is cached, and a query with
+/// `LIMIT` is not cached at all (it is prepared again each time). On the concrete connection a
+/// query with a static type is looked up in the statement cache by that type, and a boxed query
+/// (`LIMIT` included) by its text, so hot reads (a record by id, a page of a list) run as
+/// prepared statements.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
