@@ -28,17 +28,19 @@ pub fn of(
     kind: ResourceKind,
     resource_id: &str,
 ) -> QueryResult<Vec<ExternalId>> {
-    external_ids::table
+    // Read with every GET of a record: a prepared statement on the backend's own connection
+    // (see `on_backend!`).
+    crate::on_backend!(conn, |c| external_ids::table
         .filter(external_ids::resource_kind.eq(kind.as_str()))
         .filter(external_ids::resource_id.eq(resource_id))
         .order(external_ids::system.asc())
         .select((external_ids::system, external_ids::value))
-        .load::<(String, String)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(system, value)| ExternalId { system, value })
-                .collect()
-        })
+        .load::<(String, String)>(c))
+    .map(|rows| {
+        rows.into_iter()
+            .map(|(system, value)| ExternalId { system, value })
+            .collect()
+    })
 }
 
 /// The external ids of several records of one kind, by record id.
@@ -51,7 +53,8 @@ pub fn of_many(
     if resource_ids.is_empty() {
         return Ok(out);
     }
-    let rows = external_ids::table
+    // Read with every list page (see `on_backend!`).
+    let rows = crate::on_backend!(conn, |c| external_ids::table
         .filter(external_ids::resource_kind.eq(kind.as_str()))
         .filter(external_ids::resource_id.eq_any(resource_ids))
         .order((external_ids::resource_id.asc(), external_ids::system.asc()))
@@ -60,7 +63,7 @@ pub fn of_many(
             external_ids::system,
             external_ids::value,
         ))
-        .load::<(String, String, String)>(conn)?;
+        .load::<(String, String, String)>(c))?;
     for (id, system, value) in rows {
         out.entry(id)
             .or_default()
