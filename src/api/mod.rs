@@ -111,7 +111,9 @@ use utoipa::OpenApi;
         assemblies::register_participant, assemblies::list_participants, assemblies::check_in,
         assemblies::assembly_quorum, assemblies::make_assembly_motion, assemblies::find_assembly_motion,
         assemblies::cast_votes, assemblies::close_assembly_motion,
-        reports::service_request_status_counts,
+        reports::service_request_status_counts, reports::service_request_durations,
+        reports::service_request_backlog, reports::service_request_overdue,
+        reports::service_request_partners,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome, webhooks::WebhookEvent),
     responses(
@@ -649,10 +651,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         ),
                 )
                 .service(
-                    web::scope("/reports").service(
-                        web::resource("/service-requests/status-counts")
-                            .route(web::get().to(reports::service_request_status_counts)),
-                    ),
+                    web::scope("/reports")
+                        .service(
+                            web::resource("/service-requests/status-counts")
+                                .route(web::get().to(reports::service_request_status_counts)),
+                        )
+                        .service(
+                            web::resource("/service-requests/durations")
+                                .route(web::get().to(reports::service_request_durations)),
+                        )
+                        .service(
+                            web::resource("/service-requests/backlog")
+                                .route(web::get().to(reports::service_request_backlog)),
+                        )
+                        .service(
+                            web::resource("/service-requests/overdue")
+                                .route(web::get().to(reports::service_request_overdue)),
+                        )
+                        .service(
+                            web::resource("/service-requests/partners")
+                                .route(web::get().to(reports::service_request_partners)),
+                        ),
                 )
                 .service(
                     web::scope("/service-requests")
@@ -799,6 +818,10 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
     ("get", "/api/v1/audit-events", "district_admin"),
     ("get", "/api/v1/reports/service-requests/status-counts", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/service-requests/durations", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/service-requests/backlog", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/service-requests/overdue", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/service-requests/partners", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
     ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
     ("get", "/api/v1/changes/head", "anyone"),
     ("get", "/api/v1/councils/{council_id}/meetings.ics", "anyone (published meetings only)"),

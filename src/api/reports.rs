@@ -20,8 +20,12 @@ use uuid::Uuid;
 use super::preconditions::CACHE_NONE;
 use crate::auth::SignedIn;
 use crate::commands;
+use crate::commands::Context;
+use crate::db::Db;
 use crate::domain::reports::{to_csv, ReportFilter, Tabular};
-use crate::domain::service_reports::StatusCountReport;
+use crate::domain::service_reports::{
+    BacklogReport, DurationReport, OverdueReport, PartnerReport, StatusCountReport,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -207,4 +211,156 @@ pub async fn service_request_status_counts(
     let report =
         run(move || commands::reports::status_counts(&ctx, &db, filter, threshold)).await?;
     render(format, &report, "service-request-status-counts")
+}
+
+/// Negotiates, runs one report command on the blocking pool with the request's filter and the
+/// configured threshold, and renders it.
+async fn serve<R: Serialize + Tabular + Send + 'static>(
+    state: web::Data<AppState>,
+    ctx: Context,
+    req: HttpRequest,
+    params: ReportParams,
+    name: &str,
+    command: fn(&Context, &Db, ReportFilter, i64) -> Result<R, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let format = negotiate(&req, params.format.as_deref())?;
+    let filter = params.filter();
+    let threshold = state.protection.report_threshold;
+    let db = state.db.clone();
+    let report = run(move || command(&ctx, &db, filter, threshold)).await?;
+    render(format, &report, name)
+}
+
+const DURATIONS_CSV: &str = "category_id,category_code,month,first_contacts,first_contact_median_days,first_contact_p90_days,completions,completion_median_days,completion_p90_days\r\n01936d4e-6000-7000-8000-00000000c001,food,2026-09,52,1,4,*,*,*\r\n";
+
+/// Time to first contact and to completion
+///
+/// For requests created in each month, by category: how many were first contacted (triaged)
+/// and completed, and the median and 90th percentile of the whole days it took from creation
+/// (nearest rank). A cell of up to the threshold's number of requests shows neither its count
+/// nor its durations. `from` and `to` must cover whole months.
+#[utoipa::path(get, path = "/api/v1/reports/service-requests/durations", tag = "reports",
+    security(("bearer" = [])), params(ReportParams),
+    responses(
+        (status = 200, description = "The report, as JSON or as CSV (`format=csv` or `Accept: text/csv`; `*` marks a hidden figure; an empty field, none).",
+            content((DurationReport = "application/json"),
+                (String = "text/csv", example = json!(DURATIONS_CSV)))),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        super::problems::ReportErrors))]
+pub async fn service_request_durations(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    params: web::Query<ReportParams>,
+) -> Result<HttpResponse, ApiError> {
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "service-request-durations",
+        commands::reports::durations,
+    )
+    .await
+}
+
+const BACKLOG_CSV: &str = "row,school_id,school_name,category_id,category_code,days_0_7,days_8_30,days_31_90,days_91_plus,total\r\ncell,01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln Elementary,01936d4e-6000-7000-8000-00000000c001,food,25,14,*,*,47\r\ntotal,,,,,25,14,*,*,47\r\n";
+
+/// Open backlog by age
+///
+/// Requests still open (not completed, declined, withdrawn or cancelled) by school, category
+/// and age in whole days since creation: 0–7, 8–30, 31–90, 91 or more, with row and column
+/// totals and small-cell suppression. `from` and `to` (any days) limit the creation date.
+#[utoipa::path(get, path = "/api/v1/reports/service-requests/backlog", tag = "reports",
+    security(("bearer" = [])), params(ReportParams),
+    responses(
+        (status = 200, description = "The report, as JSON or as CSV (`format=csv` or `Accept: text/csv`; the last record, `row` = `total`, holds the column totals; `*` marks a hidden count).",
+            content((BacklogReport = "application/json"),
+                (String = "text/csv", example = json!(BACKLOG_CSV)))),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        super::problems::ReportErrors))]
+pub async fn service_request_backlog(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    params: web::Query<ReportParams>,
+) -> Result<HttpResponse, ApiError> {
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "service-request-backlog",
+        commands::reports::backlog,
+    )
+    .await
+}
+
+const OVERDUE_CSV: &str = "row,category_id,category_code,target_school_days,target_calendar_days,contacted_on_time,contacted_late,waiting_overdue,total\r\ncell,01936d4e-6000-7000-8000-00000000c001,food,2,4,140,22,*,169\r\ntotal,,,,,140,22,*,169\r\n";
+
+/// First contact against targets
+///
+/// For each category with a `first_contact_school_days` target: requests first contacted
+/// within it and late (at or after the target's calendar days, 5 school days per 7 calendar
+/// days), and requests still `submitted` past it now, with small-cell suppression. `from` and
+/// `to` must cover whole months.
+#[utoipa::path(get, path = "/api/v1/reports/service-requests/overdue", tag = "reports",
+    security(("bearer" = [])), params(ReportParams),
+    responses(
+        (status = 200, description = "The report, as JSON or as CSV (`format=csv` or `Accept: text/csv`; the last record, `row` = `total`, holds the column totals; `*` marks a hidden count).",
+            content((OverdueReport = "application/json"),
+                (String = "text/csv", example = json!(OVERDUE_CSV)))),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        super::problems::ReportErrors))]
+pub async fn service_request_overdue(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    params: web::Query<ReportParams>,
+) -> Result<HttpResponse, ApiError> {
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "service-request-overdue",
+        commands::reports::overdue,
+    )
+    .await
+}
+
+const PARTNERS_CSV: &str = "row,partner_id,partner_name,referred,accepted,rejected,started,completed,declined\r\ncell,01936d4e-7000-7000-8000-00000000d001,Eastside Family Resource Center,120,104,16,98,81,*\r\ntotal,,,120,104,16,98,81,*\r\n";
+
+/// Referrals and outcomes per partner
+///
+/// For requests created in the range: how many times they were referred to each partner
+/// organization, and accepted, rejected, started, completed and declined by it, with
+/// small-cell suppression. `from` and `to` must cover whole months.
+#[utoipa::path(get, path = "/api/v1/reports/service-requests/partners", tag = "reports",
+    security(("bearer" = [])), params(ReportParams),
+    responses(
+        (status = 200, description = "The report, as JSON or as CSV (`format=csv` or `Accept: text/csv`; the last record, `row` = `total`, holds the column totals; `*` marks a hidden count).",
+            content((PartnerReport = "application/json"),
+                (String = "text/csv", example = json!(PARTNERS_CSV)))),
+        (status = 401, response = super::problems::Unauthorized),
+        (status = 403, response = super::problems::Forbidden),
+        super::problems::ReportErrors))]
+pub async fn service_request_partners(
+    state: web::Data<AppState>,
+    SignedIn(ctx): SignedIn,
+    req: HttpRequest,
+    params: web::Query<ReportParams>,
+) -> Result<HttpResponse, ApiError> {
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "service-request-partners",
+        commands::reports::partners,
+    )
+    .await
 }

@@ -16,6 +16,7 @@ use crate::db::reports::{self as store, Slice};
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::reports::{self, ReportFilter};
 use crate::domain::service_reports::{self as sr, FilterEcho};
+use crate::domain::services::Status;
 use crate::error::{ApiError, FieldError};
 
 /// The schools a report covers once the caller's reach and the filter are applied.
@@ -211,10 +212,193 @@ fn day_start(date: chrono::NaiveDate) -> NaiveDateTime {
 }
 
 /// `[from, to + 1 day)` of a filter, as timestamps.
-#[allow(dead_code)]
 fn created_range(filter: &ReportFilter) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
     (
         filter.from.map(day_start),
         filter.to.map(|d| day_start(d) + Duration::days(1)),
     )
+}
+
+/// Time to first contact and to completion by category and month of creation.
+pub fn durations(
+    ctx: &Context,
+    db: &Db,
+    filter: ReportFilter,
+    threshold: i64,
+) -> Result<sr::DurationReport, ApiError> {
+    db.read(|conn| {
+        let reach = reach(ctx, conn, filter, ReportFilter::month_problems, threshold)?;
+        let bars = store::duration_histograms(conn, &reach.slice())?
+            .into_iter()
+            .map(|b| (b.category_id, b.month, b.measure, b.days, b.requests))
+            .collect();
+        let codes = category_codes(conn)?.into_iter().collect();
+        Ok(sr::duration_report(
+            reach.echo(),
+            reach.threshold,
+            &codes,
+            bars,
+        ))
+    })
+}
+
+/// Statuses of the open backlog: every status a request can still leave.
+fn open_statuses() -> Vec<String> {
+    Status::ALL
+        .iter()
+        .filter(|s| !s.is_closed())
+        .map(|s| s.as_str().to_owned())
+        .collect()
+}
+
+/// The open backlog by school, category and age.
+pub fn backlog(
+    ctx: &Context,
+    db: &Db,
+    filter: ReportFilter,
+    threshold: i64,
+) -> Result<sr::BacklogReport, ApiError> {
+    db.read(|conn| {
+        let reach = reach(ctx, conn, filter, ReportFilter::problems, threshold)?;
+        let now = db::now();
+        // Ages in whole days: 0–7, 8–30, 31–90, 91 or more. A request is younger than 8
+        // days when it was created after now - 8 days, and so on.
+        let bounds: Vec<NaiveDateTime> = sr::AGE_BUCKETS[1..]
+            .iter()
+            .map(|(_, days)| now - Duration::days(*days))
+            .collect();
+        let schools = reach.schools.as_option();
+        let counts = store::open_by_age(
+            conn,
+            &open_statuses(),
+            &bounds,
+            created_range(&reach.filter),
+            schools.as_deref(),
+            reach.filter.category_id.as_deref(),
+        )?;
+        let ids: Vec<String> = counts.iter().map(|c| c.school_id.clone()).collect();
+        let names = school_names(conn, &ids)?;
+        let codes = category_codes(conn)?;
+        let mut input: Vec<sr::BacklogInput> = Vec::new();
+        for c in counts {
+            let same = input
+                .last()
+                .is_some_and(|(k, _)| k.0 == c.school_id && k.2 == c.category_id);
+            if !same {
+                input.push((
+                    (
+                        c.school_id.clone(),
+                        names.get(&c.school_id).cloned().unwrap_or_default(),
+                        c.category_id.clone(),
+                        codes.get(&c.category_id).cloned().unwrap_or_default(),
+                    ),
+                    [0; 4],
+                ));
+            }
+            if let (Some(last), Ok(b)) = (input.last_mut(), usize::try_from(c.bucket)) {
+                if let Some(slot) = last.1.get_mut(b) {
+                    *slot += c.requests;
+                }
+            }
+        }
+        Ok(sr::backlog_report(
+            reach.echo(),
+            reach.threshold,
+            now,
+            input,
+        ))
+    })
+}
+
+/// First contact against each category's target.
+pub fn overdue(
+    ctx: &Context,
+    db: &Db,
+    filter: ReportFilter,
+    threshold: i64,
+) -> Result<sr::OverdueReport, ApiError> {
+    db.read(|conn| {
+        let reach = reach(ctx, conn, filter, ReportFilter::month_problems, threshold)?;
+        let now = db::now();
+        let targets: Vec<(String, String, i64, i64)> = store::categories(conn)?
+            .into_iter()
+            .filter(|(id, _, _)| reach.filter.category_id.as_ref().is_none_or(|c| c == id))
+            .filter_map(|(id, code, days)| {
+                days.map(|d| (id, code, d, super::services::calendar_days(d)))
+            })
+            .collect();
+        let cutoffs: Vec<(String, NaiveDateTime)> = targets
+            .iter()
+            .map(|(id, _, _, cal)| (id.clone(), now - Duration::days(*cal)))
+            .collect();
+        let schools = reach.schools.as_option();
+        let waiting = store::overdue_open(
+            conn,
+            &cutoffs,
+            created_range(&reach.filter),
+            schools.as_deref(),
+        )?;
+        let bars = store::duration_histograms(conn, &reach.slice())?;
+        let input = targets
+            .into_iter()
+            .map(|(id, code, days, cal)| {
+                let (mut on_time, mut late) = (0, 0);
+                for b in bars
+                    .iter()
+                    .filter(|b| b.category_id == id && b.measure == "first_contact")
+                {
+                    if b.days < cal {
+                        on_time += b.requests;
+                    } else {
+                        late += b.requests;
+                    }
+                }
+                let waiting: i64 = waiting
+                    .iter()
+                    .filter(|(_, c, _)| *c == id)
+                    .map(|(_, _, n)| n)
+                    .sum();
+                ((id, code, days, cal), [on_time, late, waiting])
+            })
+            .collect();
+        Ok(sr::overdue_report(
+            reach.echo(),
+            reach.threshold,
+            now,
+            input,
+        ))
+    })
+}
+
+/// Referrals and outcomes per partner organization.
+pub fn partners(
+    ctx: &Context,
+    db: &Db,
+    filter: ReportFilter,
+    threshold: i64,
+) -> Result<sr::PartnerReport, ApiError> {
+    db.read(|conn| {
+        let reach = reach(ctx, conn, filter, ReportFilter::month_problems, threshold)?;
+        let actions = store::partner_actions(conn, &reach.slice())?;
+        let names: HashMap<String, String> = store::partner_names(conn)?.into_iter().collect();
+        let mut input: Vec<sr::PartnerInput> = Vec::new();
+        for a in actions {
+            if input.last().is_none_or(|(k, _)| k.0 != a.partner_id) {
+                input.push((
+                    (
+                        a.partner_id.clone(),
+                        names.get(&a.partner_id).cloned().unwrap_or_default(),
+                    ),
+                    [0; 6],
+                ));
+            }
+            let col = sr::PARTNER_COLUMNS
+                .iter()
+                .position(|(act, _)| *act == a.action);
+            if let (Some(last), Some(col)) = (input.last_mut(), col) {
+                last.1[col] += a.requests;
+            }
+        }
+        Ok(sr::partner_report(reach.echo(), reach.threshold, input))
+    })
 }

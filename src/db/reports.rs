@@ -20,10 +20,18 @@ pub struct Slice {
     pub category_id: Option<String>,
 }
 
-/// A statement with numbered text parameters (`$1`, `$2`, …: both backends read them).
+/// A bound value.
+enum Param {
+    Text(String),
+    Time(NaiveDateTime),
+}
+
+/// A statement with numbered parameters (`$1`, `$2`, …: both backends read them). SQLite
+/// numbers `$n` parameters in the order they appear in the text, so the text is always written
+/// front to back and each parameter is numbered where it is written.
 struct Statement {
     sql: String,
-    binds: Vec<String>,
+    binds: Vec<Param>,
 }
 
 impl Statement {
@@ -35,7 +43,12 @@ impl Statement {
     }
 
     fn param(&mut self, value: &str) -> String {
-        self.binds.push(value.to_owned());
+        self.binds.push(Param::Text(value.to_owned()));
+        format!("${}", self.binds.len())
+    }
+
+    fn time(&mut self, value: NaiveDateTime) -> String {
+        self.binds.push(Param::Time(value));
         format!("${}", self.binds.len())
     }
 
@@ -84,7 +97,10 @@ impl Statement {
     ) -> QueryResult<Vec<T>> {
         let mut query = diesel::sql_query(self.sql).into_boxed::<Backend>();
         for b in self.binds {
-            query = query.bind::<Text, _>(b);
+            query = match b {
+                Param::Text(t) => query.bind::<Text, _>(t),
+                Param::Time(t) => query.bind::<Timestamp, _>(t),
+            };
         }
         query.load(conn)
     }
@@ -326,7 +342,7 @@ pub struct AgeCount {
 }
 
 /// Requests in one of `statuses` by school, category and age bucket: bucket `i` holds requests
-/// created at or after `bounds[i]` (and before `bounds[i - 1]`); the last bucket, everything
+/// created after `bounds[i]` (and not after `bounds[i - 1]`); the last bucket, everything
 /// older. `created` limits the creation time (`[from, to)`).
 pub fn open_by_age(
     conn: &mut AnyConnection,
@@ -336,55 +352,36 @@ pub fn open_by_age(
     schools: Option<&[String]>,
     category_id: Option<&str>,
 ) -> QueryResult<Vec<AgeCount>> {
-    // Timestamps are bound as timestamps: numbered after the text parameters.
-    let mut st = Statement::new("");
-    let mut cases = String::from("CASE");
-    let mut where_ = String::new();
-    let status_params: Vec<String> = statuses.iter().map(|s| st.param(s)).collect();
-    let mut schools_sql = String::new();
-    if let Some(s) = schools {
-        if s.is_empty() {
-            schools_sql = " AND 1 = 0".to_owned();
-        } else {
-            let ps: Vec<String> = s.iter().map(|v| st.param(v)).collect();
-            schools_sql = format!(" AND school_id IN ({})", ps.join(", "));
-        }
-    }
-    let category_sql = category_id
-        .map(|c| format!(" AND category_id = {}", st.param(c)))
-        .unwrap_or_default();
-    let mut times: Vec<NaiveDateTime> = Vec::new();
-    let time_param = |t: NaiveDateTime, times: &mut Vec<NaiveDateTime>| {
-        times.push(t);
-        format!("${}", st.binds.len() + times.len())
-    };
+    let mut st = Statement::new("SELECT school_id, category_id, CAST(CASE");
     for (i, b) in bounds.iter().enumerate() {
-        let p = time_param(*b, &mut times);
-        cases.push_str(&format!(" WHEN created_at >= {p} THEN {i}"));
+        let p = st.time(*b);
+        st.push(&format!(" WHEN created_at > {p} THEN {i}"));
     }
-    cases.push_str(&format!(" ELSE {} END", bounds.len()));
+    st.push(&format!(
+        " ELSE {} END AS BIGINT) AS bucket, COUNT(*) AS requests FROM service_requests WHERE 1 = 1",
+        bounds.len()
+    ));
+    st.and_in("status", statuses);
+    if let Some(s) = schools {
+        st.and_in("school_id", s);
+    }
+    if let Some(c) = category_id {
+        st.and("category_id", "=", c);
+    }
+    created_between(&mut st, created);
+    st.push(" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    st.load(conn)
+}
+
+fn created_between(st: &mut Statement, created: (Option<NaiveDateTime>, Option<NaiveDateTime>)) {
     if let Some(f) = created.0 {
-        let p = time_param(f, &mut times);
-        where_.push_str(&format!(" AND created_at >= {p}"));
+        let p = st.time(f);
+        st.push(&format!(" AND created_at >= {p}"));
     }
     if let Some(t) = created.1 {
-        let p = time_param(t, &mut times);
-        where_.push_str(&format!(" AND created_at < {p}"));
+        let p = st.time(t);
+        st.push(&format!(" AND created_at < {p}"));
     }
-    let sql = format!(
-        "SELECT school_id, category_id, {cases} AS bucket, COUNT(*) AS requests \
-         FROM service_requests WHERE status IN ({}){schools_sql}{category_sql}{where_} \
-         GROUP BY school_id, category_id, bucket ORDER BY school_id, category_id, bucket",
-        status_params.join(", ")
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<Backend>();
-    for b in st.binds {
-        query = query.bind::<Text, _>(b);
-    }
-    for t in times {
-        query = query.bind::<Timestamp, _>(t);
-    }
-    query.load(conn)
 }
 
 /// Requests still `submitted` that were created before their category's cut-off, by school
@@ -407,57 +404,26 @@ pub fn overdue_open(
     if cutoffs.is_empty() {
         return Ok(Vec::new());
     }
-    let mut texts: Vec<String> = vec!["submitted".to_owned()];
-    let mut times: Vec<NaiveDateTime> = Vec::new();
-    // Text parameters first ($1…), then timestamps: placeholders are numbered at the end.
-    let mut ors = Vec::new();
-    let mut pending: Vec<(usize, usize)> = Vec::new();
-    for (category, cutoff) in cutoffs {
-        texts.push(category.clone());
-        times.push(*cutoff);
-        pending.push((texts.len(), times.len()));
-    }
-    let mut schools_sql = String::new();
-    if let Some(s) = schools {
-        if s.is_empty() {
-            schools_sql = " AND 1 = 0".to_owned();
-        } else {
-            let start = texts.len();
-            texts.extend(s.iter().cloned());
-            let ps: Vec<String> = (start + 1..=texts.len()).map(|i| format!("${i}")).collect();
-            schools_sql = format!(" AND school_id IN ({})", ps.join(", "));
-        }
-    }
-    let text_count = texts.len();
-    for (c, t) in pending {
-        ors.push(format!(
-            "(category_id = ${c} AND created_at < ${})",
-            text_count + t
-        ));
-    }
-    let mut where_ = String::new();
-    if let Some(f) = created.0 {
-        times.push(f);
-        where_.push_str(&format!(" AND created_at >= ${}", text_count + times.len()));
-    }
-    if let Some(t) = created.1 {
-        times.push(t);
-        where_.push_str(&format!(" AND created_at < ${}", text_count + times.len()));
-    }
-    let sql = format!(
-        "SELECT school_id, category_id, COUNT(*) AS requests FROM service_requests \
-         WHERE status = $1 AND ({}){schools_sql}{where_} \
-         GROUP BY school_id, category_id ORDER BY school_id, category_id",
-        ors.join(" OR ")
+    let mut st = Statement::new(
+        "SELECT school_id, category_id, COUNT(*) AS requests FROM service_requests WHERE 1 = 1",
     );
-    let mut query = diesel::sql_query(sql).into_boxed::<Backend>();
-    for b in texts {
-        query = query.bind::<Text, _>(b);
+    st.and("status", "=", "submitted");
+    st.push(" AND (");
+    for (i, (category, cutoff)) in cutoffs.iter().enumerate() {
+        if i > 0 {
+            st.push(" OR ");
+        }
+        let c = st.param(category);
+        let t = st.time(*cutoff);
+        st.push(&format!("(category_id = {c} AND created_at < {t})"));
     }
-    for t in times {
-        query = query.bind::<Timestamp, _>(t);
+    st.push(")");
+    if let Some(s) = schools {
+        st.and_in("school_id", s);
     }
-    let rows: Vec<Row> = query.load(conn)?;
+    created_between(&mut st, created);
+    st.push(" GROUP BY school_id, category_id ORDER BY school_id, category_id");
+    let rows: Vec<Row> = st.load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| (r.school_id, r.category_id, r.requests))
@@ -483,31 +449,6 @@ pub fn partner_actions(conn: &mut AnyConnection, slice: &Slice) -> QueryResult<V
     );
     st.slice(slice, true);
     st.push(" GROUP BY partner_id, action HAVING SUM(requests) <> 0 ORDER BY partner_id, action");
-    st.load(conn)
-}
-
-/// Requests now with one partner organization, by current status.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct PartnerStatus {
-    #[diesel(sql_type = Text)]
-    pub partner_id: String,
-    #[diesel(sql_type = Text)]
-    pub status: String,
-    #[diesel(sql_type = BigInt)]
-    pub requests: i64,
-}
-
-/// Requests referred to each partner organization by their current status, over the slice.
-pub fn partner_statuses(
-    conn: &mut AnyConnection,
-    slice: &Slice,
-) -> QueryResult<Vec<PartnerStatus>> {
-    let mut st = Statement::new(
-        "SELECT partner_id, status, CAST(SUM(requests) AS BIGINT) AS requests \
-         FROM service_request_tallies WHERE partner_id <> ''",
-    );
-    st.slice(slice, true);
-    st.push(" GROUP BY partner_id, status HAVING SUM(requests) <> 0 ORDER BY partner_id, status");
     st.load(conn)
 }
 

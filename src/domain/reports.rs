@@ -80,11 +80,16 @@ pub fn suppress(cells: &[Vec<i64>], columns: usize, threshold: i64) -> Suppressi
     for c in 0..=columns {
         equations.push((0..=rows).map(|r| (r, c)).collect());
     }
+    // Hidden members per equation, kept as cells are hidden: row r is equation r, column c is
+    // equation rows + 1 + c.
+    let mut count: Vec<usize> = equations
+        .iter()
+        .map(|eq| eq.iter().filter(|(r, c)| hidden[*r][*c]).count())
+        .collect();
     loop {
         let mut changed = false;
-        for eq in &equations {
-            let count = eq.iter().filter(|(r, c)| hidden[*r][*c]).count();
-            if count != 1 {
+        for (e, eq) in equations.iter().enumerate() {
+            if count[e] != 1 {
                 continue;
             }
             let (parts, total) = eq.split_at(eq.len() - 1);
@@ -99,6 +104,8 @@ pub fn suppress(cells: &[Vec<i64>], columns: usize, threshold: i64) -> Suppressi
                 .copied();
             if let Some((r, c)) = pick {
                 hidden[r][c] = true;
+                count[r] += 1;
+                count[rows + 1 + c] += 1;
                 changed = true;
             }
         }

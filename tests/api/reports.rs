@@ -402,3 +402,201 @@ async fn who_reads_reports() {
     get_as(&app, &w.family, COUNTS).await.expect(403);
     app.send(TestRequest::get().uri(COUNTS)).await.expect(401);
 }
+
+/// Sets `created_at` of these requests to `days` days ago.
+fn backdate(app: &TestApp, requests: &[Value], days: i64) -> chrono::NaiveDateTime {
+    let ids: Vec<String> = requests.iter().map(id).collect();
+    let then = chrono::Utc::now().naive_utc() - chrono::Duration::days(days);
+    app.db
+        .write_blocking(move |conn| {
+            use cogov::db::schema::service_requests::dsl::*;
+            use diesel::prelude::*;
+            diesel::update(service_requests.filter(id.eq_any(ids)))
+                .set(created_at.eq(then))
+                .execute(conn)
+                .map_err(cogov::error::ApiError::from)
+        })
+        .unwrap();
+    then
+}
+
+/// Reads a request again (for its current version).
+async fn reread(app: &TestApp, r: &Value) -> Value {
+    app.get(&format!("/api/v1/service-requests/{}", id(r)))
+        .await
+        .expect(200)
+}
+
+#[actix_web::test]
+async fn durations_backlog_and_overdue() {
+    let app = TestApp::new().await;
+    let school = id(&app.school("RPT3").await);
+    let council = id(&app
+        .council(json!({"kind": "school_site_council", "name": "SSC", "school_id": school}))
+        .await);
+    let staff = app.user("Rita Staff", "council_staff", Some(&council)).1;
+    // food: first contact within 2 school days = 4 calendar days.
+    let food = category(&app, "food-assistance", Some(2)).await;
+    let housing = category(&app, "housing", None).await;
+
+    // 14 food requests filed 5 days ago: 11 first contacted now (5 days: late), 3 still waiting
+    // (overdue). 12 filed today and contacted at once (0 days: on time).
+    let old = file(&app, &staff, &school, &food, 14).await;
+    let old_created = backdate(&app, &old, 5);
+    for r in &old[..11] {
+        let r = reread(&app, r).await;
+        act(&app, &staff, &r, "triage", json!({})).await;
+    }
+    for r in file(&app, &staff, &school, &food, 12).await {
+        act(&app, &staff, &r, "triage", json!({})).await;
+    }
+    // 13 housing requests, never contacted: 11 filed 10 days ago, 2 filed 40 days ago.
+    let h = file(&app, &staff, &school, &housing, 13).await;
+    backdate(&app, &h[..11], 10);
+    backdate(&app, &h[11..], 40);
+
+    // Durations: whole days 0 (x12) and 5 (x11).
+    let r = app
+        .get("/api/v1/reports/service-requests/durations")
+        .await
+        .expect(200);
+    let rows = r["rows"].as_array().unwrap();
+    let this_month = chrono::Utc::now().format("%Y-%m").to_string();
+    let old_month = old_created.format("%Y-%m").to_string();
+    if old_month == this_month {
+        // 23 contacts: median rank 12 → 0 days; 90th percentile rank 21 → 5 days.
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["month"], this_month.as_str());
+        assert_eq!(rows[0]["first_contacts"], 23);
+        assert_eq!(rows[0]["first_contact_median_days"], 0);
+        assert_eq!(rows[0]["first_contact_p90_days"], 5);
+    } else {
+        assert_eq!(rows.len(), 2);
+        let old = rows
+            .iter()
+            .find(|r| r["month"] == old_month.as_str())
+            .unwrap();
+        assert_eq!(old["first_contacts"], 11);
+        assert_eq!(old["first_contact_median_days"], 5);
+        assert_eq!(old["first_contact_p90_days"], 5);
+        let new = rows
+            .iter()
+            .find(|r| r["month"] == this_month.as_str())
+            .unwrap();
+        assert_eq!(new["first_contacts"], 12);
+        assert_eq!(new["first_contact_median_days"], 0);
+    }
+    // No completions: zero is not a small cell; there is no median of nothing.
+    assert_eq!(rows[0]["completions"], 0);
+    assert_eq!(rows[0]["completion_median_days"], Value::Null);
+    assert_eq!(rows[0]["category_code"], "food-assistance");
+
+    // Overdue: food [on time 12, late 11, waiting 3 | 26]. 3 is small; the row total would
+    // reveal it, so the next smallest (11) is hidden; the column of late contacts (11) then
+    // hides its total.
+    let r = app
+        .get("/api/v1/reports/service-requests/overdue")
+        .await
+        .expect(200);
+    assert_eq!(
+        r["rows"].as_array().unwrap().len(),
+        1,
+        "housing has no target"
+    );
+    let row = &r["rows"][0];
+    assert_eq!(row["target_school_days"], 2);
+    assert_eq!(row["target_calendar_days"], 4);
+    assert_eq!(row["contacted_on_time"], 12);
+    assert_eq!(row["contacted_late"], Value::Null);
+    assert_eq!(row["waiting_overdue"], Value::Null);
+    assert_eq!(row["total"], 26);
+    assert_eq!(
+        row["suppressed"],
+        json!(["contacted_late", "waiting_overdue"])
+    );
+    assert_eq!(r["totals"]["contacted_on_time"], 12);
+    assert_eq!(r["totals"]["contacted_late"], Value::Null);
+    assert_eq!(r["totals"]["total"], 26);
+    let csv = app
+        .get("/api/v1/reports/service-requests/overdue?format=csv")
+        .await;
+    assert_eq!(
+        String::from_utf8(csv.body.clone()).unwrap(),
+        format!(
+            "row,category_id,category_code,target_school_days,target_calendar_days,contacted_on_time,contacted_late,waiting_overdue,total\r\n\
+             cell,{food},food-assistance,2,4,12,*,*,26\r\n\
+             total,,,,,12,*,*,26\r\n"
+        )
+    );
+
+    // Backlog (every request is open): food [26 0 0 0 | 26], housing [0 11 2 0 | 13]. The 2
+    // is small, housing's 11 is hidden with it, and the 8–30 column total (11) after it.
+    let r = app
+        .get("/api/v1/reports/service-requests/backlog")
+        .await
+        .expect(200);
+    let rows = r["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let f = rows
+        .iter()
+        .find(|r| r["category_code"] == "food-assistance")
+        .unwrap();
+    assert_eq!(
+        [
+            &f["days_0_7"],
+            &f["days_8_30"],
+            &f["days_31_90"],
+            &f["days_91_plus"],
+            &f["total"]
+        ],
+        [&json!(26), &json!(0), &json!(0), &json!(0), &json!(26)]
+    );
+    let h = rows
+        .iter()
+        .find(|r| r["category_code"] == "housing")
+        .unwrap();
+    assert_eq!(
+        [
+            &h["days_0_7"],
+            &h["days_8_30"],
+            &h["days_31_90"],
+            &h["days_91_plus"],
+            &h["total"]
+        ],
+        [&json!(0), &Value::Null, &Value::Null, &json!(0), &json!(13)]
+    );
+    let t = &r["totals"];
+    assert_eq!(
+        [
+            &t["days_0_7"],
+            &t["days_8_30"],
+            &t["days_31_90"],
+            &t["days_91_plus"],
+            &t["total"]
+        ],
+        [
+            &json!(26),
+            &Value::Null,
+            &Value::Null,
+            &json!(0),
+            &json!(39)
+        ]
+    );
+    // Filters: one category; a creation range (any days) that leaves out the older housing.
+    let r = app
+        .get(&format!(
+            "/api/v1/reports/service-requests/backlog?category_id={housing}&from={}",
+            (chrono::Utc::now() - chrono::Duration::days(20)).format("%Y-%m-%d")
+        ))
+        .await
+        .expect(200);
+    assert_eq!(r["rows"][0]["days_8_30"], 11);
+    assert_eq!(r["rows"][0]["total"], 11);
+
+    // Partners: none referred yet.
+    let r = app
+        .get("/api/v1/reports/service-requests/partners")
+        .await
+        .expect(200);
+    assert_eq!(r["rows"], json!([]));
+}
