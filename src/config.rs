@@ -38,6 +38,7 @@
 //! | `webhook_delivery_retention_days` | `COGOV_WEBHOOK_DELIVERY_RETENTION_DAYS` | 30 (0: keep the whole delivery log) |
 //! | `service_request_retention_days` | `COGOV_SERVICE_REQUEST_RETENTION_DAYS` | none: off |
 //! | `retention_interval_secs` | `COGOV_RETENTION_INTERVAL_SECS` | 3600 |
+//! | `report_small_cell_threshold` | `COGOV_REPORT_SMALL_CELL_THRESHOLD` | 10: reports hide counts of 1–10 (at least 10) |
 
 use std::path::Path;
 use std::time::Duration;
@@ -121,6 +122,7 @@ const KEYS: &[&str] = &[
     "webhook_delivery_retention_days",
     "service_request_retention_days",
     "retention_interval_secs",
+    "report_small_cell_threshold",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -221,6 +223,9 @@ pub struct Settings {
     pub service_request_retention_days: Option<u32>,
     /// How often `serve` applies the retention setting (first run shortly after start).
     pub retention_interval_secs: u64,
+    /// Reports hide every count of people from 1 up to this number (small-cell suppression,
+    /// docs/REPORTS.md); at least 10.
+    pub report_small_cell_threshold: i64,
 }
 
 /// A list setting given as a TOML array, or as one comma-separated string (environment).
@@ -318,6 +323,7 @@ impl Default for Settings {
             webhook_delivery_retention_days: 30,
             service_request_retention_days: None,
             retention_interval_secs: 3600,
+            report_small_cell_threshold: crate::domain::reports::MIN_THRESHOLD,
         }
     }
 }
@@ -374,6 +380,12 @@ impl Settings {
         }
         if !(1..=86_400).contains(&self.sign_in_window_secs) {
             return Err("sign_in_window_secs must be between 1 and 86400".to_owned());
+        }
+        if self.report_small_cell_threshold < crate::domain::reports::MIN_THRESHOLD {
+            return Err(format!(
+                "report_small_cell_threshold must be at least {}",
+                crate::domain::reports::MIN_THRESHOLD
+            ));
         }
         if self.sign_in_max_failures == 0 {
             return Err("sign_in_max_failures must be at least 1".to_owned());
@@ -470,6 +482,7 @@ impl Settings {
             ),
             public_comment: crate::auth::throttle::CommentLimits::default(),
             webhook_addresses: self.webhook_addresses(),
+            report_threshold: self.report_small_cell_threshold,
         }
     }
 

@@ -35,6 +35,8 @@ pub struct Protection {
     pub public_comment: CommentLimits,
     /// Which URLs webhook subscriptions may name (https and public addresses unless allowed).
     pub webhook_addresses: crate::domain::webhooks::AddressPolicy,
+    /// Reports hide counts of people from 1 up to this (small-cell suppression; at least 10).
+    pub report_threshold: i64,
 }
 
 impl Default for Protection {
@@ -48,6 +50,7 @@ impl Default for Protection {
             rate_limit: None,
             public_comment: CommentLimits::default(),
             webhook_addresses: Default::default(),
+            report_threshold: crate::domain::reports::MIN_THRESHOLD,
         }
     }
 }

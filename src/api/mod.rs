@@ -37,6 +37,7 @@ pub mod problems;
 pub mod public_pages;
 pub mod rate_limit;
 pub mod record;
+pub mod reports;
 pub mod schools;
 pub mod seats;
 pub mod services;
@@ -110,13 +111,16 @@ use utoipa::OpenApi;
         assemblies::register_participant, assemblies::list_participants, assemblies::check_in,
         assemblies::assembly_quorum, assemblies::make_assembly_motion, assemblies::find_assembly_motion,
         assemblies::cast_votes, assemblies::close_assembly_motion,
+        reports::service_request_status_counts, reports::service_request_durations,
+        reports::service_request_backlog, reports::service_request_overdue,
+        reports::service_request_partners,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome, webhooks::WebhookEvent),
     responses(
         problems::BadRequest, problems::NotFound, problems::Conflict, problems::PreconditionFailed,
         problems::PreconditionRequired, problems::PayloadTooLarge, problems::UnsupportedMediaType,
         problems::Unprocessable, problems::Unavailable, problems::Unauthorized, problems::Forbidden,
-        problems::CursorExpired, problems::QuotaExceeded,
+        problems::CursorExpired, problems::QuotaExceeded, problems::NotAcceptable,
         problems::TooManyRequests,
         access::TokenBadRequest, access::TokenUnauthorized, access::TokenRequestTimeout,
         access::TokenPayloadTooLarge, access::TokenUnsupportedMediaType, access::TokenUnprocessable,
@@ -144,6 +148,7 @@ use utoipa::OpenApi;
         (name = "imports", description = "Roster imports from OneRoster 1.2 CSV or cogov's CSV: asynchronous jobs with per-row results. See docs/IMPORT.md."),
         (name = "changes", description = "The change feed district systems sync by: every create, update and delete in commit order."),
         (name = "webhooks", description = "Signed change notifications (Standard Webhooks 1.0) POSTed to district systems: subscriptions, their delivery log and redelivery. The body sent is the `WebhookEvent` schema; headers `webhook-id`, `webhook-timestamp`, `webhook-signature`. See docs/WEBHOOKS.md."),
+        (name = "reports", description = "Reports for councils and district staff, as JSON or CSV (`format=csv` or `Accept: text/csv`), with small-cell suppression. See docs/REPORTS.md."),
         (name = "operations", description = "Health checks."),
     )
 )]
@@ -646,6 +651,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         ),
                 )
                 .service(
+                    web::scope("/reports")
+                        .service(
+                            web::resource("/service-requests/status-counts")
+                                .route(web::get().to(reports::service_request_status_counts)),
+                        )
+                        .service(
+                            web::resource("/service-requests/durations")
+                                .route(web::get().to(reports::service_request_durations)),
+                        )
+                        .service(
+                            web::resource("/service-requests/backlog")
+                                .route(web::get().to(reports::service_request_backlog)),
+                        )
+                        .service(
+                            web::resource("/service-requests/overdue")
+                                .route(web::get().to(reports::service_request_overdue)),
+                        )
+                        .service(
+                            web::resource("/service-requests/partners")
+                                .route(web::get().to(reports::service_request_partners)),
+                        ),
+                )
+                .service(
                     web::scope("/service-requests")
                         .service(
                             web::resource("")
@@ -789,6 +817,11 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/grants", "district_admin"),
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
     ("get", "/api/v1/audit-events", "district_admin"),
+    ("get", "/api/v1/reports/service-requests/status-counts", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/service-requests/durations", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/service-requests/backlog", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/service-requests/overdue", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/service-requests/partners", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
     ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
     ("get", "/api/v1/changes/head", "anyone"),
     ("get", "/api/v1/councils/{council_id}/meetings.ics", "anyone (published meetings only)"),

@@ -291,6 +291,17 @@ pub struct QuotaExceeded(Problem);
 #[allow(dead_code)] // read only by the OpenAPI generator
 pub struct CursorExpired(Problem);
 
+#[derive(ToResponse)]
+#[response(
+    description = "`Accept` allows neither `application/json` nor `text/csv`; ask for one of them, or pass `format=json|csv`.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:cogov:problem:not-acceptable", "title": "Not Acceptable", "status": 406,
+        "detail": "reports are served as application/json or text/csv (or ask with ?format=json|csv)", "code": "not-acceptable",
+        "instance": "/api/v1/reports/service-requests/status-counts"})
+)]
+#[allow(dead_code)] // read only by the OpenAPI generator
+pub struct NotAcceptable(Problem);
+
 // The sets of error responses operations share, so that each operation's annotation names the
 // set instead of repeating every status.
 
@@ -326,6 +337,10 @@ error_set!(
 error_set!(
     /// Listing a top-level collection.
     ListErrors: ("400", "BadRequest"), ("422", "Unprocessable"), ("503", "Unavailable")
+);
+error_set!(
+    /// Reading a report (JSON or CSV by content negotiation).
+    ReportErrors: ("400", "BadRequest"), ("406", "NotAcceptable"), ("422", "Unprocessable"), ("503", "Unavailable")
 );
 error_set!(
     /// Listing a collection that belongs to another resource.

@@ -360,6 +360,16 @@ pub fn list_requests(p: &Principal) -> Decision {
     allow_if(p, p.is_authenticated())
 }
 
+/// Reading reports (aggregates over service requests and councils): district admins (every
+/// school) and council staff (the schools of their councils). Families, partners and apps
+/// acting for a family never.
+pub fn read_reports(p: &Principal) -> Decision {
+    if p.app.is_some() {
+        return Decision::Forbid;
+    }
+    allow_if(p, p.is_admin() || p.has(Role::CouncilStaff))
+}
+
 /// Recording or withdrawing a consent, and reading disclosure records: the family and staff
 /// (never the partner).
 /// Recording a FERPA exception in place of consent: staff of the request's school only (the

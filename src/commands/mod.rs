@@ -25,6 +25,7 @@ pub mod participation;
 pub mod people;
 pub mod public;
 pub mod record;
+pub mod reports;
 pub mod schools;
 pub mod seats;
 pub mod services;

@@ -19,6 +19,7 @@ use crate::db::services::{
     RequestFilter, Scope,
 };
 use crate::db::{self, AnyConnection, Db};
+use crate::domain::reports;
 use crate::domain::services::{
     self as rules, Action, AttributeDefinition, ConsentClass, ConsentFacts, Giver, Party, Status,
     Visibility,
@@ -734,6 +735,15 @@ pub async fn create_request(
             subject_person_id: input.subject_person_id,
         };
         requests::insert(conn, &row)?;
+        db::reports::tally(
+            conn,
+            &row.school_id,
+            &row.category_id,
+            &reports::month_key(row.created_at.date()),
+            &row.status,
+            "",
+            1,
+        )?;
         let event = Event {
             id: new_id(),
             request_id: id.clone(),
@@ -976,6 +986,7 @@ pub async fn transition(
             .find(|p| parties.contains(p))
             .unwrap_or(Party::Staff);
         let now = db::now();
+        let old_partner = row.partner_id.clone();
         if action == Action::Refer {
             let Some(partner_id) = input.partner_id.clone() else {
                 return Err(ApiError::validation(
@@ -1093,6 +1104,52 @@ pub async fn transition(
             version: 1,
         };
         events::insert(conn, &event)?;
+        // The reports' summaries move with the request, in this transaction.
+        let month = reports::month_key(row.created_at.date());
+        db::reports::tally(
+            conn,
+            &row.school_id,
+            &row.category_id,
+            &month,
+            from.as_str(),
+            old_partner.as_deref().unwrap_or(""),
+            -1,
+        )?;
+        db::reports::tally(
+            conn,
+            &row.school_id,
+            &row.category_id,
+            &month,
+            to.as_str(),
+            row.partner_id.as_deref().unwrap_or(""),
+            1,
+        )?;
+        let measure = match action {
+            Action::Triage => Some("first_contact"),
+            Action::Complete => Some("completion"),
+            _ => None,
+        };
+        if let Some(measure) = measure {
+            let days = (now - row.created_at).num_days();
+            db::reports::add_duration(
+                conn,
+                &row.school_id,
+                &row.category_id,
+                &month,
+                measure,
+                days,
+            )?;
+        }
+        if let (Some(partner), true) = (&row.partner_id, reports::PARTNER_ACTIONS.contains(&action)) {
+            db::reports::add_partner_action(
+                conn,
+                partner,
+                &row.school_id,
+                &row.category_id,
+                &month,
+                action.as_str(),
+            )?;
+        }
         row.status = to.as_str().to_owned();
         row.version += 1;
         row.updated_at = now;

@@ -23,6 +23,7 @@ pub mod motions;
 pub mod participation;
 pub mod people;
 pub mod record;
+pub mod reports;
 pub mod schema;
 pub mod schools;
 pub mod seats;

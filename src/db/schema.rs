@@ -346,7 +346,54 @@ diesel::table! {
 diesel::joinable!(minutes -> meetings (meeting_id));
 diesel::joinable!(minutes_corrections -> minutes (minutes_id));
 
+diesel::table! {
+    service_request_tallies (month, school_id, category_id, status, partner_id) {
+        school_id -> Text,
+        category_id -> Text,
+        month -> Text,
+        status -> Text,
+        partner_id -> Text,
+        requests -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_request_durations (school_id, measure, month, category_id, days) {
+        school_id -> Text,
+        category_id -> Text,
+        month -> Text,
+        measure -> Text,
+        days -> BigInt,
+        requests -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_request_district_durations (measure, month, category_id, days) {
+        category_id -> Text,
+        month -> Text,
+        measure -> Text,
+        days -> BigInt,
+        requests -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_request_partner_actions (month, partner_id, school_id, category_id, action) {
+        partner_id -> Text,
+        school_id -> Text,
+        category_id -> Text,
+        month -> Text,
+        action -> Text,
+        requests -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    service_request_tallies,
+    service_request_durations,
+    service_request_district_durations,
+    service_request_partner_actions,
     schools,
     people,
     councils,

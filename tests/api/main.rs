@@ -32,6 +32,7 @@ mod people;
 mod protection;
 mod public_pages;
 mod record;
+mod reports;
 mod schools;
 mod seats;
 mod services;

@@ -1,0 +1,5 @@
+DROP INDEX service_requests_open_idx;
+DROP TABLE service_request_partner_actions;
+DROP TABLE service_request_district_durations;
+DROP TABLE service_request_durations;
+DROP TABLE service_request_tallies;
