@@ -268,14 +268,23 @@ pub fn backlog(
             .map(|(_, days)| now - Duration::days(*days))
             .collect();
         let schools = reach.schools.as_option();
-        let counts = store::open_by_age(
-            conn,
-            &open_statuses(),
-            &bounds,
-            created_range(&reach.filter),
-            schools.as_deref(),
-            reach.filter.category_id.as_deref(),
-        )?;
+        let counts = if reach.filter.from.is_none() && reach.filter.to.is_none() {
+            backlog_by_age(
+                conn,
+                &bounds,
+                schools.as_deref(),
+                reach.filter.category_id.as_deref(),
+            )?
+        } else {
+            store::open_by_age(
+                conn,
+                &open_statuses(),
+                &bounds,
+                created_range(&reach.filter),
+                schools.as_deref(),
+                reach.filter.category_id.as_deref(),
+            )?
+        };
         let ids: Vec<String> = counts.iter().map(|c| c.school_id.clone()).collect();
         let names = school_names(conn, &ids)?;
         let codes = category_codes(conn)?;
@@ -308,6 +317,62 @@ pub fn backlog(
             input,
         ))
     })
+}
+
+/// The whole open backlog by age without counting every open request: the younger buckets
+/// are counted over the index of open requests (only the last `bounds.last()` days are read),
+/// and the oldest bucket is the tallies' open total less those. The result is the same as
+/// [`store::open_by_age`] over every open request, in the same order.
+fn backlog_by_age(
+    conn: &mut AnyConnection,
+    bounds: &[NaiveDateTime],
+    schools: Option<&[String]>,
+    category_id: Option<&str>,
+) -> Result<Vec<store::AgeCount>, ApiError> {
+    let statuses = open_statuses();
+    let oldest = bounds.len();
+    let recent = match bounds.last() {
+        Some(b) => store::open_by_age(
+            conn,
+            &statuses,
+            bounds,
+            (Some(*b), None),
+            schools,
+            category_id,
+        )?,
+        None => Vec::new(),
+    };
+    let totals = store::open_totals(conn, &statuses, schools, category_id)?;
+    let mut younger: HashMap<(String, String), i64> = HashMap::new();
+    for c in &recent {
+        if usize::try_from(c.bucket).is_ok_and(|b| b < oldest) {
+            *younger
+                .entry((c.school_id.clone(), c.category_id.clone()))
+                .or_default() += c.requests;
+        }
+    }
+    let mut counts: Vec<store::AgeCount> = recent
+        .into_iter()
+        .filter(|c| usize::try_from(c.bucket).is_ok_and(|b| b < oldest))
+        .collect();
+    for (school_id, category_id, total) in totals {
+        let young = younger
+            .get(&(school_id.clone(), category_id.clone()))
+            .copied()
+            .unwrap_or(0);
+        if total > young {
+            counts.push(store::AgeCount {
+                school_id,
+                category_id,
+                bucket: i64::try_from(oldest).unwrap_or(i64::MAX),
+                requests: total - young,
+            });
+        }
+    }
+    counts.sort_by(|a, b| {
+        (&a.school_id, &a.category_id, a.bucket).cmp(&(&b.school_id, &b.category_id, b.bucket))
+    });
+    Ok(counts)
 }
 
 /// First contact against each category's target.

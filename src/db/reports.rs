@@ -373,6 +373,43 @@ pub fn open_by_age(
     st.load(conn)
 }
 
+/// Requests in one of `statuses` by school and category, whatever their age: sums of the
+/// tallies (kept in step with every request), so the district's whole backlog is counted
+/// without reading the requests themselves.
+pub fn open_totals(
+    conn: &mut AnyConnection,
+    statuses: &[String],
+    schools: Option<&[String]>,
+    category_id: Option<&str>,
+) -> QueryResult<Vec<(String, String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        school_id: String,
+        #[diesel(sql_type = Text)]
+        category_id: String,
+        #[diesel(sql_type = BigInt)]
+        requests: i64,
+    }
+    let mut st = Statement::new(
+        "SELECT school_id, category_id, CAST(SUM(requests) AS BIGINT) AS requests \
+         FROM service_request_tallies WHERE 1 = 1",
+    );
+    st.and_in("status", statuses);
+    if let Some(s) = schools {
+        st.and_in("school_id", s);
+    }
+    if let Some(c) = category_id {
+        st.and("category_id", "=", c);
+    }
+    st.push(" GROUP BY school_id, category_id ORDER BY school_id, category_id");
+    let rows: Vec<Row> = st.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.school_id, r.category_id, r.requests))
+        .collect())
+}
+
 fn created_between(st: &mut Statement, created: (Option<NaiveDateTime>, Option<NaiveDateTime>)) {
     if let Some(f) = created.0 {
         let p = st.time(f);

@@ -454,6 +454,10 @@ async fn durations_backlog_and_overdue() {
     let h = file(&app, &staff, &school, &housing, 13).await;
     backdate(&app, &h[..11], 10);
     backdate(&app, &h[11..], 40);
+    // 12 legal-aid requests filed 120 days ago, never contacted (no target).
+    let legal = category(&app, "legal-aid", None).await;
+    let l = file(&app, &staff, &school, &legal, 12).await;
+    backdate(&app, &l, 120);
 
     // Durations: whole days 0 (x12) and 5 (x11).
     let r = app
@@ -529,14 +533,29 @@ async fn durations_backlog_and_overdue() {
         )
     );
 
-    // Backlog (every request is open): food [26 0 0 0 | 26], housing [0 11 2 0 | 13]. The 2
-    // is small, housing's 11 is hidden with it, and the 8–30 column total (11) after it.
+    // Backlog (every request is open): food [26 0 0 0 | 26], housing [0 11 2 0 | 13], legal
+    // aid [0 0 0 12 | 12]. The 2 is small, housing's 11 is hidden with it, and the 8–30 column
+    // total (11) after it.
     let r = app
         .get("/api/v1/reports/service-requests/backlog")
         .await
         .expect(200);
     let rows = r["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
+    let l = rows
+        .iter()
+        .find(|r| r["category_code"] == "legal-aid")
+        .unwrap();
+    assert_eq!(
+        [
+            &l["days_0_7"],
+            &l["days_8_30"],
+            &l["days_31_90"],
+            &l["days_91_plus"],
+            &l["total"]
+        ],
+        [&json!(0), &json!(0), &json!(0), &json!(12), &json!(12)]
+    );
     let f = rows
         .iter()
         .find(|r| r["category_code"] == "food-assistance")
@@ -578,8 +597,8 @@ async fn durations_backlog_and_overdue() {
             &json!(26),
             &Value::Null,
             &Value::Null,
-            &json!(0),
-            &json!(39)
+            &json!(12),
+            &json!(51)
         ]
     );
     // Filters: one category; a creation range (any days) that leaves out the older housing.
