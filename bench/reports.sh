@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 
 REQUESTS=${BENCH_REQUESTS:-1000000}
 RUNS=${BENCH_RUNS:-20}
+DAYS=${BENCH_DAYS:-1826}
 PG_ADMIN=${BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG=${PG_ADMIN%/*}/cogov_reports_bench
 WHICH=${1:-both}
@@ -38,21 +39,22 @@ export COGOV_LOG_FORMAT=text COGOV_RATE_LIMIT_REQUESTS=0 COGOV_WEBHOOK_DELIVERY=
 # The seed, as SQL for one backend: schools, categories, partners, requests, events, then the
 # summary tables (the same statements as migration 2026-11-26-000020_reports).
 seed_sql() {
-    python3 - "$1" "$REQUESTS" <<'PY'
+    python3 - "$1" "$REQUESTS" "$DAYS" <<'PY'
 import sys
-backend, n = sys.argv[1], int(sys.argv[2])
+backend, n, days = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 pg = backend == "postgres"
 out = []
 if pg:
     series = f"generate_series(0, {n - 1}) AS g(i)"
-    # Creation times spread over the past 365 days; ids sort by creation like UUIDv7s.
-    ts = "(now() AT TIME ZONE 'UTC' - ((i % 365) || ' days')::interval - ((i % 86400) || ' seconds')::interval)"
+    # Creation times spread over the past BENCH_DAYS days (default five years); ids sort by
+    # creation like UUIDv7s.
+    ts = f"(now() AT TIME ZONE 'UTC' - ((i % {days}) || ' days')::interval - ((i % 86400) || ' seconds')::interval)"
     plus_days = lambda t, d: f"({t} + (({d}) || ' days')::interval)"
     rid = "lpad(i::text, 12, '0')"
 else:
     out.append("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;")
     series = f"(WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {n - 1}) SELECT i FROM s)"
-    ts = "strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (i % 365) || ' days', '-' || (i % 86400) || ' seconds')"
+    ts = f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (i % {days}) || ' days', '-' || (i % 86400) || ' seconds')"
     plus_days = lambda t, d: f"strftime('%Y-%m-%d %H:%M:%f', {t}, '+' || ({d}) || ' days')"
     rid = "printf('%012d', i)"
 now = "now() AT TIME ZONE 'UTC'" if pg else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
