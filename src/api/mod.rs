@@ -15,6 +15,7 @@ pub mod councils;
 pub mod external_ids;
 pub mod fields;
 pub mod findings;
+pub mod governance_reports;
 pub mod head;
 pub mod health;
 pub mod hsds;
@@ -112,6 +113,12 @@ use utoipa::OpenApi;
         assemblies::assembly_quorum, assemblies::make_assembly_motion, assemblies::find_assembly_motion,
         assemblies::cast_votes, assemblies::close_assembly_motion,
         reports::service_request_status_counts,
+        governance_reports::governance_seats,
+        governance_reports::governance_attendance,
+        governance_reports::governance_agenda_sources,
+        governance_reports::governance_motions,
+        governance_reports::governance_notices,
+        governance_reports::governance_comments,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome, webhooks::WebhookEvent),
     responses(
@@ -649,10 +656,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         ),
                 )
                 .service(
-                    web::scope("/reports").service(
-                        web::resource("/service-requests/status-counts")
-                            .route(web::get().to(reports::service_request_status_counts)),
-                    ),
+                    web::scope("/reports")
+                        .service(
+                            web::resource("/service-requests/status-counts")
+                                .route(web::get().to(reports::service_request_status_counts)),
+                        )
+                        .service(
+                            web::resource("/governance/seats")
+                                .route(web::get().to(governance_reports::governance_seats)),
+                        )
+                        .service(
+                            web::resource("/governance/attendance")
+                                .route(web::get().to(governance_reports::governance_attendance)),
+                        )
+                        .service(
+                            web::resource("/governance/agenda-sources").route(
+                                web::get().to(governance_reports::governance_agenda_sources),
+                            ),
+                        )
+                        .service(
+                            web::resource("/governance/motions")
+                                .route(web::get().to(governance_reports::governance_motions)),
+                        )
+                        .service(
+                            web::resource("/governance/notices")
+                                .route(web::get().to(governance_reports::governance_notices)),
+                        )
+                        .service(
+                            web::resource("/governance/comments")
+                                .route(web::get().to(governance_reports::governance_comments)),
+                        ),
                 )
                 .service(
                     web::scope("/service-requests")
@@ -799,6 +832,12 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("delete", "/api/v1/grants/{grant_id}", "district_admin"),
     ("get", "/api/v1/audit-events", "district_admin"),
     ("get", "/api/v1/reports/service-requests/status-counts", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/seats", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/attendance", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/agenda-sources", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/motions", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/notices", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/comments", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
     ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
     ("get", "/api/v1/changes/head", "anyone"),
     ("get", "/api/v1/councils/{council_id}/meetings.ics", "anyone (published meetings only)"),
