@@ -36,8 +36,8 @@ fn meeting(id: &str, council: &str, kind: &str, starts: &str, noticed: Option<&s
     let noticed = noticed.map_or("NULL".to_owned(), |n| format!("'{n}'"));
     format!(
         "INSERT INTO meetings (id, council_id, meeting_type, status, title, starts_at, time_zone, \
-         interpretation_languages, noticed_at, created_at, updated_at, version) VALUES \
-         ('{id}', '{council}', '{kind}', 'adjourned', 'Meeting {id}', '{starts}', 'UTC', '[]', \
+         location, interpretation_languages, noticed_at, created_at, updated_at, version) VALUES \
+         ('{id}', '{council}', '{kind}', 'adjourned', 'Meeting {id}', '{starts}', 'UTC', 'Library', '[]', \
          {noticed}, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1)"
     )
 }
@@ -381,9 +381,10 @@ async fn agenda_sources_by_proposing_constituency() {
         .collect();
     assert_eq!(
         rows,
+        // Items without a proposing seat come first.
         vec![
-            ("families".to_owned(), 1, 2, 0, 3),
             ("no_proposing_seat".to_owned(), 0, 1, 1, 2),
+            ("families".to_owned(), 1, 2, 0, 3),
             ("teachers".to_owned(), 0, 1, 0, 1),
         ]
     );
@@ -401,8 +402,8 @@ async fn agenda_sources_by_proposing_constituency() {
     assert_eq!(r["rows"][0]["accepted"], 1);
     let text = csv(&app, &format!("agenda-sources?council_id={}", w.council)).await;
     assert!(text.starts_with(&format!(
-        "council_id,council_name,source,proposed,accepted,declined,total\r\n{},Lincoln Assembly,families,1,2,0,3\r\n",
-        w.council
+        "council_id,council_name,source,proposed,accepted,declined,total\r\n{c},Lincoln Assembly,no_proposing_seat,0,1,1,2\r\n{c},Lincoln Assembly,families,1,2,0,3\r\n",
+        c = w.council
     )));
 }
 
