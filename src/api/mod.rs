@@ -15,6 +15,7 @@ pub mod councils;
 pub mod external_ids;
 pub mod fields;
 pub mod findings;
+pub mod governance_reports;
 pub mod head;
 pub mod health;
 pub mod hsds;
@@ -114,6 +115,12 @@ use utoipa::OpenApi;
         reports::service_request_status_counts, reports::service_request_durations,
         reports::service_request_backlog, reports::service_request_overdue,
         reports::service_request_partners,
+        governance_reports::governance_seats,
+        governance_reports::governance_attendance,
+        governance_reports::governance_agenda_sources,
+        governance_reports::governance_motions,
+        governance_reports::governance_notices,
+        governance_reports::governance_comments,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::domain::RuleOutcome, webhooks::WebhookEvent),
     responses(
@@ -671,6 +678,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/service-requests/partners")
                                 .route(web::get().to(reports::service_request_partners)),
+                        )
+                        .service(
+                            web::resource("/governance/seats")
+                                .route(web::get().to(governance_reports::governance_seats)),
+                        )
+                        .service(
+                            web::resource("/governance/attendance")
+                                .route(web::get().to(governance_reports::governance_attendance)),
+                        )
+                        .service(
+                            web::resource("/governance/agenda-sources").route(
+                                web::get().to(governance_reports::governance_agenda_sources),
+                            ),
+                        )
+                        .service(
+                            web::resource("/governance/motions")
+                                .route(web::get().to(governance_reports::governance_motions)),
+                        )
+                        .service(
+                            web::resource("/governance/notices")
+                                .route(web::get().to(governance_reports::governance_notices)),
+                        )
+                        .service(
+                            web::resource("/governance/comments")
+                                .route(web::get().to(governance_reports::governance_comments)),
                         ),
                 )
                 .service(
@@ -822,6 +854,12 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/reports/service-requests/backlog", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
     ("get", "/api/v1/reports/service-requests/overdue", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
     ("get", "/api/v1/reports/service-requests/partners", "district_admin; council_staff (the schools of their councils; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/seats", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/attendance", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/agenda-sources", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/motions", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/notices", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
+    ("get", "/api/v1/reports/governance/comments", "district_admin; council_staff (the councils of their schools; another school is 403); never an app acting for a family"),
     ("get", "/api/v1/changes", "anyone (district_admin also sees changes to people, accounts, API clients and grants)"),
     ("get", "/api/v1/changes/head", "anyone"),
     ("get", "/api/v1/councils/{council_id}/meetings.ics", "anyone (published meetings only)"),

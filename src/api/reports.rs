@@ -171,7 +171,7 @@ pub fn render<R: Serialize + Tabular>(
 }
 
 /// Runs a report command on the blocking pool (a report may read many summary rows).
-async fn run<T: Send + 'static>(
+pub(super) async fn run<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(f)

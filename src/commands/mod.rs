@@ -16,6 +16,7 @@ pub mod changes;
 pub mod councils;
 pub mod external_ids;
 pub mod findings;
+pub mod governance_reports;
 pub mod idempotency;
 pub mod imports;
 pub mod meetings;

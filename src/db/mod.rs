@@ -15,6 +15,7 @@ pub mod councils;
 pub mod dialect;
 pub mod external_ids;
 pub mod findings;
+pub mod governance_reports;
 pub mod idempotency;
 pub mod imports;
 pub mod meetings;

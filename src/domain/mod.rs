@@ -9,6 +9,7 @@ pub mod council;
 pub mod directory;
 pub mod external_ids;
 pub mod findings;
+pub mod governance_reports;
 pub mod ids;
 pub mod meeting;
 pub mod participation;

@@ -15,6 +15,7 @@ mod contract;
 mod councils;
 mod external_ids;
 mod findings;
+mod governance_reports;
 mod hsds;
 mod http;
 mod hygiene;

@@ -1,0 +1,1 @@
+DROP INDEX meetings_council_starts_idx;
