@@ -449,7 +449,8 @@ struct Plan {
 
 /// Claims the job and runs it to the end; `progress` hears the number of rows done so far.
 /// Returns `Ok` with the job as it ended (also when it `failed`), or `Conflict` when another
-/// instance has claimed it.
+/// instance has claimed it or another real run of the same system is under way (one source's
+/// imports run one at a time, so that a bulk file's deletions never race another file).
 pub async fn run(
     ctx: &Context,
     db: &Db,
@@ -467,7 +468,10 @@ pub async fn run(
     if !claimed {
         return Err(ApiError::Conflict {
             code: "import-claimed",
-            detail: format!("import {id} is not queued: another run has it"),
+            detail: format!(
+                "import {id} did not start: another run has it, or another import of the same \
+                 system is running (the job then waits in the queue and starts when that ends)"
+            ),
         });
     }
     let outcome = run_claimed(ctx, db, id, &worker, progress).await;

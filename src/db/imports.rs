@@ -154,21 +154,32 @@ pub fn claim(
     if job.status != "queued" {
         return Ok(false);
     }
-    let n = diesel::update(
-        imports::table
-            .find(id)
-            .filter(imports::status.eq("queued"))
-            .filter(imports::version.eq(job.version)),
-    )
-    .set((
-        imports::status.eq("running"),
-        imports::claimed_by.eq(worker),
-        imports::lease_until.eq(lease_until),
-        imports::started_at.eq(at),
-        imports::updated_at.eq(at),
-        imports::version.eq(job.version + 1),
-    ))
-    .execute(conn)?;
+    // In a savepoint: when another real run of the same system holds the unique index
+    // `imports_one_running_per_system`, the refused update is undone and the job stays queued
+    // (the sweeper starts it once that run has ended).
+    let claimed = savepoint(conn, |c| {
+        diesel::update(
+            imports::table
+                .find(id)
+                .filter(imports::status.eq("queued"))
+                .filter(imports::version.eq(job.version)),
+        )
+        .set((
+            imports::status.eq("running"),
+            imports::claimed_by.eq(worker),
+            imports::lease_until.eq(lease_until),
+            imports::started_at.eq(at),
+            imports::updated_at.eq(at),
+            imports::version.eq(job.version + 1),
+        ))
+        .execute(c)
+        .map_err(StoreError::from)
+    });
+    let n = match claimed {
+        Ok(n) => n,
+        Err(StoreError::Duplicate(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
     if n == 1 {
         super::changes::record(
             conn,

@@ -456,16 +456,19 @@ async fn a_job_whose_instance_died_is_picked_up_again() {
     use cogov::commands::imports;
     let app = TestApp::new().await;
     let ctx = imports::job_context(Some("person:dead-admin"), "cli:test");
-    let new_job = || imports::NewImport {
+    let new_job = |system: &str| imports::NewImport {
         media_type: None,
         payload: oneroster_zip(&[("users.csv", USERS)]),
         dry_run: false,
         on_error: imports::OnError::CommitGoodRows,
-        system: None,
+        system: Some(system.to_owned()),
         time_zone: None,
     };
-    let dead = imports::create(&ctx, &app.db, new_job()).await.unwrap();
-    let alive = imports::create(&ctx, &app.db, new_job()).await.unwrap();
+    // Two sources: one source's real runs never overlap (see the next test).
+    let dead = imports::create(&ctx, &app.db, new_job("oneroster"))
+        .await
+        .unwrap();
+    let alive = imports::create(&ctx, &app.db, new_job("hr")).await.unwrap();
     let now = cogov::db::now();
     // Two instances claimed the jobs: one died a while ago (its lease has run out), the other
     // is still running (its lease is live).
@@ -512,6 +515,116 @@ async fn a_job_whose_instance_died_is_picked_up_again() {
         app.get(&job_path(&alive.id)).await.expect(200)["status"],
         "running"
     );
+}
+
+/// One source's real imports run one at a time: a second job of the same system is not claimed
+/// while the first runs (its bulk deletions could otherwise race the other file), and starts
+/// once the first has ended. Dry runs and other systems are not held up. Two instances claiming
+/// two jobs of one system at the same moment: exactly one wins.
+#[actix_web::test]
+async fn one_source_imports_one_file_at_a_time() {
+    use cogov::commands::imports;
+    let app = TestApp::new().await;
+    let ctx = imports::job_context(Some("person:admin"), "cli:test");
+    let job = |system: &str, dry_run: bool| imports::NewImport {
+        media_type: None,
+        payload: oneroster_zip(&[("users.csv", USERS)]),
+        dry_run,
+        on_error: imports::OnError::CommitGoodRows,
+        system: Some(system.to_owned()),
+        time_zone: None,
+    };
+    let first = imports::create(&ctx, &app.db, job("sis", false))
+        .await
+        .unwrap();
+    let second = imports::create(&ctx, &app.db, job("sis", false))
+        .await
+        .unwrap();
+    let dry = imports::create(&ctx, &app.db, job("sis", true))
+        .await
+        .unwrap();
+    let other = imports::create(&ctx, &app.db, job("hr", false))
+        .await
+        .unwrap();
+    let claim = |id: String, worker: &'static str| {
+        let db = app.db.clone();
+        async move {
+            db.write(move |conn| {
+                let now = cogov::db::now();
+                let later = now + chrono::Duration::minutes(2);
+                Ok::<_, cogov::error::ApiError>(cogov::db::imports::claim(
+                    conn, &id, worker, now, later,
+                )?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert!(claim(first.id.clone(), "a").await);
+    assert!(
+        !claim(second.id.clone(), "b").await,
+        "same source, held back"
+    );
+    assert!(
+        claim(dry.id.clone(), "c").await,
+        "a dry run is not held back"
+    );
+    assert!(
+        claim(other.id.clone(), "d").await,
+        "another source is not held back"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/imports/{}", second.id))
+            .await
+            .expect(200)["status"],
+        "queued"
+    );
+    // The first run ends; the second is claimed now and runs to the end.
+    let first_id = first.id.clone();
+    app.db
+        .write(move |conn| {
+            cogov::db::imports::finish(
+                conn,
+                &first_id,
+                "a",
+                "succeeded",
+                Default::default(),
+                None,
+                cogov::db::now(),
+            )?;
+            Ok::<_, cogov::error::ApiError>(())
+        })
+        .await
+        .unwrap();
+    let done = imports::run(&ctx, &app.db, &second.id, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.status, "succeeded");
+
+    // Two instances, two jobs of one source, claimed at once: one runs, one waits.
+    let third = imports::create(&ctx, &app.db, job("sis", false))
+        .await
+        .unwrap();
+    let fourth = imports::create(&ctx, &app.db, job("sis", false))
+        .await
+        .unwrap();
+    let (a, b) = (app.test_db.open(), app.test_db.open());
+    let (t, f) = (third.id.clone(), fourth.id.clone());
+    let race = |db: cogov::db::Db, id: String| {
+        std::thread::spawn(move || {
+            db.write_blocking(move |conn| {
+                let now = cogov::db::now();
+                let later = now + chrono::Duration::minutes(2);
+                Ok::<_, cogov::error::ApiError>(cogov::db::imports::claim(
+                    conn, &id, "racer", now, later,
+                )?)
+            })
+            .unwrap()
+        })
+    };
+    let (x, y) = (race(a, t), race(b, f));
+    let won = [x.join().unwrap(), y.join().unwrap()];
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
 }
 
 /// A batch of people written at once leaves, for each person created or updated, the same trail

@@ -1,0 +1,1 @@
+DROP INDEX imports_one_running_per_system;
