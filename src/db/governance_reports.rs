@@ -6,9 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 
+use super::reports::Statement;
 use super::AnyConnection;
-
-type Backend = <AnyConnection as Connection>::Backend;
 
 /// Which councils and meetings a governance report counts. Built by the command from the
 /// request's filter and the caller's reach.
@@ -25,83 +24,44 @@ pub struct Scope {
     pub council_id: Option<String>,
 }
 
-enum Bind {
-    Text(String),
-    Ts(NaiveDateTime),
-}
-
-/// A statement with numbered parameters (`$1`, `$2`, …: both backends read them).
-struct Statement {
-    sql: String,
-    binds: Vec<Bind>,
-}
-
-impl Statement {
-    fn new(sql: &str) -> Statement {
-        Statement {
-            sql: sql.to_owned(),
-            binds: Vec::new(),
-        }
-    }
-
-    fn param(&mut self, value: Bind) -> String {
-        self.binds.push(value);
-        format!("${}", self.binds.len())
-    }
-
-    fn push(&mut self, sql: &str) {
-        self.sql.push_str(sql);
-    }
-
+/// The scope's filters, written onto a report statement.
+trait ScopeFilters {
     /// The scope's council filters on the councils table aliased `c`.
+    fn councils(&mut self, scope: &Scope);
+    /// The scope's date range on the meetings table aliased `m`.
+    fn meetings(&mut self, scope: &Scope);
+}
+
+impl ScopeFilters for Statement {
     fn councils(&mut self, scope: &Scope) {
         if let Some(id) = &scope.council_id {
-            let p = self.param(Bind::Text(id.clone()));
-            self.sql.push_str(&format!(" AND c.id = {p}"));
+            let p = self.param(id);
+            self.push(&format!(" AND c.id = {p}"));
         }
         if let Some(schools) = &scope.schools {
-            let ors: Vec<String> = schools
-                .iter()
-                .map(|s| self.param(Bind::Text(s.clone())))
-                .collect();
+            let ors: Vec<String> = schools.iter().map(|s| self.param(s)).collect();
             let list = if ors.is_empty() {
                 "1 = 0".to_owned()
             } else {
                 format!("c.school_id IN ({})", ors.join(", "))
             };
             if scope.council_id.is_some() {
-                self.sql
-                    .push_str(&format!(" AND ({list} OR c.school_id IS NULL)"));
+                self.push(&format!(" AND ({list} OR c.school_id IS NULL)"));
             } else {
-                self.sql.push_str(&format!(" AND {list}"));
+                self.push(&format!(" AND {list}"));
             }
         }
     }
 
-    /// The scope's date range on the meetings table aliased `m`.
     fn meetings(&mut self, scope: &Scope) {
         if let Some(from) = scope.from {
-            let p = self.param(Bind::Ts(from));
-            self.sql.push_str(&format!(" AND m.starts_at >= {p}"));
+            let p = self.time(from);
+            self.push(&format!(" AND m.starts_at >= {p}"));
         }
         if let Some(before) = scope.before {
-            let p = self.param(Bind::Ts(before));
-            self.sql.push_str(&format!(" AND m.starts_at < {p}"));
+            let p = self.time(before);
+            self.push(&format!(" AND m.starts_at < {p}"));
         }
-    }
-
-    fn load<T: QueryableByName<Backend> + 'static>(
-        self,
-        conn: &mut AnyConnection,
-    ) -> QueryResult<Vec<T>> {
-        let mut query = diesel::sql_query(self.sql).into_boxed::<Backend>();
-        for b in self.binds {
-            query = match b {
-                Bind::Text(t) => query.bind::<Text, _>(t),
-                Bind::Ts(t) => query.bind::<Timestamp, _>(t),
-            };
-        }
-        query.load(conn)
     }
 }
 

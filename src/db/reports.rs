@@ -26,28 +26,29 @@ enum Param {
     Time(NaiveDateTime),
 }
 
-/// A statement with numbered parameters (`$1`, `$2`, …: both backends read them). SQLite
+/// A statement with numbered parameters (`$1`, `$2`, …: both backends read them), shared by
+/// every report's SQL (the governance reports add their council and meeting filters). SQLite
 /// numbers `$n` parameters in the order they appear in the text, so the text is always written
 /// front to back and each parameter is numbered where it is written.
-struct Statement {
+pub(super) struct Statement {
     sql: String,
     binds: Vec<Param>,
 }
 
 impl Statement {
-    fn new(sql: &str) -> Statement {
+    pub(super) fn new(sql: &str) -> Statement {
         Statement {
             sql: sql.to_owned(),
             binds: Vec::new(),
         }
     }
 
-    fn param(&mut self, value: &str) -> String {
+    pub(super) fn param(&mut self, value: &str) -> String {
         self.binds.push(Param::Text(value.to_owned()));
         format!("${}", self.binds.len())
     }
 
-    fn time(&mut self, value: NaiveDateTime) -> String {
+    pub(super) fn time(&mut self, value: NaiveDateTime) -> String {
         self.binds.push(Param::Time(value));
         format!("${}", self.binds.len())
     }
@@ -87,11 +88,11 @@ impl Statement {
         }
     }
 
-    fn push(&mut self, sql: &str) {
+    pub(super) fn push(&mut self, sql: &str) {
         self.sql.push_str(sql);
     }
 
-    fn load<T: QueryableByName<Backend> + 'static>(
+    pub(super) fn load<T: QueryableByName<Backend> + 'static>(
         self,
         conn: &mut AnyConnection,
     ) -> QueryResult<Vec<T>> {
