@@ -489,7 +489,7 @@ pub struct BacklogTotals {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "filter": {"from": null, "to": null, "school_id": null, "council_id": null, "category_id": null},
-    "threshold": 10, "as_of": "2026-11-26T05:00:00",
+    "threshold": 10, "as_of": "2026-11-26T05:00:00Z",
     "rows": [{"school_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "school_name": "Lincoln Elementary",
         "category_id": "01936d4e-6000-7000-8000-00000000c001", "category_code": "food",
         "days_0_7": 25, "days_8_30": 14, "days_31_90": null, "days_91_plus": null, "total": 47,
@@ -502,7 +502,7 @@ pub struct BacklogReport {
     pub threshold: i64,
     /// The moment ages are counted from (UTC).
     #[schema(value_type = String, format = DateTime)]
-    pub as_of: chrono::NaiveDateTime,
+    pub as_of: chrono::DateTime<chrono::Utc>,
     pub rows: Vec<BacklogRow>,
     pub totals: BacklogTotals,
 }
@@ -541,7 +541,7 @@ pub fn backlog_report(
     BacklogReport {
         filter,
         threshold,
-        as_of,
+        as_of: as_of.and_utc(),
         rows,
         totals: BacklogTotals {
             days_0_7: get(&s.column_totals, 0),
@@ -632,7 +632,7 @@ pub struct OverdueRow {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "filter": {"from": "2026-09-01", "to": "2026-11-30", "school_id": null, "council_id": null, "category_id": null},
-    "threshold": 10, "as_of": "2026-11-26T05:00:00",
+    "threshold": 10, "as_of": "2026-11-26T05:00:00Z",
     "rows": [{"category_id": "01936d4e-6000-7000-8000-00000000c001", "category_code": "food",
         "target_school_days": 2, "target_calendar_days": 4,
         "contacted_on_time": 140, "contacted_late": 22, "waiting_overdue": null, "total": 169,
@@ -644,7 +644,7 @@ pub struct OverdueReport {
     pub filter: FilterEcho,
     pub threshold: i64,
     #[schema(value_type = String, format = DateTime)]
-    pub as_of: chrono::NaiveDateTime,
+    pub as_of: chrono::DateTime<chrono::Utc>,
     pub rows: Vec<OverdueRow>,
     pub totals: OverdueTotals,
 }
@@ -691,7 +691,7 @@ pub fn overdue_report(
     OverdueReport {
         filter,
         threshold,
-        as_of,
+        as_of: as_of.and_utc(),
         rows,
         totals: OverdueTotals {
             contacted_on_time: get(&s.column_totals, 0),
@@ -767,9 +767,11 @@ pub const PARTNER_COLUMNS: [(&str, &str); 6] = [
 /// Referrals to one partner organization and what became of them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PartnerRow {
-    #[schema(value_type = String, format = Uuid)]
-    pub partner_id: String,
-    pub partner_name: String,
+    /// The partner organization; `null` in the totals.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub partner_id: Option<String>,
+    /// `null` in the totals.
+    pub partner_name: Option<String>,
     /// Referrals made to the partner.
     pub referred: Option<i64>,
     pub accepted: Option<i64>,
@@ -789,14 +791,14 @@ pub struct PartnerRow {
     "rows": [{"partner_id": "01936d4e-7000-7000-8000-00000000d001", "partner_name": "Eastside Family Resource Center",
         "referred": 120, "accepted": 104, "rejected": 16, "started": 98, "completed": 81, "declined": null,
         "suppressed": ["declined"]}],
-    "totals": {"partner_id": "", "partner_name": "", "referred": 120, "accepted": 104, "rejected": 16, "started": 98,
+    "totals": {"partner_id": null, "partner_name": null, "referred": 120, "accepted": 104, "rejected": 16, "started": 98,
         "completed": 81, "declined": null, "suppressed": ["declined"]}
 }))]
 pub struct PartnerReport {
     pub filter: FilterEcho,
     pub threshold: i64,
     pub rows: Vec<PartnerRow>,
-    /// Column totals (`partner_id` and `partner_name` empty).
+    /// Column totals (`partner_id` and `partner_name` are `null`).
     pub totals: PartnerRow,
 }
 
@@ -811,7 +813,10 @@ pub fn partner_report(
     let names: Vec<&str> = PARTNER_COLUMNS.iter().map(|(_, n)| *n).collect();
     let cells: Vec<Vec<i64>> = input.iter().map(|(_, c)| c.to_vec()).collect();
     let s = show(&cells, &names, threshold);
-    let row = |id: String, name: String, v: &[Option<i64>], suppressed: Vec<String>| PartnerRow {
+    let row = |id: Option<String>,
+               name: Option<String>,
+               v: &[Option<i64>],
+               suppressed: Vec<String>| PartnerRow {
         partner_id: id,
         partner_name: name,
         referred: get(v, 0),
@@ -826,14 +831,11 @@ pub fn partner_report(
     let rows = input
         .into_iter()
         .enumerate()
-        .map(|(r, ((id, name), _))| row(id, name, &s.cells[r], s.hidden_names[r].clone()))
+        .map(|(r, ((id, name), _))| {
+            row(Some(id), Some(name), &s.cells[r], s.hidden_names[r].clone())
+        })
         .collect();
-    let totals = row(
-        String::new(),
-        String::new(),
-        &s.column_totals,
-        s.column_hidden_names.clone(),
-    );
+    let totals = row(None, None, &s.column_totals, s.column_hidden_names.clone());
     PartnerReport {
         filter,
         threshold,
@@ -861,16 +863,8 @@ impl Tabular for PartnerReport {
         let rec = |kind: &str, r: &PartnerRow| {
             vec![
                 Cell::Text(kind.to_owned()),
-                Cell::text(
-                    Some(&r.partner_id)
-                        .filter(|s| !s.is_empty())
-                        .map(|s| s.as_str()),
-                ),
-                Cell::text(
-                    Some(&r.partner_name)
-                        .filter(|s| !s.is_empty())
-                        .map(|s| s.as_str()),
-                ),
+                Cell::text(r.partner_id.as_deref()),
+                Cell::text(r.partner_name.as_deref()),
                 Cell::count(r.referred),
                 Cell::count(r.accepted),
                 Cell::count(r.rejected),

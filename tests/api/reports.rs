@@ -618,4 +618,21 @@ async fn durations_backlog_and_overdue() {
         .await
         .expect(200);
     assert_eq!(r["rows"], json!([]));
+    // The totals name no partner: null, not an empty string the contract's uuid refuses.
+    assert_eq!(r["totals"]["partner_id"], Value::Null);
+    assert_eq!(r["totals"]["partner_name"], Value::Null);
+    assert_eq!(r["totals"]["referred"], 0);
+
+    // `as_of` is a date-time with its offset, as the contract says.
+    for report in ["backlog", "overdue"] {
+        let r = app
+            .get(&format!("/api/v1/reports/service-requests/{report}"))
+            .await
+            .expect(200);
+        let as_of = r["as_of"].as_str().unwrap();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(as_of).is_ok(),
+            "{report}: {as_of}"
+        );
+    }
 }
