@@ -4,7 +4,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::reports::{negotiate, render, run, ReportParams};
+use super::reports::{serve, ReportParams};
 use crate::auth::SignedIn;
 use crate::commands::governance_reports as cmd;
 use crate::domain::governance_reports::{
@@ -34,12 +34,15 @@ pub async fn governance_seats(
     params: web::Query<ReportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = params.into_inner();
-    let format = negotiate(&req, p.format.as_deref())?;
-    let filter = p.filter();
-    let db = state.db.clone();
-    let report = run(move || cmd::seats(&ctx, &db, filter)).await?;
-    render(format, &report, "governance-seats")
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "governance-seats",
+        |c, d, f, _| cmd::seats(c, d, f),
+    )
+    .await
 }
 
 const ATTENDANCE_CSV: &str = "council_id,council_name,constituency,expected,present,absent,rate\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,families,9,7,2,0.7778\r\n";
@@ -62,12 +65,15 @@ pub async fn governance_attendance(
     params: web::Query<ReportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = params.into_inner();
-    let format = negotiate(&req, p.format.as_deref())?;
-    let filter = p.filter();
-    let db = state.db.clone();
-    let report = run(move || cmd::attendance(&ctx, &db, filter)).await?;
-    render(format, &report, "governance-attendance")
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "governance-attendance",
+        |c, d, f, _| cmd::attendance(c, d, f),
+    )
+    .await
 }
 
 const AGENDA_SOURCES_CSV: &str = "council_id,council_name,source,proposed,accepted,declined,total\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,families,1,4,0,5\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,no_proposing_seat,0,6,1,7\r\n";
@@ -90,12 +96,15 @@ pub async fn governance_agenda_sources(
     params: web::Query<ReportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = params.into_inner();
-    let format = negotiate(&req, p.format.as_deref())?;
-    let filter = p.filter();
-    let db = state.db.clone();
-    let report = run(move || cmd::agenda_sources(&ctx, &db, filter)).await?;
-    render(format, &report, "governance-agenda-sources")
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "governance-agenda-sources",
+        |c, d, f, _| cmd::agenda_sources(c, d, f),
+    )
+    .await
 }
 
 const MOTIONS_CSV: &str = "council_id,council_name,adopted,failed,open,total\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,5,1,0,6\r\n";
@@ -118,12 +127,15 @@ pub async fn governance_motions(
     params: web::Query<ReportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = params.into_inner();
-    let format = negotiate(&req, p.format.as_deref())?;
-    let filter = p.filter();
-    let db = state.db.clone();
-    let report = run(move || cmd::motions(&ctx, &db, filter)).await?;
-    render(format, &report, "governance-motions")
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "governance-motions",
+        |c, d, f, _| cmd::motions(c, d, f),
+    )
+    .await
 }
 
 const NOTICES_CSV: &str = "council_id,council_name,noticed,on_time,late,notice_lifted,amended\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,6,5,0,1,2\r\n";
@@ -146,12 +158,15 @@ pub async fn governance_notices(
     params: web::Query<ReportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = params.into_inner();
-    let format = negotiate(&req, p.format.as_deref())?;
-    let filter = p.filter();
-    let db = state.db.clone();
-    let report = run(move || cmd::notices(&ctx, &db, filter)).await?;
-    render(format, &report, "governance-notices")
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "governance-notices",
+        |c, d, f, _| cmd::notices(c, d, f),
+    )
+    .await
 }
 
 const COMMENTS_CSV: &str = "council_id,council_name,meeting_id,meeting_title,starts_at,item_id,item_title,comments,hidden\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,01936d4e-7000-7000-8000-00000000a001,October regular meeting,2026-10-14T01:00:00Z,01936d4e-7100-7000-8000-00000000a101,School plan for student achievement,12,1\r\n";
@@ -174,10 +189,13 @@ pub async fn governance_comments(
     params: web::Query<ReportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = params.into_inner();
-    let format = negotiate(&req, p.format.as_deref())?;
-    let filter = p.filter();
-    let db = state.db.clone();
-    let report = run(move || cmd::comments(&ctx, &db, filter)).await?;
-    render(format, &report, "governance-comments")
+    serve(
+        state,
+        ctx,
+        req,
+        params.into_inner(),
+        "governance-comments",
+        |c, d, f, _| cmd::comments(c, d, f),
+    )
+    .await
 }

@@ -215,13 +215,13 @@ pub async fn service_request_status_counts(
 
 /// Negotiates, runs one report command on the blocking pool with the request's filter and the
 /// configured threshold, and renders it.
-async fn serve<R: Serialize + Tabular + Send + 'static>(
+pub(super) async fn serve<R: Serialize + Tabular + Send + 'static>(
     state: web::Data<AppState>,
     ctx: Context,
     req: HttpRequest,
     params: ReportParams,
     name: &str,
-    command: fn(&Context, &Db, ReportFilter, i64) -> Result<R, ApiError>,
+    command: impl FnOnce(&Context, &Db, ReportFilter, i64) -> Result<R, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let format = negotiate(&req, params.format.as_deref())?;
     let filter = params.filter();
