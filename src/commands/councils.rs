@@ -139,10 +139,9 @@ pub fn list(
 
 pub fn find(db: &Db, id: CouncilId) -> Result<CouncilRecord, ApiError> {
     let id = &id.key();
-    let (row, ids) = db.read(|conn| {
-        let row = find_council(conn, id)?;
-        Ok::<_, ApiError>((row, external_ids::of(conn, KIND, id)?))
-    })?;
+    let (row, ids) = db
+        .read(|conn| Ok::<_, ApiError>(db::councils::find_with_ids(conn, id)?))?
+        .ok_or_else(|| ApiError::not_found("council", id))?;
     with_ids(row, ids)
 }
 
@@ -191,7 +190,7 @@ pub async fn create(ctx: &Context, db: &Db, input: NewCouncil) -> Result<Council
         .write(db, "create", Some(row.id.clone()), 201, move |conn| {
             school_exists(conn, &row.school_id)?;
             db::councils::insert(conn, &row)?;
-            external_ids::set(conn, KIND, &row.id, &ids)?;
+            external_ids::set_new(conn, KIND, &row.id, &ids)?;
             Ok((row, ids))
         })
         .await?;

@@ -43,12 +43,10 @@ pub fn list(
 
 pub fn find(db: &Db, id: SchoolId) -> Result<Identified<School>, ApiError> {
     let id = id.key();
-    db.read(|conn| {
-        let row =
-            db::schools::find(conn, &id)?.ok_or_else(|| ApiError::not_found("school", &id))?;
-        let external_ids = external_ids::of(conn, KIND, &id)?;
-        Ok(Identified { row, external_ids })
-    })
+    let (row, external_ids) = db
+        .read(|conn| Ok::<_, ApiError>(db::schools::find_with_ids(conn, &id)?))?
+        .ok_or_else(|| ApiError::not_found("school", &id))?;
+    Ok(Identified { row, external_ids })
 }
 
 fn duplicate_code(err: StoreError) -> ApiError {
@@ -81,7 +79,7 @@ pub async fn create(
     };
     ctx.write(db, "create", Some(row.id.clone()), 201, move |conn| {
         db::schools::insert(conn, &row).map_err(duplicate_code)?;
-        external_ids::set(conn, KIND, &row.id, &ids)?;
+        external_ids::set_new(conn, KIND, &row.id, &ids)?;
         Ok(Identified {
             row,
             external_ids: ids,

@@ -35,6 +35,11 @@ pub struct Council {
 }
 
 versioned_writes!(councils, Council, "council");
+super::external_ids::find_with_ids!(
+    councils,
+    Council,
+    crate::domain::external_ids::ResourceKind::Council
+);
 
 #[derive(Debug, Default)]
 pub struct CouncilFilter {

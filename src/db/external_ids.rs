@@ -43,6 +43,47 @@ pub fn of(
     })
 }
 
+/// `find_with_ids(conn, id)`: a record of `$table` by id together with its external ids, in one
+/// statement (the record left-joined to its ids; one row per id, or one row without an id). A
+/// GET of a record reads both; one statement is one round trip to PostgreSQL and one read
+/// transaction (one pass through the shared-memory lock) on SQLite. Prepared on the backend's
+/// own connection (see `on_backend!`).
+macro_rules! find_with_ids {
+    ($table:ident, $row:ty, $kind:expr) => {
+        pub fn find_with_ids(
+            conn: &mut $crate::db::AnyConnection,
+            id: &str,
+        ) -> diesel::QueryResult<Option<($row, Vec<$crate::domain::external_ids::ExternalId>)>> {
+            use $crate::db::schema::external_ids;
+            let kind: $crate::domain::external_ids::ResourceKind = $kind;
+            let rows = $crate::on_backend!(conn, |c| $table::table
+                .left_join(
+                    external_ids::table.on(external_ids::resource_id
+                        .eq($table::id)
+                        .and(external_ids::resource_kind.eq(kind.as_str()))),
+                )
+                .filter($table::id.eq(id))
+                .order(external_ids::system.asc())
+                .select((
+                    <$row>::as_select(),
+                    (external_ids::system, external_ids::value).nullable(),
+                ))
+                .load::<($row, Option<(String, String)>)>(c))?;
+            let mut rows = rows.into_iter();
+            let Some((row, first)) = rows.next() else {
+                return Ok(None);
+            };
+            let ids = first
+                .into_iter()
+                .chain(rows.filter_map(|(_, id)| id))
+                .map(|(system, value)| $crate::domain::external_ids::ExternalId { system, value })
+                .collect();
+            Ok(Some((row, ids)))
+        }
+    };
+}
+pub(crate) use find_with_ids;
+
 /// The external ids of several records of one kind, by record id.
 pub fn of_many(
     conn: &mut AnyConnection,

@@ -21,6 +21,11 @@ pub struct School {
 }
 
 versioned_writes!(schools, School, "school");
+super::external_ids::find_with_ids!(
+    schools,
+    School,
+    crate::domain::external_ids::ResourceKind::School
+);
 
 #[derive(Debug, Default)]
 pub struct SchoolFilter {

@@ -35,16 +35,25 @@ async fn schools_people_and_councils_carry_external_ids() {
     let council = app
         .council(
             json!({"kind": "school_site_council", "name": "SSC", "school_id": id(&school),
-                        "external_ids": [{"system": "sis", "value": "SSC-1"}]}),
+                        "external_ids": [{"system": "sis", "value": "SSC-1"}, {"system": "edfi", "value": "9"}]}),
         )
         .await;
     assert_eq!(
         council["external_ids"],
-        json!([{"system": "sis", "value": "SSC-1"}])
+        json!([{"system": "edfi", "value": "9"}, {"system": "sis", "value": "SSC-1"}])
     );
-    // Without any, the list is empty, not absent.
+    // A record and its ids are read together: every id, once, in order.
+    let path = format!("/api/v1/councils/{}", id(&council));
+    assert_eq!(app.get(&path).await.expect(200), council);
+    // Without any, the list is empty, not absent, when created and when read.
     let plain = app.person("Ana").await;
     assert_eq!(plain["external_ids"], json!([]));
+    let bare = app
+        .council(json!({"kind": "assembly", "name": "Open assembly"}))
+        .await;
+    assert_eq!(bare["external_ids"], json!([]));
+    let path = format!("/api/v1/councils/{}", id(&bare));
+    assert_eq!(app.get(&path).await.expect(200), bare);
 }
 
 #[actix_web::test]
