@@ -79,7 +79,7 @@ pub async fn create(
     };
     ctx.write(db, "create", Some(row.id.clone()), 201, move |conn| {
         db::people::insert(conn, &row)?;
-        external_ids::set(conn, KIND, &row.id, &ids)?;
+        external_ids::set_new(conn, KIND, &row.id, &ids)?;
         Ok(Identified {
             row,
             external_ids: ids,
