@@ -248,6 +248,15 @@ impl Cell {
     pub fn text(value: Option<&str>) -> Cell {
         value.map_or(Cell::Empty, |v| Cell::Text(v.to_owned()))
     }
+
+    /// A report's totals as a CSV record: `total` in the `row` column, `blank` empty key
+    /// columns (a total names no school or category), then the counts.
+    pub fn totals_record(blank: usize, counts: &[Option<i64>]) -> Vec<Cell> {
+        std::iter::once(Cell::Text("total".to_owned()))
+            .chain(std::iter::repeat_with(|| Cell::Empty).take(blank))
+            .chain(counts.iter().map(|c| Cell::count(*c)))
+            .collect()
+    }
 }
 
 /// A report that can be written as one CSV table: a header row, then one record per row.

@@ -212,21 +212,13 @@ impl Tabular for StatusCountReport {
             rec.push(Cell::count(row.total));
             out.push(rec);
         }
-        let mut rec = vec![
-            Cell::Text("total".to_owned()),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-        ];
-        rec.extend(
-            self.statuses
-                .iter()
-                .map(|s| Cell::count(self.totals.counts.get(s).copied().flatten())),
-        );
-        rec.push(Cell::count(self.totals.total));
-        out.push(rec);
+        let totals: Vec<Option<i64>> = self
+            .statuses
+            .iter()
+            .map(|s| self.totals.counts.get(s).copied().flatten())
+            .chain([self.totals.total])
+            .collect();
+        out.push(Cell::totals_record(5, &totals));
         out
     }
 }
@@ -590,18 +582,16 @@ impl Tabular for BacklogReport {
             })
             .collect();
         let t = &self.totals;
-        out.push(vec![
-            Cell::Text("total".to_owned()),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::count(t.days_0_7),
-            Cell::count(t.days_8_30),
-            Cell::count(t.days_31_90),
-            Cell::count(t.days_91_plus),
-            Cell::count(t.total),
-        ]);
+        out.push(Cell::totals_record(
+            4,
+            &[
+                t.days_0_7,
+                t.days_8_30,
+                t.days_31_90,
+                t.days_91_plus,
+                t.total,
+            ],
+        ));
         out
     }
 }
@@ -737,17 +727,15 @@ impl Tabular for OverdueReport {
             })
             .collect();
         let t = &self.totals;
-        out.push(vec![
-            Cell::Text("total".to_owned()),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::count(t.contacted_on_time),
-            Cell::count(t.contacted_late),
-            Cell::count(t.waiting_overdue),
-            Cell::count(t.total),
-        ]);
+        out.push(Cell::totals_record(
+            4,
+            &[
+                t.contacted_on_time,
+                t.contacted_late,
+                t.waiting_overdue,
+                t.total,
+            ],
+        ));
         out
     }
 }
