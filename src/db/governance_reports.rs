@@ -133,7 +133,8 @@ pub struct KeyedCount {
 /// (`present`, `absent`). Counted by seat and status first, from the index on
 /// `(seat_id, status, meeting_id)`, then summed by constituency: a seat is one of its
 /// meeting's council's (attendance is only recorded for those), so the seat names the council.
-/// Meetings are read only for a date range.
+/// Seats and councils are read first only when the scope names councils or schools, meetings
+/// only for a date range.
 pub fn attendance(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<KeyedCount>> {
     let mut st = Statement::new(
         "SELECT c.id AS council_id, c.name AS council_name, s.constituency AS key, \
@@ -141,17 +142,19 @@ pub fn attendance(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<Ke
          FROM (SELECT a.seat_id AS seat_id, a.status AS status, COUNT(*) AS n \
          FROM meeting_attendance a",
     );
-    if scope.from.is_some() || scope.before.is_some() {
-        st.push(" JOIN meetings m ON m.id = a.meeting_id WHERE 1 = 1");
-        st.meetings(scope);
+    if scope.schools.is_some() || scope.council_id.is_some() {
+        st.push(" JOIN seats si ON si.id = a.seat_id JOIN councils c ON c.id = si.council_id");
     }
+    if scope.from.is_some() || scope.before.is_some() {
+        st.push(" JOIN meetings m ON m.id = a.meeting_id");
+    }
+    st.push(" WHERE 1 = 1");
+    st.councils(scope);
+    st.meetings(scope);
     st.push(
         " GROUP BY a.seat_id, a.status) x \
-         JOIN seats s ON s.id = x.seat_id JOIN councils c ON c.id = s.council_id WHERE 1 = 1",
-    );
-    st.councils(scope);
-    st.push(
-        " GROUP BY c.id, c.name, s.constituency, x.status ORDER BY c.name, c.id, s.constituency",
+         JOIN seats s ON s.id = x.seat_id JOIN councils c ON c.id = s.council_id \
+         GROUP BY c.id, c.name, s.constituency, x.status ORDER BY c.name, c.id, s.constituency",
     );
     st.load(conn)
 }
