@@ -2,8 +2,11 @@
 # Reports at district scale: seeds BENCH_REQUESTS service requests (default 1,000,000) across
 # 200 schools and 10 categories (with their status history: first contacts, referrals,
 # completions) by bulk SQL, fills the reports' summary tables the way the migration backfills
-# them, starts `cogov serve`, and times every service-request report (BENCH_RUNS runs each,
-# default 20; curl's time_total), without and with a school filter, as JSON and CSV.
+# them, seeds five years of council governance for the same schools (councils, seats and their
+# holders, ~24,000 meetings with agendas, attendance, motions and votes, public comments,
+# notices and amendments), starts `cogov serve`, and times every service-request and governance
+# report (BENCH_RUNS runs each, default 20; curl's time_total), district-wide, for one school
+# (and one council), for twelve months, and as CSV.
 #
 #   bench/reports.sh                # both backends
 #   bench/reports.sh sqlite         # or: postgres
