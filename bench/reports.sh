@@ -2,12 +2,16 @@
 # Reports at district scale: seeds BENCH_REQUESTS service requests (default 1,000,000) across
 # 200 schools and 10 categories (with their status history: first contacts, referrals,
 # completions) by bulk SQL, fills the reports' summary tables the way the migration backfills
-# them, starts `cogov serve`, and times every service-request report (BENCH_RUNS runs each,
-# default 20; curl's time_total), without and with a school filter, as JSON and CSV.
+# them, seeds five years of council governance for the same schools (councils, seats and their
+# holders, ~24,000 meetings with agendas, attendance, motions and votes, public comments,
+# notices and amendments), starts `cogov serve`, and times every service-request and governance
+# report (BENCH_RUNS runs each, default 20; curl's time_total), district-wide, for one school
+# (and one council), for twelve months, and as CSV.
 #
 #   bench/reports.sh                # both backends
 #   bench/reports.sh sqlite         # or: postgres
 #   BENCH_BIN=path/to/cogov bench/reports.sh   # use this binary as it is (no build)
+#   BENCH_ONLY=governance bench/reports.sh      # time only these reports (service-requests, governance)
 #
 # Needs: python3 (with its sqlite3 module), curl, psql; PostgreSQL on
 # 127.0.0.1:5432 with trust auth (BENCH_PG_ADMIN_URL, default
@@ -101,6 +105,126 @@ out.append("DELETE FROM service_request_tallies; DELETE FROM service_request_dur
            "DELETE FROM service_request_district_durations; DELETE FROM service_request_partner_actions;")
 out.append(backfill)
 out.append("COMMIT;")
+
+# Governance history over the same days: for each school one council with 12-20 seats, three
+# holders per seat over the five years, a meeting every 15 days (one in twelve special, a few
+# emergencies, some cancelled), 8-12 agenda items per meeting, attendance of every seated
+# member, motions on action items (roll-call votes on a third), public comments on a quarter
+# of the items, notices mostly on time, some late, some never recorded, a tenth amended.
+if pg:
+    fmt = lambda e, w: f"lpad(({e})::text, {w}, '0')"
+    at = lambda d, h: f"(date_trunc('day', now() AT TIME ZONE 'UTC') - ({d}) * interval '1 day' + ({h}) * interval '1 hour')"
+    day = lambda d: f"(CAST(now() AT TIME ZONE 'UTC' AS DATE) - CAST({d} AS INTEGER))"
+    out.append("CREATE TEMP TABLE bench_n (i BIGINT PRIMARY KEY);")
+    out.append("INSERT INTO bench_n SELECT i FROM generate_series(0, 999) AS g(i);")
+else:
+    fmt = lambda e, w: f"printf('%0{w}d', {e})"
+    at = lambda d, h: f"strftime('%Y-%m-%d %H:%M:%f', 'now', 'start of day', (-({d})) || ' days', ({h}) || ' hours')"
+    day = lambda d: f"date('now', (-({d})) || ' days')"
+    out.append("CREATE TEMP TABLE bench_n (i INTEGER PRIMARY KEY);")
+    out.append("INSERT INTO bench_n WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 999) SELECT i FROM s;")
+uid = lambda kind, e: f"'00000000-0000-7000-8{kind}-' || " + fmt(e, 12)
+school = lambda e: uid("000", e)
+council, seat, person, meeting, item = (lambda e: uid("001", e)), (lambda e: uid("002", e)), (lambda e: uid("003", e)), (lambda e: uid("004", e)), (lambda e: uid("005", e))
+constituencies = ["administrators", "teachers", "teachers", "teachers", "classified_staff", "families",
+                  "families", "families", "families", "students", "students", "community_organizations",
+                  "teachers", "families", "classified_staff", "students", "families",
+                  "community_organizations", "teachers", "families"]
+constituency = "CASE j " + " ".join(f"WHEN {j} THEN '{c}'" for j, c in enumerate(constituencies)) + " END"
+voting = "(j NOT IN (10, 15))"
+vacant = "((s * 7 + j * 3) % 11 = 0)"
+rules = ('[{"type":"balance","name":"parity","left":["families","students","community_organizations"],'
+         '"relation":"at_least","right":["district","administrators","teachers","classified_staff"],"count":"filled"},'
+         '{"type":"at_least","constituency":"students","min":2}]')
+term = 609  # days a holder sits; three holders cover five years
+out.append("BEGIN;")
+out.append("INSERT INTO councils (id, school_id, kind, regime, name, quorum_basis, regular_notice_hours, "
+           "special_notice_hours, composition_rules, created_at, updated_at, version, max_seats_per_person, speaker_seconds) "
+           f"SELECT {council('i')}, {school('i')}, CASE WHEN i % 5 < 3 THEN 'school_site_council' ELSE 'community_school_steering_committee' END, "
+           f"CASE WHEN i % 5 < 3 THEN 'greene' ELSE 'brown' END, 'Council of Community School ' || i, 'filled_voting_seats', 72, 24, "
+           f"'{rules}', {at(days, 0)}, {at(days, 0)}, 1, 1, 180 FROM bench_n WHERE i < 200;")
+out.append("CREATE TEMP TABLE bench_s AS SELECT c.i AS s, n.i AS j, c.i * 100 + n.i AS sn FROM bench_n c CROSS JOIN bench_n n "
+           "WHERE c.i < 200 AND n.i < 12 + c.i % 9;")
+out.append("INSERT INTO people (id, display_name, preferred_language, created_at, updated_at, version) "
+           f"SELECT {person('sn * 10 + h.i')}, 'Member ' || s || '-' || j || '-' || h.i, CASE WHEN (s + j) % 3 = 0 THEN 'es' ELSE 'en' END, "
+           f"{at(days, 0)}, {at(days, 0)}, 1 FROM bench_s CROSS JOIN bench_n h WHERE h.i < 3;")
+out.append("INSERT INTO seats (id, council_id, constituency, title, voting, term_start, term_end, holder_id, holder_since, "
+           f"created_at, updated_at, version) SELECT {seat('sn')}, {council('s')}, {constituency}, 'Seat ' || (j + 1), {voting}, "
+           f"{day(term)}, {day(term - 730)}, CASE WHEN {vacant} THEN NULL ELSE {person('sn * 10')} END, "
+           f"CASE WHEN {vacant} THEN NULL ELSE {day(term)} END, {at(days, 0)}, {at(term, 0)}, 1 FROM bench_s;")
+out.append("INSERT INTO seat_holdings (id, seat_id, person_id, started_on, ended_on, end_reason, created_at, updated_at, version) "
+           f"SELECT {uid('00b', 'sn * 10 + h.i')}, {seat('sn')}, {person('sn * 10 + h.i')}, {day(f'(h.i + 1) * {term}')}, "
+           f"CASE WHEN h.i > 0 THEN {day(f'h.i * {term}')} WHEN {vacant} THEN {day(60)} ELSE NULL END, "
+           f"CASE WHEN h.i > 0 THEN 'term ended' WHEN {vacant} THEN 'resigned' ELSE NULL END, "
+           f"{at(f'(h.i + 1) * {term}', 0)}, {at(f'(h.i + 1) * {term}', 0)}, 1 FROM bench_s CROSS JOIN bench_n h WHERE h.i < 3;")
+# Meetings: k-th meeting of council s, d days ago.
+out.append("CREATE TEMP TABLE bench_m AS SELECT c.i AS s, k.i AS k, c.i * 1000 + k.i AS mn, k.i * 15 + c.i % 15 AS d, "
+           "CASE WHEN k.i % 60 = 37 AND c.i % 5 >= 3 THEN 'emergency' WHEN k.i % 12 = 11 THEN 'special' ELSE 'regular' END AS kind, "
+           "12 + c.i % 9 AS nseats, 8 + (c.i + k.i) % 5 AS nitems, "
+           "CASE WHEN (c.i * 7 + k.i) % 53 = 20 THEN 1 ELSE 0 END AS cancelled, "
+           "CASE WHEN (c.i + k.i) % 97 = 50 THEN NULL WHEN k.i % 60 = 37 AND c.i % 5 >= 3 THEN 2 WHEN (c.i + k.i) % 31 = 7 THEN 40 "
+           "WHEN k.i % 12 = 11 AND c.i % 5 >= 3 THEN 30 ELSE 72 + (k.i % 4) * 24 END AS lead "
+           f"FROM bench_n c CROSS JOIN bench_n k WHERE c.i < 200 AND k.i * 15 + c.i % 15 < {days};")
+out.append("INSERT INTO meetings (id, council_id, meeting_type, status, title, starts_at, ends_at, time_zone, location, "
+           "interpretation_languages, noticed_at, cancel_reason, created_at, updated_at, version) "
+           f"SELECT {meeting('mn')}, {council('s')}, kind, CASE WHEN cancelled = 1 THEN 'cancelled' ELSE 'adjourned' END, "
+           "CASE kind WHEN 'regular' THEN 'Regular meeting' WHEN 'special' THEN 'Special meeting' ELSE 'Emergency meeting' END, "
+           f"{at('d', 1)}, {at('d', 3)}, 'America/Los_Angeles', 'School library', '[\"es\"]', "
+           f"CASE WHEN lead IS NULL THEN NULL ELSE {at('d', '1 - lead')} END, "
+           f"CASE WHEN cancelled = 1 THEN 'no quorum expected' ELSE NULL END, {at('d + 10', 0)}, {at('d', 3)}, 1 FROM bench_m;")
+out.append("INSERT INTO meeting_amendments (id, meeting_id, reason, within_notice_window, created_at, updated_at, version) "
+           f"SELECT {uid('00a', 'mn')}, {meeting('mn')}, 'item added', TRUE, {at('d + 1', 0)}, {at('d + 1', 0)}, 1 "
+           "FROM bench_m WHERE lead IS NOT NULL AND (s + k) % 10 = 4;")
+# Agenda items: p-th item of meeting mn; a quarter proposed by staff (no seat).
+out.append("CREATE TEMP TABLE bench_i AS SELECT m.s, m.k, m.mn, m.d, m.nseats, m.cancelled, p.i AS p, m.mn * 100 + p.i AS inum, "
+           "CASE p.i % 6 WHEN 0 THEN 'information' WHEN 1 THEN 'discussion' WHEN 3 THEN 'public_comment' WHEN 4 THEN 'consent' ELSE 'action' END AS kind, "
+           "CASE WHEN (m.k + p.i) % 4 = 0 THEN NULL ELSE m.s * 100 + (m.k + p.i * 3) % m.nseats END AS seatn "
+           "FROM bench_m m CROSS JOIN bench_n p WHERE p.i < m.nitems;")
+items = ("INSERT INTO agenda_items (id, council_id, meeting_id, status, position, kind, title, proposed_by_seat_id, "
+         "documents, translations, decline_reason, added_late, created_at, updated_at, version) ")
+out.append(items + f"SELECT {item('inum')}, {council('s')}, {meeting('mn')}, 'accepted', {fmt('p + 1', 2)}, kind, 'Item ' || (p + 1), "
+           f"CASE WHEN seatn IS NULL THEN NULL ELSE {seat('seatn')} END, '[]', '{{}}', NULL, FALSE, {at('d + 12', 0)}, {at('d + 12', 0)}, 1 FROM bench_i;")
+# Proposals that never reached an agenda: declined ones, and a few still proposed.
+out.append(items + f"SELECT {item('mn * 100 + 99')}, {council('s')}, NULL, CASE WHEN k < 2 THEN 'proposed' ELSE 'declined' END, NULL, "
+           f"'discussion', 'Proposal', {seat('s * 100 + k % nseats')}, '[]', '{{}}', CASE WHEN k < 2 THEN NULL ELSE 'out of scope' END, FALSE, "
+           f"{at('d + 14', 0)}, {at('d + 12', 0)}, 1 FROM bench_m WHERE (s + k) % 3 = 0 OR k < 2;")
+# Attendance of every member seated at the meeting (a vacant seat's holder left 60 days ago);
+# holder h sat from (h + 1) * term to h * term days ago; one in ten absent.
+holder = f"(CASE WHEN m.d / {term} > 2 THEN 2 ELSE m.d / {term} END)"
+absent = "((m.s + m.k * 3 + n.j * 7) % 10 = 0)"
+out.append("INSERT INTO meeting_attendance (id, meeting_id, seat_id, person_id, status, remote, arrived_at, created_at, updated_at, version) "
+           f"SELECT {uid('006', 'm.mn * 100 + n.j')}, {meeting('m.mn')}, {seat('n.sn')}, {person(f'n.sn * 10 + {holder}')}, "
+           f"CASE WHEN {absent} THEN 'absent' ELSE 'present' END, FALSE, CASE WHEN {absent} THEN NULL ELSE {at('m.d', 1)} END, "
+           f"{at('m.d', 3)}, {at('m.d', 3)}, 1 FROM bench_m m JOIN bench_s n ON n.s = m.s "
+           f"WHERE m.cancelled = 0 AND NOT ({vacant.replace('s ', 'n.s ').replace('j ', 'n.j ')} AND m.d < 60);")
+# Motions on action items: most pass, one in seven fails, recent ones may be open.
+mstatus = "CASE WHEN d < 15 AND p % 6 = 5 THEN 'open' WHEN (s + k + p) % 7 = 3 THEN 'failed' ELSE 'passed' END"
+out.append("INSERT INTO motions (id, meeting_id, agenda_item_id, kind, text, mover_seat_id, seconder_seat_id, threshold, status, "
+           "membership, closed_at, created_at, updated_at, version) "
+           f"SELECT {uid('007', 'inum')}, {meeting('mn')}, {item('inum')}, 'main', 'Move to approve item ' || (p + 1), "
+           f"{seat('s * 100 + (k + p) % nseats')}, {seat('s * 100 + (k + p + 1) % nseats')}, 'majority', {mstatus}, nseats, "
+           f"CASE WHEN {mstatus} = 'open' THEN NULL ELSE {at('d', 2)} END, {at('d', 2)}, {at('d', 2)}, 1 "
+           "FROM bench_i WHERE kind = 'action' AND cancelled = 0;")
+# Roll-call votes on a third of the closed motions, by every voting member present or absent.
+out.append("INSERT INTO votes (id, motion_id, seat_id, person_id, choice, created_at, updated_at, version) "
+           f"SELECT {uid('008', 'i.inum * 100 + a_j')}, {uid('007', 'i.inum')}, {seat('i.s * 100 + a_j')}, a.person_id, "
+           "CASE WHEN a.status = 'absent' THEN 'absent' WHEN (i.s + i.k + i.p + a_j) % 9 = 0 THEN 'abstain' "
+           "WHEN (i.s + i.k + i.p) % 7 = 3 AND a_j % 2 = 0 THEN 'no' WHEN (i.s + i.k + i.p + a_j) % 6 = 0 THEN 'no' ELSE 'yes' END, "
+           f"{at('i.d', 2)}, {at('i.d', 2)}, 1 "
+           "FROM bench_i i JOIN (SELECT meeting_id, seat_id, person_id, status, "
+           + ("CAST(right(seat_id, 2) AS INTEGER)" if pg else "CAST(substr(seat_id, -2) AS INTEGER)") + " AS a_j FROM meeting_attendance) a "
+           f"ON a.meeting_id = {meeting('i.mn')} "
+           "WHERE i.kind = 'action' AND i.cancelled = 0 AND (i.k + i.p) % 3 = 0 AND NOT (i.d < 15 AND i.p % 6 = 5) "
+           "AND a_j NOT IN (10, 15);")
+# Public comments: 0-5 on a quarter of the items, one in twenty hidden.
+hidden = "((i.s + i.k + i.p + c.i) % 20 = 0)"
+out.append("INSERT INTO public_comments (id, meeting_id, item_id, author_name, body, hidden_at, hidden_reason, hidden_by, "
+           "created_at, updated_at, version) "
+           f"SELECT {uid('009', 'i.inum * 10 + c.i')}, {meeting('i.mn')}, {item('i.inum')}, 'Resident ' || c.i, 'Comment on the item', "
+           f"CASE WHEN {hidden} THEN {at('i.d + 1', 0)} ELSE NULL END, CASE WHEN {hidden} THEN 'off topic' ELSE NULL END, "
+           f"CASE WHEN {hidden} THEN 'bench' ELSE NULL END, {at('i.d + 2', 0)}, {at('i.d + 2', 0)}, 1 "
+           "FROM bench_i i CROSS JOIN bench_n c WHERE i.cancelled = 0 AND (i.k + i.p) % 4 = 1 AND c.i < (i.s + i.k + i.p) % 6;")
+out.append("COMMIT;")
 out.append("ANALYZE;")
 print("\n".join(out))
 PY
@@ -119,6 +243,18 @@ run_reports() {
         seed_sql postgres | psql -q -v ON_ERROR_STOP=1 "$url" >/dev/null
     fi
     echo "seeded in $((SECONDS - t0)) s"
+    local shape="SELECT 'councils', COUNT(*) FROM councils UNION ALL SELECT 'seats', COUNT(*) FROM seats
+        UNION ALL SELECT 'people', COUNT(*) FROM people UNION ALL SELECT 'seat_holdings', COUNT(*) FROM seat_holdings
+        UNION ALL SELECT 'meetings', COUNT(*) FROM meetings UNION ALL SELECT 'agenda_items', COUNT(*) FROM agenda_items
+        UNION ALL SELECT 'meeting_attendance', COUNT(*) FROM meeting_attendance UNION ALL SELECT 'motions', COUNT(*) FROM motions
+        UNION ALL SELECT 'votes', COUNT(*) FROM votes UNION ALL SELECT 'public_comments', COUNT(*) FROM public_comments
+        UNION ALL SELECT 'meeting_amendments', COUNT(*) FROM meeting_amendments"
+    if [[ $url == sqlite* ]]; then
+        python3 -c "import sqlite3,sys; [print('%s=%s' % r, end=' ') for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]; print()" \
+            "${url#sqlite://}" "$shape"
+    else
+        psql -At -F= "$url" -c "$shape" | tr '\n' ' '; echo
+    fi
     local client
     client=$(COGOV_DATABASE_URL=$url "$BIN" admin create-client --name bench --role district_admin 2>/dev/null)
     local id=${client#*client_id=}; id=${id%%$'\n'*}
@@ -132,22 +268,27 @@ run_reports() {
     local from to
     from=$(date -u -d "11 months ago" +%Y-%m-01)
     to=$(date -u -d "$(date -u +%Y-%m-01) +1 month -1 day" +%Y-%m-%d)
-    printf '%-16s %-34s %8s %8s %8s\n' report query median_ms p95_ms max_ms
-    for report in status-counts durations backlog overdue partners; do
-        for q in "" "school_id=00000000-0000-7000-8000-000000000007" "from=$from&to=$to" "format=csv"; do
+    printf '%-27s %-34s %8s %8s %8s\n' report query median_ms p95_ms max_ms
+    local school=00000000-0000-7000-8000-000000000007 council=00000000-0000-7000-8001-000000000007
+    for report in service-requests/{status-counts,durations,backlog,overdue,partners} \
+        governance/{seats,attendance,agenda-sources,motions,notices,comments}; do
+        [[ $report == ${BENCH_ONLY:-}* ]] || continue
+        local queries=("" "school_id=$school" "from=$from&to=$to" "format=csv")
+        [[ $report == governance/* ]] && queries+=("council_id=$council" "from=$from&to=$to&format=csv")
+        for q in "${queries[@]}"; do
             local times=()
             for _ in $(seq "$RUNS"); do
                 times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" \
-                    "http://127.0.0.1:$PORT/api/v1/reports/service-requests/$report?$q")")
+                    "http://127.0.0.1:$PORT/api/v1/reports/$report?$q")")
             done
             local status
             status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
-                "http://127.0.0.1:$PORT/api/v1/reports/service-requests/$report?$q")
+                "http://127.0.0.1:$PORT/api/v1/reports/$report?$q")
             printf '%s\n' "${times[@]}" | python3 -c '
 import sys
 v = sorted(float(x) * 1000 for x in sys.stdin)
 name, q, status = sys.argv[1:4]
-print("%-16s %-34s %8.1f %8.1f %8.1f  (HTTP %s)" % (name, q or "-", v[len(v)//2], v[min(len(v)-1, int(len(v)*0.95))], v[-1], status))
+print("%-27s %-34s %8.1f %8.1f %8.1f  (HTTP %s)" % (name, q or "-", v[len(v)//2], v[min(len(v)-1, int(len(v)*0.95))], v[-1], status))
 ' "$report" "$q" "$status"
         done
     done

@@ -130,36 +130,59 @@ pub struct KeyedCount {
 }
 
 /// Attendance records of meetings in range by council, the seat's constituency and status
-/// (`present`, `absent`).
+/// (`present`, `absent`). Counted by seat and status first, from the index on
+/// `(seat_id, status, meeting_id)`, then summed by constituency: a seat is one of its
+/// meeting's council's (attendance is only recorded for those), so the seat names the council.
+/// Seats and councils are read first only when the scope names councils or schools, meetings
+/// only for a date range.
 pub fn attendance(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<KeyedCount>> {
     let mut st = Statement::new(
         "SELECT c.id AS council_id, c.name AS council_name, s.constituency AS key, \
-         a.status AS state, CAST(COUNT(*) AS BIGINT) AS n \
-         FROM meeting_attendance a JOIN meetings m ON m.id = a.meeting_id \
-         JOIN councils c ON c.id = m.council_id JOIN seats s ON s.id = a.seat_id WHERE 1 = 1",
+         x.status AS state, CAST(SUM(x.n) AS BIGINT) AS n \
+         FROM (SELECT a.seat_id AS seat_id, a.status AS status, COUNT(*) AS n \
+         FROM meeting_attendance a",
     );
+    if scope.schools.is_some() || scope.council_id.is_some() {
+        st.push(" JOIN seats si ON si.id = a.seat_id JOIN councils c ON c.id = si.council_id");
+    }
+    if scope.from.is_some() || scope.before.is_some() {
+        st.push(" JOIN meetings m ON m.id = a.meeting_id");
+    }
+    st.push(" WHERE 1 = 1");
     st.councils(scope);
     st.meetings(scope);
     st.push(
-        " GROUP BY c.id, c.name, s.constituency, a.status ORDER BY c.name, c.id, s.constituency",
+        " GROUP BY a.seat_id, a.status) x \
+         JOIN seats s ON s.id = x.seat_id JOIN councils c ON c.id = s.council_id \
+         GROUP BY c.id, c.name, s.constituency, x.status ORDER BY c.name, c.id, s.constituency",
     );
     st.load(conn)
 }
 
 /// Agenda items by council, the proposing seat's constituency (`""`: no proposing seat) and
-/// item status. With a date range, only items placed on meetings in range.
+/// item status. With a date range, only items placed on meetings in range. Counted by council,
+/// proposing seat and status first (the index on `(council_id, proposed_by_seat_id, status,
+/// meeting_id)` holds every column read), then summed by constituency.
 pub fn agenda_sources(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<KeyedCount>> {
     let mut st = Statement::new(
         "SELECT c.id AS council_id, c.name AS council_name, COALESCE(s.constituency, '') AS key, \
-         i.status AS state, CAST(COUNT(*) AS BIGINT) AS n \
-         FROM agenda_items i JOIN councils c ON c.id = i.council_id \
-         LEFT JOIN seats s ON s.id = i.proposed_by_seat_id \
-         LEFT JOIN meetings m ON m.id = i.meeting_id WHERE 1 = 1",
+         x.status AS state, CAST(SUM(x.n) AS BIGINT) AS n \
+         FROM (SELECT i.council_id AS council_id, i.proposed_by_seat_id AS seat_id, \
+         i.status AS status, COUNT(*) AS n FROM agenda_items i JOIN councils c ON c.id = i.council_id",
     );
+    let dated = scope.from.is_some() || scope.before.is_some();
+    if dated {
+        st.push(" JOIN meetings m ON m.id = i.meeting_id");
+    }
+    st.push(" WHERE 1 = 1");
     st.councils(scope);
-    st.meetings(scope);
+    if dated {
+        st.meetings(scope);
+    }
     st.push(
-        " GROUP BY c.id, c.name, COALESCE(s.constituency, ''), i.status \
+        " GROUP BY i.council_id, i.proposed_by_seat_id, i.status) x \
+         JOIN councils c ON c.id = x.council_id LEFT JOIN seats s ON s.id = x.seat_id \
+         GROUP BY c.id, c.name, COALESCE(s.constituency, ''), x.status \
          ORDER BY c.name, c.id, COALESCE(s.constituency, '')",
     );
     st.load(conn)
@@ -261,20 +284,35 @@ pub struct CommentCount {
 }
 
 /// Public comments of meetings in range by meeting and agenda item (items with comments only).
+/// Counted by meeting and item first (the index on `(meeting_id, item_id, hidden_at)` holds
+/// every column read), then named with their meeting, council and item.
 pub fn comments(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<CommentCount>> {
     let mut st = Statement::new(
         "SELECT c.id AS council_id, c.name AS council_name, m.id AS meeting_id, \
          m.title AS meeting_title, m.starts_at AS starts_at, i.id AS item_id, \
-         i.title AS item_title, CAST(COUNT(*) AS BIGINT) AS comments, \
+         i.title AS item_title, x.comments AS comments, x.hidden AS hidden \
+         FROM (SELECT pc.meeting_id AS meeting_id, pc.item_id AS item_id, \
+         CAST(COUNT(*) AS BIGINT) AS comments, \
          CAST(SUM(CASE WHEN pc.hidden_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS hidden \
-         FROM public_comments pc JOIN meetings m ON m.id = pc.meeting_id \
-         JOIN councils c ON c.id = m.council_id JOIN agenda_items i ON i.id = pc.item_id \
-         WHERE 1 = 1",
+         FROM public_comments pc",
     );
-    st.councils(scope);
-    st.meetings(scope);
+    // Every comment counts without a filter: the meetings are then read once per item.
+    let filtered = scope.from.is_some()
+        || scope.before.is_some()
+        || scope.schools.is_some()
+        || scope.council_id.is_some();
+    if filtered {
+        st.push(
+            " JOIN meetings m ON m.id = pc.meeting_id JOIN councils c ON c.id = m.council_id \
+             WHERE 1 = 1",
+        );
+        st.councils(scope);
+        st.meetings(scope);
+    }
     st.push(
-        " GROUP BY c.id, c.name, m.id, m.title, m.starts_at, i.id, i.title, i.position \
+        " GROUP BY pc.meeting_id, pc.item_id) x \
+         JOIN meetings m ON m.id = x.meeting_id JOIN councils c ON c.id = m.council_id \
+         JOIN agenda_items i ON i.id = x.item_id \
          ORDER BY c.name, c.id, m.starts_at, m.id, i.position, i.id",
     );
     st.load(conn)

@@ -1,0 +1,4 @@
+CREATE INDEX public_comments_meeting_id_idx ON public_comments (meeting_id, item_id);
+DROP INDEX public_comments_meeting_item_hidden_idx;
+DROP INDEX agenda_items_council_source_idx;
+DROP INDEX meeting_attendance_seat_status_idx;
