@@ -69,7 +69,7 @@ fn counts(rows: Vec<KeyedCount>) -> Vec<Count> {
 
 /// Seats, filled and vacant per council and constituency, and the composition rules' status.
 pub fn seats(ctx: &Context, db: &Db, filter: ReportFilter) -> Result<gr::SeatsReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let (reach, scope) = start(ctx, conn, filter)?;
         let groups = store::seat_groups(conn, &scope)?;
         let today = db::today();
@@ -129,7 +129,7 @@ pub fn attendance(
     db: &Db,
     filter: ReportFilter,
 ) -> Result<gr::AttendanceReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let (reach, scope) = start(ctx, conn, filter)?;
         let rows = store::attendance(conn, &scope)?;
         Ok(gr::attendance_report(reach.echo(), counts(rows)))
@@ -142,7 +142,7 @@ pub fn agenda_sources(
     db: &Db,
     filter: ReportFilter,
 ) -> Result<gr::AgendaSourcesReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let (reach, scope) = start(ctx, conn, filter)?;
         let rows = store::agenda_sources(conn, &scope)?;
         Ok(gr::agenda_sources_report(reach.echo(), counts(rows)))
@@ -155,7 +155,7 @@ pub fn motions(
     db: &Db,
     filter: ReportFilter,
 ) -> Result<gr::MotionsReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let (reach, scope) = start(ctx, conn, filter)?;
         let rows = store::motions(conn, &scope)?;
         Ok(gr::motions_report(reach.echo(), counts(rows)))
@@ -168,7 +168,7 @@ pub fn notices(
     db: &Db,
     filter: ReportFilter,
 ) -> Result<gr::NoticesReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let (reach, scope) = start(ctx, conn, filter)?;
         let groups = store::notices(conn, &scope)?;
         let corrupt =
@@ -208,7 +208,7 @@ pub fn comments(
     db: &Db,
     filter: ReportFilter,
 ) -> Result<gr::CommentsReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let (reach, scope) = start(ctx, conn, filter)?;
         let rows = store::comments(conn, &scope)?
             .into_iter()

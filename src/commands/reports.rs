@@ -180,7 +180,7 @@ pub fn status_counts(
     filter: ReportFilter,
     threshold: i64,
 ) -> Result<sr::StatusCountReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let reach = reach(ctx, conn, filter, ReportFilter::month_problems, threshold)?;
         let counts = store::status_counts(conn, &reach.slice())?;
         let schools: Vec<String> = counts.iter().map(|c| c.school_id.clone()).collect();
@@ -226,7 +226,7 @@ pub fn durations(
     filter: ReportFilter,
     threshold: i64,
 ) -> Result<sr::DurationReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let reach = reach(ctx, conn, filter, ReportFilter::month_problems, threshold)?;
         let bars = store::duration_histograms(conn, &reach.slice())?
             .into_iter()
@@ -258,7 +258,7 @@ pub fn backlog(
     filter: ReportFilter,
     threshold: i64,
 ) -> Result<sr::BacklogReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let reach = reach(ctx, conn, filter, ReportFilter::problems, threshold)?;
         let now = db::now();
         // Ages in whole days: 0–7, 8–30, 31–90, 91 or more. A request is younger than 8
@@ -382,7 +382,7 @@ pub fn overdue(
     filter: ReportFilter,
     threshold: i64,
 ) -> Result<sr::OverdueReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let reach = reach(ctx, conn, filter, ReportFilter::month_problems, threshold)?;
         let now = db::now();
         let targets: Vec<(String, String, i64, i64)> = store::categories(conn)?
@@ -442,7 +442,7 @@ pub fn partners(
     filter: ReportFilter,
     threshold: i64,
 ) -> Result<sr::PartnerReport, ApiError> {
-    db.read(|conn| {
+    db.read_report(|conn| {
         let reach = reach(ctx, conn, filter, ReportFilter::month_problems, threshold)?;
         let actions = store::partner_actions(conn, &reach.slice())?;
         let names: HashMap<String, String> = store::partner_names(conn)?.into_iter().collect();

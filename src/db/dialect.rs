@@ -44,6 +44,46 @@ where
     }
 }
 
+/// Memory each sort or hash of a report may use on PostgreSQL before it spills to disk (the
+/// server's default `work_mem` is 4 MB, which a report over five years of meetings exceeds).
+const REPORT_WORK_MEM: &str = "64MB";
+
+/// Runs a report's reads in one read-only transaction, so all its statements see one snapshot.
+/// On PostgreSQL it is `REPEATABLE READ` and its sorts and hashes may use [`REPORT_WORK_MEM`]
+/// (`SET LOCAL`: the pooled connection is back to the server's default after the transaction).
+pub fn report_transaction<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN DEFERRED")?
+        }
+        AnyConnection::Postgresql(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(
+                inner,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )?;
+            diesel::connection::SimpleConnection::batch_execute(
+                inner,
+                &format!("SET LOCAL work_mem = '{REPORT_WORK_MEM}'"),
+            )?;
+        }
+    }
+    let result = f(conn);
+    // Nothing was written: ending the transaction either way only releases its snapshot.
+    let end = match &result {
+        Ok(_) => <AnyConnection as Connection>::TransactionManager::commit_transaction(conn),
+        Err(_) => <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn),
+    };
+    let value = result?;
+    end?;
+    Ok(value)
+}
+
 /// True when the database refused a change because of a foreign key. PostgreSQL says so in the
 /// error kind; SQLite reports a plain constraint error whose extended code is lost by the time
 /// diesel reads it, so its message text is recognised here, the one place that knows backends.

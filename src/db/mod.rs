@@ -352,6 +352,19 @@ impl Db {
         f(&mut conn)
     }
 
+    /// Runs a report's reads on a read connection, in one read-only transaction (one snapshot;
+    /// see [`dialect::report_transaction`]).
+    pub fn read_report<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<Unavailable> + From<diesel::result::Error>,
+    {
+        let mut conn = self.read.get().map_err(Unavailable::Pool)?;
+        dialect::report_transaction(&mut conn, f)
+    }
+
     /// Runs `f` in a write transaction on the writer thread (see [`writer`]) and waits for the
     /// commit without blocking the calling thread. `Err` from `f` undoes its changes only.
     pub async fn write<T, E>(

@@ -318,3 +318,49 @@ async fn a_corrupt_stored_id_is_an_error_not_a_nil_id() {
     assert_eq!(problem["code"], "internal");
     assert!(!String::from_utf8_lossy(&reply.body).contains("00000000-0000-0000-0000-000000000000"));
 }
+
+/// A report reads in one transaction: what it returns comes back, an error comes back as it
+/// was; on PostgreSQL the transaction is read-only and its larger `work_mem` ends with it (the
+/// pooled connection goes back to the server's default).
+#[actix_web::test]
+async fn reports_read_in_one_read_only_transaction() {
+    use cogov::error::ApiError;
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        work_mem: String,
+    }
+    fn work_mem(conn: &mut cogov::db::AnyConnection) -> Result<String, ApiError> {
+        Ok(diesel::sql_query("SHOW work_mem")
+            .get_result::<Setting>(conn)?
+            .work_mem)
+    }
+
+    let app = TestApp::new().await;
+    let value = app.db.read_report(|_| Ok::<_, ApiError>(7)).unwrap();
+    assert_eq!(value, 7);
+    let refused = app
+        .db
+        .read_report(|_| Err::<(), _>(ApiError::not_found("council", "x")));
+    assert!(matches!(refused, Err(ApiError::NotFound(_))));
+    if !app.test_db.is_postgres() {
+        return;
+    }
+    let write = app.db.read_report(|conn| {
+        diesel::sql_query(
+            "INSERT INTO changes (resource, resource_id, action, version, occurred_at) \
+             VALUES ('council', 'x', 'created', 1, CURRENT_TIMESTAMP)",
+        )
+        .execute(conn)
+        .map_err(ApiError::from)
+    });
+    assert!(write.is_err(), "a report's transaction is read-only");
+    assert_eq!(app.db.read_report(work_mem).unwrap(), "64MB");
+    // The pool may hand out any of its connections: each is back to the default.
+    for _ in 0..8 {
+        assert_ne!(app.db.read(work_mem).unwrap(), "64MB");
+    }
+}
