@@ -4,13 +4,8 @@
 //! record) but unlocks nothing. Both are taken while the meeting is in session with quorum, its
 //! row locked, so a motion and a finding on one meeting never interleave.
 
-use std::str::FromStr;
-
-use chrono::NaiveDateTime;
-use chrono_tz::Tz;
-
 use super::councils::{find_council, CouncilRecord};
-use super::meetings::{quorum_on, visible_meeting};
+use super::meetings::{local_date, quorum_on, visible_meeting};
 use super::{new_id, require, Context};
 use crate::auth::policy::{self, Principal};
 use crate::db::agenda::AgendaItem;
@@ -212,13 +207,6 @@ fn record_finding(
         db::findings::ballots::insert(conn, v)?;
     }
     Ok(FindingRecord { row, votes })
-}
-
-/// The local calendar date of a stored UTC time in the meeting's time zone.
-fn local_date(meeting: &Meeting, at: NaiveDateTime) -> Result<chrono::NaiveDate, ApiError> {
-    let tz = Tz::from_str(&meeting.time_zone)
-        .map_err(|_| ApiError::Internal(format!("stored time zone {:?}", meeting.time_zone)))?;
-    Ok(at.and_utc().with_timezone(&tz).date_naive())
 }
 
 /// Whether the earlier item was on the posted agenda of an earlier, held meeting of the same
@@ -453,50 +441,4 @@ pub fn of_meeting(
         let rows = db::findings::of_meeting(conn, meeting_id)?;
         with_votes(conn, rows)
     })
-}
-
-/// Refuses a member's "just cause" remote attendance beyond the yearly cap (Gov. Code
-/// 54953(f)(3), SB 707): 2, 5 or 7 meetings of this council in the meeting's calendar year (in
-/// its time zone), by how many regular meetings the council holds that year. Called by
-/// `meetings::record_attendance` with the meeting's row locked; the council's row is locked too,
-/// so two meetings of one council cannot each take the member's last remaining use.
-pub(super) fn check_just_cause(
-    conn: &mut AnyConnection,
-    meeting: &Meeting,
-    person_id: &str,
-) -> Result<(), ApiError> {
-    use chrono::{Datelike, NaiveDate, TimeZone};
-    lock_row(conn, LockTable::Councils, &meeting.council_id)?;
-    let tz = Tz::from_str(&meeting.time_zone)
-        .map_err(|_| ApiError::Internal(format!("stored time zone {:?}", meeting.time_zone)))?;
-    let year = local_date(meeting, meeting.starts_at)?.year();
-    let start_of = |y: i32| -> Result<NaiveDateTime, ApiError> {
-        let midnight = NaiveDate::from_ymd_opt(y, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .ok_or_else(|| ApiError::Internal(format!("year {y} out of range")))?;
-        tz.from_local_datetime(&midnight)
-            .earliest()
-            .map(|t| t.naive_utc())
-            .ok_or_else(|| ApiError::Internal(format!("no local midnight on {y}-01-01")))
-    };
-    let (from, to) = (start_of(year)?, start_of(year + 1)?);
-    let used = db::findings::just_cause_meetings(
-        conn,
-        &meeting.council_id,
-        person_id,
-        &meeting.id,
-        from,
-        to,
-    )?;
-    let regular = db::findings::regular_meetings(conn, &meeting.council_id, from, to)?;
-    let cap = crate::domain::findings::just_cause_cap(u32::try_from(regular).unwrap_or(u32::MAX));
-    if used >= i64::from(cap) {
-        return Err(ApiError::Conflict {
-            code: "just-cause-cap-reached",
-            detail: format!(
-                "the member has attended {used} meetings of this council remotely for just cause in {year}; the cap is {cap} for a body holding {regular} regular meetings that year (Gov. Code 54953(f)(3), SB 707: 2 when it meets monthly or less, 5 twice a month, 7 three or more times a month)"
-            ),
-        });
-    }
-    Ok(())
 }
