@@ -476,7 +476,7 @@ impl Settings {
                 .collect(),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             metrics_token: self.metrics_token.clone(),
-            rate_limit: crate::api::rate_limit::RateLimiter::new(
+            rate_limit: crate::quota::RateLimiter::new(
                 self.rate_limit_requests,
                 self.rate_limit_window_secs,
             ),

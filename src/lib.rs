@@ -11,5 +11,6 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod quota;
 pub mod route;
 pub mod state;

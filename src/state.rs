@@ -30,7 +30,7 @@ pub struct Protection {
     /// same host (loopback) may read it.
     pub metrics_token: Option<String>,
     /// Requests per caller per window on this instance (`None`: no quota).
-    pub rate_limit: Option<std::sync::Arc<crate::api::rate_limit::RateLimiter>>,
+    pub rate_limit: Option<std::sync::Arc<crate::quota::RateLimiter>>,
     /// How many written public comments one client address may send per window.
     pub public_comment: CommentLimits,
     /// Which URLs webhook subscriptions may name (https and public addresses unless allowed).

@@ -802,7 +802,7 @@ async fn the_limit_holds_across_two_instances_on_one_database() {
 async fn each_caller_has_a_request_quota_announced_in_ratelimit_headers() {
     // A day-long window: the test cannot straddle a reset except at midnight UTC.
     let app = TestApp::with_protection(|p| {
-        p.rate_limit = cogov::api::rate_limit::RateLimiter::new(3, 86_400);
+        p.rate_limit = cogov::quota::RateLimiter::new(3, 86_400);
     })
     .await;
     let from = |addr: &str| {
