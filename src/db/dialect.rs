@@ -31,7 +31,16 @@ where
     E: From<diesel::result::Error>,
 {
     begin_write(conn)?;
-    match f(conn) {
+    let result = f(conn);
+    finish(conn, result)
+}
+
+/// Ends the transaction `f` ran in: commits on `Ok`, rolls back on `Err`.
+fn finish<T, E>(conn: &mut AnyConnection, result: Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match result {
         Ok(value) => {
             <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)
@@ -44,13 +53,11 @@ where
     }
 }
 
-/// Memory each sort or hash of a report may use on PostgreSQL before it spills to disk (the
-/// server's default `work_mem` is 4 MB, which a report over five years of meetings exceeds).
-const REPORT_WORK_MEM: &str = "64MB";
-
 /// Runs a report's reads in one read-only transaction, so all its statements see one snapshot.
-/// On PostgreSQL it is `REPEATABLE READ` and its sorts and hashes may use [`REPORT_WORK_MEM`]
-/// (`SET LOCAL`: the pooled connection is back to the server's default after the transaction).
+/// On PostgreSQL it is `REPEATABLE READ`, and its sorts and hashes may use 64 MB before they
+/// spill to disk (the server's default `work_mem` is 4 MB, which a report over five years of
+/// meetings exceeds); `SET LOCAL` ends with the transaction, so the pooled connection is back
+/// to the default after it. Begun in one round trip.
 pub fn report_transaction<T, E>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -62,26 +69,13 @@ where
         AnyConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN DEFERRED")?
         }
-        AnyConnection::Postgresql(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(
-                inner,
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            )?;
-            diesel::connection::SimpleConnection::batch_execute(
-                inner,
-                &format!("SET LOCAL work_mem = '{REPORT_WORK_MEM}'"),
-            )?;
-        }
+        AnyConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction_sql(
+            inner,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '64MB'",
+        )?,
     }
     let result = f(conn);
-    // Nothing was written: ending the transaction either way only releases its snapshot.
-    let end = match &result {
-        Ok(_) => <AnyConnection as Connection>::TransactionManager::commit_transaction(conn),
-        Err(_) => <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn),
-    };
-    let value = result?;
-    end?;
-    Ok(value)
+    finish(conn, result)
 }
 
 /// True when the database refused a change because of a foreign key. PostgreSQL says so in the
