@@ -2,16 +2,22 @@
 //! of councils, never suppressed. They take the shared report filter ([`ReportParams`]; date
 //! range, school, council; a category is 422) and answer in JSON or CSV like every report.
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
 
-use super::reports::{serve, ReportParams};
+use super::paging::next_link;
+use super::reports::{negotiate, render, run, serve, ReportFormat, ReportParams};
 use crate::auth::SignedIn;
 use crate::commands::governance_reports as cmd;
 use crate::domain::governance_reports::{
-    AgendaSourcesReport, AttendanceReport, CommentsReport, MotionsReport, NoticesReport,
-    SeatsReport,
+    AgendaSourcesReport, AttendanceReport, CommentsPage, CommentsReport, MotionsReport,
+    NoticesReport, SeatsReport,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
 const SEATS_CSV: &str = "council_id,council_name,constituency,seats,voting_seats,filled,vacant,rules_passed,rules_failed\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,teachers,3,3,3,0,,\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,families,3,3,2,1,,\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,total,6,6,5,1,1,0\r\n";
@@ -171,13 +177,56 @@ pub async fn governance_notices(
 
 const COMMENTS_CSV: &str = "council_id,council_name,meeting_id,meeting_title,starts_at,item_id,item_title,comments,hidden\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,01936d4e-7000-7000-8000-00000000a001,October regular meeting,2026-10-14T01:00:00Z,01936d4e-7100-7000-8000-00000000a101,School plan for student achievement,12,1\r\n";
 
+/// The comments report's filter (the one every report takes), format and page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommentsParams {
+    /// First day counted, inclusive (`YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date, example = "2026-09-01")]
+    pub from: Option<NaiveDate>,
+    /// Last day counted, inclusive (`YYYY-MM-DD`); not before `from`.
+    #[param(value_type = Option<String>, format = Date, example = "2026-11-30")]
+    pub to: Option<NaiveDate>,
+    /// Only this school.
+    pub school_id: Option<Uuid>,
+    /// Only this council.
+    pub council_id: Option<Uuid>,
+    /// Not accepted by governance reports (422); listed because every report reads it.
+    pub category_id: Option<Uuid>,
+    /// `json` or `csv`; takes precedence over `Accept`.
+    #[param(value_type = Option<ReportFormat>, inline)]
+    pub format: Option<String>,
+    /// Meetings per page (each with every commented item): 1 to 1000, 100 by default.
+    #[param(minimum = 1, maximum = 1000, example = 100)]
+    pub limit: Option<i64>,
+    /// Where to continue: the `next_cursor` of the previous page (or the `cursor` in its
+    /// `Link: rel="next"` URL), with the same filter.
+    pub cursor: Option<String>,
+}
+
+impl CommentsParams {
+    fn split(self) -> (ReportParams, Option<i64>, Option<String>) {
+        let report = ReportParams {
+            from: self.from,
+            to: self.to,
+            school_id: self.school_id,
+            council_id: self.council_id,
+            category_id: self.category_id,
+            format: self.format,
+        };
+        (report, self.limit, self.cursor)
+    }
+}
+
 /// Public comments per agenda item
 ///
-/// Public comments (counts only; hidden ones counted in `comments` and in `hidden`) per agenda item and meeting, over the meetings that start in the date range; items without comments are not listed. Public acts of councils: nothing is suppressed.
+/// Public comments (counts only; hidden ones counted in `comments` and in `hidden`) per agenda item and meeting, over the meetings that start in the date range; items without comments are not listed. Paged by meeting, in the order meetings start (then by id), each meeting with all its commented items in agenda order: a page holds up to `limit` meetings, and `next_cursor` (JSON) or the `Link: rel="next"` header (JSON and CSV) leads to the next page. Each page is one consistent reading. Public acts of councils: nothing is suppressed.
 #[utoipa::path(get, path = "/api/v1/reports/governance/comments", tag = "reports",
-    security(("bearer" = [])), params(ReportParams),
+    security(("bearer" = [])), params(CommentsParams),
     responses(
-        (status = 200, description = "The report, as JSON or as CSV (`format=csv` or `Accept: text/csv`; RFC 4180, UTF-8, header row, CRLF; one record per meeting and agenda item).",
+        (status = 200, description = "A page of the report, as JSON or as CSV (`format=csv` or `Accept: text/csv`; RFC 4180, UTF-8, header row, CRLF; one record per meeting and agenda item); `Link: <…>; rel=\"next\"` when more meetings follow.",
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` with the URL of the next page, when there is one (RFC 8288).")),
             content((CommentsReport = "application/json"),
                 (String = "text/csv", example = json!(COMMENTS_CSV)))),
         (status = 401, response = super::problems::Unauthorized),
@@ -186,16 +235,28 @@ const COMMENTS_CSV: &str = "council_id,council_name,meeting_id,meeting_title,sta
 pub async fn governance_comments(
     SignedIn(ctx): SignedIn,
     req: HttpRequest,
-    params: web::Query<ReportParams>,
+    params: web::Query<CommentsParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    serve(
-        state,
-        ctx,
-        req,
-        params.into_inner(),
-        "governance-comments",
-        |c, d, f, _| cmd::comments(c, d, f),
-    )
-    .await
+    let (params, limit, cursor) = params.into_inner().split();
+    let page = CommentsPage::parse(limit, cursor.as_deref()).map_err(|problems| {
+        ApiError::Validation(
+            problems
+                .into_iter()
+                .map(|(field, message)| FieldError::new(field, message))
+                .collect(),
+        )
+    })?;
+    let format = negotiate(&req, params.format.as_deref())?;
+    let filter = params.filter();
+    let db = state.db.clone();
+    let report = run(move || cmd::comments(&ctx, &db, filter, page)).await?;
+    let mut res = render(format, &report, "governance-comments")?;
+    if let Some(cursor) = &report.next_cursor {
+        let link = format!("<{}>; rel=\"next\"", next_link(&req, cursor));
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            res.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(res)
 }

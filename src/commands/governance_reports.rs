@@ -202,15 +202,26 @@ pub fn notices(
     })
 }
 
-/// Public comments per agenda item and meeting over the meetings in range.
+/// Public comments per agenda item and meeting over the meetings in range, one page of
+/// meetings at a time (in start order). Each page is read in one read-only transaction.
 pub fn comments(
     ctx: &Context,
     db: &Db,
     filter: ReportFilter,
+    page: gr::CommentsPage,
 ) -> Result<gr::CommentsReport, ApiError> {
     db.read_report(|conn| {
         let (reach, scope) = start(ctx, conn, filter)?;
-        let rows = store::comments(conn, &scope)?
+        let after = page.after.as_ref().map(|(at, id)| (*at, id.as_str()));
+        let mut meetings = store::commented_meetings(conn, &scope, after, page.limit + 1)?;
+        let more = meetings.len() as i64 > page.limit;
+        meetings.truncate(page.limit as usize);
+        let next_cursor = match meetings.last() {
+            Some(last) if more => Some(gr::CommentsPage::cursor(last.starts_at, &last.id)),
+            _ => None,
+        };
+        let ids: Vec<String> = meetings.into_iter().map(|m| m.id).collect();
+        let rows = store::comments(conn, &ids)?
             .into_iter()
             .map(|r| gr::CommentRow {
                 council_id: r.council_id,
@@ -227,6 +238,7 @@ pub fn comments(
         Ok(gr::CommentsReport {
             filter: reach.echo(),
             rows,
+            next_cursor,
         })
     })
 }

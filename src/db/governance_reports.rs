@@ -283,10 +283,56 @@ pub struct CommentCount {
     pub hidden: i64,
 }
 
-/// Public comments of meetings in range by meeting and agenda item (items with comments only).
-/// Counted by meeting and item first (the index on `(meeting_id, item_id, hidden_at)` holds
-/// every column read), then named with their meeting, council and item.
-pub fn comments(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<CommentCount>> {
+/// A meeting that drew public comments, as a page of the comments report lists them.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CommentedMeeting {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Timestamp)]
+    pub starts_at: NaiveDateTime,
+}
+
+/// Up to `limit` meetings in scope that drew at least one public comment, in start order
+/// (then id), after the meeting `after` (its start and id), from `meetings_starts_at_idx`;
+/// each is checked for comments on the index of `public_comments` by meeting.
+pub fn commented_meetings(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    after: Option<(NaiveDateTime, &str)>,
+    limit: i64,
+) -> QueryResult<Vec<CommentedMeeting>> {
+    let mut st = Statement::new(
+        "SELECT m.id AS id, m.starts_at AS starts_at \
+         FROM meetings m JOIN councils c ON c.id = m.council_id \
+         WHERE EXISTS (SELECT 1 FROM public_comments pc WHERE pc.meeting_id = m.id)",
+    );
+    st.councils(scope);
+    st.meetings(scope);
+    if let Some((at, id)) = after {
+        let t = st.time(at);
+        let t2 = st.time(at);
+        let i = st.param(id);
+        st.push(&format!(
+            " AND m.starts_at >= {t} AND (m.starts_at > {t2} OR m.id > {i})"
+        ));
+    }
+    let n = st.int(limit);
+    st.push(&format!(" ORDER BY m.starts_at, m.id LIMIT {n}"));
+    st.load(conn)
+}
+
+/// Public comments of these meetings by meeting and agenda item (items with comments only),
+/// in meeting start order, then by the item's place on the agenda (an item no longer on an
+/// agenda last, on both backends). Counted by meeting and item
+/// from the index on `(meeting_id, item_id, hidden_at)` (it holds every column read), then
+/// named with their meeting, council and item.
+pub fn comments(
+    conn: &mut AnyConnection,
+    meeting_ids: &[String],
+) -> QueryResult<Vec<CommentCount>> {
+    if meeting_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut st = Statement::new(
         "SELECT c.id AS council_id, c.name AS council_name, m.id AS meeting_id, \
          m.title AS meeting_title, m.starts_at AS starts_at, i.id AS item_id, \
@@ -294,26 +340,16 @@ pub fn comments(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<Comm
          FROM (SELECT pc.meeting_id AS meeting_id, pc.item_id AS item_id, \
          CAST(COUNT(*) AS BIGINT) AS comments, \
          CAST(SUM(CASE WHEN pc.hidden_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS hidden \
-         FROM public_comments pc",
+         FROM public_comments pc WHERE pc.meeting_id IN (",
     );
-    // Every comment counts without a filter: the meetings are then read once per item.
-    let filtered = scope.from.is_some()
-        || scope.before.is_some()
-        || scope.schools.is_some()
-        || scope.council_id.is_some();
-    if filtered {
-        st.push(
-            " JOIN meetings m ON m.id = pc.meeting_id JOIN councils c ON c.id = m.council_id \
-             WHERE 1 = 1",
-        );
-        st.councils(scope);
-        st.meetings(scope);
-    }
+    let ps: Vec<String> = meeting_ids.iter().map(|id| st.param(id)).collect();
+    st.push(&ps.join(", "));
     st.push(
-        " GROUP BY pc.meeting_id, pc.item_id) x \
+        ") GROUP BY pc.meeting_id, pc.item_id) x \
          JOIN meetings m ON m.id = x.meeting_id JOIN councils c ON c.id = m.council_id \
          JOIN agenda_items i ON i.id = x.item_id \
-         ORDER BY c.name, c.id, m.starts_at, m.id, i.position, i.id",
+         ORDER BY m.starts_at, m.id, CASE WHEN i.position IS NULL THEN 1 ELSE 0 END, \
+         i.position, i.id",
     );
     st.load(conn)
 }

@@ -24,6 +24,7 @@ pub struct Slice {
 enum Param {
     Text(String),
     Time(NaiveDateTime),
+    Int(i64),
 }
 
 /// A statement with numbered parameters (`$1`, `$2`, …: both backends read them), shared by
@@ -50,6 +51,11 @@ impl Statement {
 
     pub(super) fn time(&mut self, value: NaiveDateTime) -> String {
         self.binds.push(Param::Time(value));
+        format!("${}", self.binds.len())
+    }
+
+    pub(super) fn int(&mut self, value: i64) -> String {
+        self.binds.push(Param::Int(value));
         format!("${}", self.binds.len())
     }
 
@@ -101,6 +107,7 @@ impl Statement {
             query = match b {
                 Param::Text(t) => query.bind::<Text, _>(t),
                 Param::Time(t) => query.bind::<Timestamp, _>(t),
+                Param::Int(n) => query.bind::<BigInt, _>(n),
             };
         }
         query.load(conn)

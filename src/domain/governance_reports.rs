@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -528,11 +530,78 @@ pub struct CommentRow {
     "rows": [{"council_id": "01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11", "council_name": "Lincoln School Site Council",
         "meeting_id": "01936d4e-7000-7000-8000-00000000a001", "meeting_title": "October regular meeting",
         "starts_at": "2026-10-14T01:00:00Z", "item_id": "01936d4e-7100-7000-8000-00000000a101",
-        "item_title": "School plan for student achievement", "comments": 12, "hidden": 1}]
+        "item_title": "School plan for student achievement", "comments": 12, "hidden": 1}],
+    "next_cursor": null
 }))]
 pub struct CommentsReport {
     pub filter: FilterEcho,
     pub rows: Vec<CommentRow>,
+    /// Where the next page starts (pass it as `cursor`, with the same filter); `null` on the
+    /// last page.
+    #[schema(
+        example = "MjAyNi0xMC0xNFQwMTowMDowMHwwMTkzNmQ0ZS03MDAwLTcwMDAtODAwMC0wMDAwMDAwMGEwMDE"
+    )]
+    pub next_cursor: Option<String>,
+}
+
+/// Meetings per page of the comments report when the request names no `limit`.
+pub const COMMENT_PAGE_DEFAULT: i64 = 100;
+/// The most meetings a page of the comments report may hold.
+pub const COMMENT_PAGE_MAX: i64 = 1000;
+
+/// A page of the comments report: up to `limit` meetings (with every commented item of each),
+/// after the meeting `after` (its start, then id). A cursor is opaque to clients: base64url of
+/// the last meeting's start and id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentsPage {
+    pub limit: i64,
+    pub after: Option<(NaiveDateTime, String)>,
+}
+
+const CURSOR_TIME: &str = "%Y-%m-%dT%H:%M:%S%.f";
+
+impl CommentsPage {
+    /// The page a request asks for; the problems (field, message) when it asks for none.
+    pub fn parse(
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<CommentsPage, Vec<(&'static str, String)>> {
+        let mut problems = Vec::new();
+        let limit = limit.unwrap_or(COMMENT_PAGE_DEFAULT);
+        if !(1..=COMMENT_PAGE_MAX).contains(&limit) {
+            problems.push(("limit", format!("must be between 1 and {COMMENT_PAGE_MAX}")));
+        }
+        let after = match cursor {
+            None | Some("") => None,
+            Some(c) => {
+                let after = decode_cursor(c);
+                if after.is_none() {
+                    problems.push(("cursor", "is not a cursor this API issued".to_owned()));
+                }
+                after
+            }
+        };
+        if problems.is_empty() {
+            Ok(CommentsPage { limit, after })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The cursor of a page that ends with this meeting.
+    pub fn cursor(starts_at: NaiveDateTime, meeting_id: &str) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}|{meeting_id}", starts_at.format(CURSOR_TIME)))
+    }
+}
+
+fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (at, id) = text.split_once('|')?;
+    let at = NaiveDateTime::parse_from_str(at, CURSOR_TIME).ok()?;
+    let id_ok = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    id_ok.then(|| (at, id.to_owned()))
 }
 
 /// A timestamp as RFC 3339 UTC (`2026-10-14T01:00:00Z`).
@@ -578,6 +647,37 @@ impl Tabular for CommentsReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comment_page_cursors_round_trip_and_reject_forgeries() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 10, 14)
+            .and_then(|d| d.and_hms_micro_opt(1, 0, 0, 250))
+            .unwrap();
+        let id = "01936d4e-7000-7000-8000-00000000a001";
+        let page = CommentsPage::parse(Some(5), Some(&CommentsPage::cursor(at, id))).unwrap();
+        assert_eq!(
+            page,
+            CommentsPage {
+                limit: 5,
+                after: Some((at, id.to_owned()))
+            }
+        );
+        assert_eq!(
+            CommentsPage::parse(None, None).unwrap().limit,
+            COMMENT_PAGE_DEFAULT
+        );
+        let forged = URL_SAFE_NO_PAD.encode("2026-10-14T01:00:00|' OR 1=1 --");
+        for bad in ["not a cursor", "bm90LWEtY3Vyc29y", forged.as_str()] {
+            let problems = CommentsPage::parse(None, Some(bad)).unwrap_err();
+            assert_eq!(problems[0].0, "cursor", "{bad}");
+        }
+        assert_eq!(
+            CommentsPage::parse(Some(0), None).unwrap_err()[0].0,
+            "limit"
+        );
+        assert!(CommentsPage::parse(Some(COMMENT_PAGE_MAX + 1), None).is_err());
+        assert!(CommentsPage::parse(Some(COMMENT_PAGE_MAX), None).is_ok());
+    }
 
     fn count(council: &str, key: &str, state: &str, n: i64) -> Count {
         Count {

@@ -507,6 +507,117 @@ async fn comments_per_item_and_meeting() {
     );
 }
 
+/// The meetings of a page of the comments report, in the order listed (each once).
+fn meetings_of(page: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for row in page["rows"].as_array().unwrap() {
+        let m = row["meeting_id"].as_str().unwrap().to_owned();
+        if out.last() != Some(&m) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+#[actix_web::test]
+async fn comments_are_paged_by_meeting_in_start_order() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    // The other council's o1 and a second meeting o2 start at the same moment; both draw a
+    // comment. District-wide: m1 (Oct 5), o1 and o2 (Oct 6, by id), m2 (Nov 10).
+    let o = w.other_council.clone();
+    sql(
+        &app,
+        vec![
+            meeting("o2", &o, "regular", "2026-10-06 18:00:00", None),
+            item("o2i", &o, Some("o2"), "accepted", None),
+            comment("opc1", "o1", "o1i", false),
+            comment("opc2", "o2", "o2i", true),
+        ],
+    );
+    // Every meeting fits on the default page.
+    let all = report(&app, "comments").await;
+    assert_eq!(meetings_of(&all), ["m1", "o1", "o2", "m2"]);
+    assert_eq!(all["rows"].as_array().unwrap().len(), 5);
+    assert_eq!(all["next_cursor"], Value::Null);
+
+    // One meeting per page: a meeting's items stay together, the tie at Oct 6 is broken by id,
+    // and following `next_cursor` or the Link header gives the same pages.
+    let mut seen = Vec::new();
+    let mut path = "comments?limit=1".to_owned();
+    loop {
+        let reply = app.get(&format!("{BASE}/{path}")).await;
+        let link = reply.header("link");
+        let page = reply.expect(200);
+        seen.push(meetings_of(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                let link = link.expect("a Link header on every page but the last");
+                let next = format!("comments?limit=1&cursor={cursor}");
+                assert_eq!(link, format!("<{BASE}/{next}>; rel=\"next\""));
+                path = next;
+            }
+            None => {
+                assert_eq!(link, None, "no Link header on the last page");
+                break;
+            }
+        }
+    }
+    assert_eq!(seen, [["m1"], ["o1"], ["o2"], ["m2"]]);
+    let first = report(&app, "comments?limit=1").await;
+    assert_eq!(first["rows"].as_array().unwrap().len(), 2, "m1: i1 and i3");
+
+    // Two per page, with a filter: the filter holds on every page.
+    let p1 = report(&app, &format!("comments?limit=2&school_id={}", w.school)).await;
+    assert_eq!(meetings_of(&p1), ["m1", "m2"]);
+    assert_eq!(p1["next_cursor"], Value::Null);
+    let p1 = report(&app, "comments?limit=2&from=2026-10-06").await;
+    assert_eq!(meetings_of(&p1), ["o1", "o2"]);
+    let cursor = p1["next_cursor"].as_str().unwrap();
+    let p2 = report(
+        &app,
+        &format!("comments?limit=2&from=2026-10-06&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(meetings_of(&p2), ["m2"]);
+    assert_eq!(p2["next_cursor"], Value::Null);
+
+    // CSV pages carry the Link header too.
+    let reply = app
+        .send_admin(
+            TestRequest::get()
+                .uri(&format!("{BASE}/comments?limit=3&format=csv"))
+                .insert_header(("Accept", "text/csv")),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200);
+    let link = reply.header("link").expect("a Link header on a CSV page");
+    assert!(
+        link.contains("format=csv") && link.contains("cursor="),
+        "{link}"
+    );
+    let text = String::from_utf8(reply.body.to_vec()).unwrap();
+    assert_eq!(text.lines().count(), 1 + 4, "header, m1 ×2, o1, o2: {text}");
+
+    // A page that is not one: a clear 422 naming the field.
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("cursor=bm90LWEtY3Vyc29y", "cursor"),
+        ("cursor=%27%20OR%201%3D1", "cursor"),
+    ] {
+        let reply = app.get(&format!("{BASE}/comments?{query}")).await;
+        assert_eq!(reply.status.as_u16(), 422, "{query}");
+        assert_eq!(
+            reply.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "{query}"
+        );
+        let body = reply.expect(422);
+        assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+    }
+}
+
 #[actix_web::test]
 async fn governance_reports_are_never_suppressed_and_check_their_filter_and_reader() {
     let app = TestApp::with_protection(|p| p.report_threshold = 50).await;

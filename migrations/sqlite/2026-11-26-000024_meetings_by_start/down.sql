@@ -1,0 +1,1 @@
+DROP INDEX meetings_starts_at_idx;
