@@ -275,6 +275,8 @@ run_reports() {
         [[ $report == ${BENCH_ONLY:-}* ]] || continue
         local queries=("" "school_id=$school" "from=$from&to=$to" "format=csv")
         [[ $report == governance/* ]] && queries+=("council_id=$council" "from=$from&to=$to&format=csv")
+        # The comments report is paged by meeting: the largest page, as JSON and CSV.
+        [[ $report == governance/comments ]] && queries+=("limit=1000" "limit=1000&format=csv")
         for q in "${queries[@]}"; do
             local times=()
             for _ in $(seq "$RUNS"); do
@@ -292,6 +294,34 @@ print("%-27s %-34s %8.1f %8.1f %8.1f  (HTTP %s)" % (name, q or "-", v[len(v)//2]
 ' "$report" "$q" "$status"
         done
     done
+    # The whole comments report as CSV, page after page (1,000 meetings each) by the Link
+    # header, as a script exporting it would: total time, pages, records.
+    if [[ governance/comments == ${BENCH_ONLY:-}* ]]; then
+        python3 - "http://127.0.0.1:$PORT" "$token" "$RUNS" <<'PY'
+import re, sys, time, urllib.request
+base, token, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+totals = []
+for _ in range(runs):
+    url, pages, records, slowest = "/api/v1/reports/governance/comments?limit=1000&format=csv", 0, 0, 0.0
+    start = time.perf_counter()
+    while url:
+        t = time.perf_counter()
+        req = urllib.request.Request(base + url, headers={"Authorization": "Bearer " + token})
+        with urllib.request.urlopen(req) as res:
+            body = res.read().decode("utf-8")
+            link = res.headers.get("Link") or ""
+        slowest = max(slowest, time.perf_counter() - t)
+        pages += 1
+        records += body.count("\r\n") - 1
+        m = re.match(r"<([^>]+)>; rel=\"next\"", link)
+        url = m.group(1) if m else None
+    totals.append((time.perf_counter() - start, slowest))
+totals.sort()
+total, slowest = totals[len(totals) // 2]
+print("governance/comments, every page as CSV (limit=1000): %d pages, %d records; median total %.1f ms, slowest page %.1f ms"
+      % (pages, records, total * 1000, slowest * 1000))
+PY
+    fi
     kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 }
 

@@ -220,8 +220,11 @@ pub fn comments(
             Some(last) if more => Some(gr::CommentsPage::cursor(last.starts_at, &last.id)),
             _ => None,
         };
-        let ids: Vec<String> = meetings.into_iter().map(|m| m.id).collect();
-        let rows = store::comments(conn, &ids)?
+        let counts = match meetings.last() {
+            Some(last) => store::comments(conn, &scope, after, (last.starts_at, &last.id))?,
+            None => Vec::new(),
+        };
+        let rows = counts
             .into_iter()
             .map(|r| gr::CommentRow {
                 council_id: r.council_id,

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 
 use super::reports::Statement;
-use super::AnyConnection;
+use super::{dialect, AnyConnection};
 
 /// Which councils and meetings a governance report counts. Built by the command from the
 /// request's filter and the caller's reach.
@@ -30,6 +30,12 @@ trait ScopeFilters {
     fn councils(&mut self, scope: &Scope);
     /// The scope's date range on the meetings table aliased `m`.
     fn meetings(&mut self, scope: &Scope);
+    /// Meetings (aliased `m`) after `after` and up to `through` in (start, id) order.
+    fn page(
+        &mut self,
+        after: Option<(NaiveDateTime, &str)>,
+        through: Option<(NaiveDateTime, &str)>,
+    );
 }
 
 impl ScopeFilters for Statement {
@@ -61,6 +67,27 @@ impl ScopeFilters for Statement {
         if let Some(before) = scope.before {
             let p = self.time(before);
             self.push(&format!(" AND m.starts_at < {p}"));
+        }
+    }
+
+    fn page(
+        &mut self,
+        after: Option<(NaiveDateTime, &str)>,
+        through: Option<(NaiveDateTime, &str)>,
+    ) {
+        // The start alone bounds the index range; the id breaks ties between meetings that
+        // start at the same moment.
+        if let Some((at, id)) = after {
+            let (t, t2, i) = (self.time(at), self.time(at), self.param(id));
+            self.push(&format!(
+                " AND m.starts_at >= {t} AND (m.starts_at > {t2} OR m.id > {i})"
+            ));
+        }
+        if let Some((at, id)) = through {
+            let (t, t2, i) = (self.time(at), self.time(at), self.param(id));
+            self.push(&format!(
+                " AND m.starts_at <= {t} AND (m.starts_at < {t2} OR m.id <= {i})"
+            ));
         }
     }
 }
@@ -308,31 +335,27 @@ pub fn commented_meetings(
     );
     st.councils(scope);
     st.meetings(scope);
-    if let Some((at, id)) = after {
-        let t = st.time(at);
-        let t2 = st.time(at);
-        let i = st.param(id);
-        st.push(&format!(
-            " AND m.starts_at >= {t} AND (m.starts_at > {t2} OR m.id > {i})"
-        ));
-    }
+    st.page(after, None);
     let n = st.int(limit);
     st.push(&format!(" ORDER BY m.starts_at, m.id LIMIT {n}"));
     st.load(conn)
 }
 
-/// Public comments of these meetings by meeting and agenda item (items with comments only),
-/// in meeting start order, then by the item's place on the agenda (an item no longer on an
-/// agenda last, on both backends). Counted by meeting and item
-/// from the index on `(meeting_id, item_id, hidden_at)` (it holds every column read), then
-/// named with their meeting, council and item.
+/// Public comments by meeting and agenda item (items with comments only) of the meetings in
+/// scope after the meeting `after` and up to the meeting `through` (a page of
+/// [`commented_meetings`]), in meeting start order, then by the item's place on the agenda (an
+/// item no longer on an agenda last, on both backends). Counted by meeting and item from the
+/// index on `(meeting_id, item_id, hidden_at)` (it holds every column read), then named with
+/// their meeting, council and item.
 pub fn comments(
     conn: &mut AnyConnection,
-    meeting_ids: &[String],
+    scope: &Scope,
+    after: Option<(NaiveDateTime, &str)>,
+    through: (NaiveDateTime, &str),
 ) -> QueryResult<Vec<CommentCount>> {
-    if meeting_ids.is_empty() {
-        return Ok(Vec::new());
-    }
+    // A page is a bounded set of lookups by key: PostgreSQL is told the pages are in memory,
+    // or it hashes every agenda item to name a few thousand.
+    dialect::prefer_index_lookups(conn)?;
     let mut st = Statement::new(
         "SELECT c.id AS council_id, c.name AS council_name, m.id AS meeting_id, \
          m.title AS meeting_title, m.starts_at AS starts_at, i.id AS item_id, \
@@ -340,12 +363,14 @@ pub fn comments(
          FROM (SELECT pc.meeting_id AS meeting_id, pc.item_id AS item_id, \
          CAST(COUNT(*) AS BIGINT) AS comments, \
          CAST(SUM(CASE WHEN pc.hidden_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS hidden \
-         FROM public_comments pc WHERE pc.meeting_id IN (",
+         FROM meetings m JOIN councils c ON c.id = m.council_id \
+         JOIN public_comments pc ON pc.meeting_id = m.id WHERE 1 = 1",
     );
-    let ps: Vec<String> = meeting_ids.iter().map(|id| st.param(id)).collect();
-    st.push(&ps.join(", "));
+    st.councils(scope);
+    st.meetings(scope);
+    st.page(after, Some(through));
     st.push(
-        ") GROUP BY pc.meeting_id, pc.item_id) x \
+        " GROUP BY pc.meeting_id, pc.item_id) x \
          JOIN meetings m ON m.id = x.meeting_id JOIN councils c ON c.id = m.council_id \
          JOIN agenda_items i ON i.id = x.item_id \
          ORDER BY m.starts_at, m.id, CASE WHEN i.position IS NULL THEN 1 ELSE 0 END, \
