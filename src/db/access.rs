@@ -8,7 +8,7 @@ use super::schema::{accounts, api_clients, audit_events, grants, seat_holdings, 
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = accounts, treat_none_as_null = true)]
+#[diesel(table_name = accounts, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Account {
     pub id: String,
     pub person_id: String,
@@ -129,7 +129,7 @@ pub mod account {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = api_clients, treat_none_as_null = true)]
+#[diesel(table_name = api_clients, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ApiClient {
     pub id: String,
     /// The public identifier a script sends as `client_id`.
@@ -187,7 +187,7 @@ pub mod client {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = grants, treat_none_as_null = true)]
+#[diesel(table_name = grants, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct GrantRow {
     pub id: String,
     /// `person` or `client`.
@@ -272,7 +272,7 @@ pub fn seat_councils(
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 pub struct AuditEvent {
     pub id: String,
     pub occurred_at: NaiveDateTime,

@@ -8,7 +8,7 @@ use super::schema::{agenda_items, meeting_amendments};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = agenda_items, treat_none_as_null = true)]
+#[diesel(table_name = agenda_items, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct AgendaItem {
     pub id: String,
     pub council_id: String,
@@ -85,7 +85,7 @@ pub fn of_council(
 
 /// A recorded change to a published agenda.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = meeting_amendments, treat_none_as_null = true)]
+#[diesel(table_name = meeting_amendments, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Amendment {
     pub id: String,
     pub meeting_id: String,

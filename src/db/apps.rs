@@ -11,7 +11,7 @@ use super::schema::{
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = family_invitations, treat_none_as_null = true)]
+#[diesel(table_name = family_invitations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Invitation {
     pub id: String,
     pub person_id: String,
@@ -60,7 +60,7 @@ pub mod invitation {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = oauth_apps, treat_none_as_null = true)]
+#[diesel(table_name = oauth_apps, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct App {
     pub id: String,
     pub client_id: String,
@@ -110,7 +110,7 @@ pub mod app {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = oauth_grants, treat_none_as_null = true)]
+#[diesel(table_name = oauth_grants, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct AppGrant {
     pub id: String,
     pub app_id: String,
@@ -204,7 +204,7 @@ pub mod grant {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = oauth_codes)]
+#[diesel(table_name = oauth_codes, treat_none_as_default_value = false)]
 pub struct Code {
     pub code_hash: String,
     pub grant_id: String,
@@ -249,7 +249,7 @@ pub mod code {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = oauth_refresh_tokens)]
+#[diesel(table_name = oauth_refresh_tokens, treat_none_as_default_value = false)]
 pub struct RefreshToken {
     pub token_hash: String,
     pub grant_id: String,

@@ -8,7 +8,7 @@ use super::schema::{assembly_motions, assembly_participants, assembly_votes};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = assembly_participants, treat_none_as_null = true)]
+#[diesel(table_name = assembly_participants, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Participant {
     pub id: String,
     pub council_id: String,
@@ -79,7 +79,7 @@ pub fn present_count(conn: &mut AnyConnection, meeting_id: &str) -> QueryResult<
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = assembly_motions, treat_none_as_null = true)]
+#[diesel(table_name = assembly_motions, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct AssemblyMotion {
     pub id: String,
     pub meeting_id: String,
@@ -115,7 +115,7 @@ pub mod motions {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = assembly_votes, treat_none_as_null = true)]
+#[diesel(table_name = assembly_votes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct AssemblyVote {
     pub id: String,
     pub motion_id: String,

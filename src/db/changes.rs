@@ -39,13 +39,33 @@ pub struct Change {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = changes)]
+#[diesel(table_name = changes, treat_none_as_default_value = false)]
 struct NewChange<'a> {
     resource: &'a str,
     resource_id: &'a str,
     action: &'a str,
     version: i64,
     occurred_at: NaiveDateTime,
+}
+
+/// Whether the insert of one change has a fixed SQL text on both backends (so it is prepared
+/// once per connection); see `db::tests::single_record_inserts_are_prepared_once`.
+#[cfg(test)]
+pub(super) fn insert_is_prepared_once() -> bool {
+    use diesel::query_builder::QueryFragment;
+    let insert = diesel::insert_into(changes::table).values(NewChange {
+        resource: "council",
+        resource_id: "c",
+        action: "created",
+        version: 1,
+        occurred_at: NaiveDateTime::default(),
+    });
+    insert
+        .is_safe_to_cache_prepared(&diesel::pg::Pg)
+        .unwrap_or(false)
+        && insert
+            .is_safe_to_cache_prepared(&diesel::sqlite::Sqlite)
+            .unwrap_or(false)
 }
 
 /// Appends one change. Call it inside the transaction that made the change.
@@ -159,7 +179,7 @@ pub fn any_before(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResul
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = change_prunes)]
+#[diesel(table_name = change_prunes, treat_none_as_default_value = false)]
 struct NewPrune<'a> {
     id: &'a str,
     through_txid: i64,

@@ -8,7 +8,7 @@ use super::schema::{councils, rule_overrides};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = councils, treat_none_as_null = true)]
+#[diesel(table_name = councils, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Council {
     pub id: String,
     pub school_id: Option<String>,
@@ -97,7 +97,7 @@ pub fn list(
 
 /// A seat change that was made although it broke composition rules, because the caller said so.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = rule_overrides)]
+#[diesel(table_name = rule_overrides, treat_none_as_default_value = false)]
 pub struct RuleOverride {
     pub id: String,
     pub council_id: String,

@@ -12,7 +12,7 @@ use super::{AnyConnection, StoreError};
 use crate::domain::external_ids::{ExternalId, ResourceKind};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = external_ids)]
+#[diesel(table_name = external_ids, treat_none_as_default_value = false)]
 struct Row {
     id: String,
     resource_kind: String,

@@ -9,7 +9,7 @@ use super::schema::{finding_votes, findings, meeting_attendance, meetings};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = findings, treat_none_as_null = true)]
+#[diesel(table_name = findings, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Finding {
     pub id: String,
     pub meeting_id: String,
@@ -71,7 +71,7 @@ pub fn passed_exists(
 
 /// One member's vote on a finding.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = finding_votes, treat_none_as_null = true)]
+#[diesel(table_name = finding_votes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct FindingVote {
     pub id: String,
     pub finding_id: String,

@@ -8,7 +8,7 @@ use super::schema::idempotency_keys;
 use super::{AnyConnection, StoreError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = idempotency_keys)]
+#[diesel(table_name = idempotency_keys, treat_none_as_default_value = false)]
 pub struct IdempotencyRow {
     pub id: String,
     /// Who sent the request (`person:<id>`, `client:<id>`, `anonymous`): keys are per caller.

@@ -7,7 +7,7 @@ use super::schema::{import_rows, imports};
 use super::{AnyConnection, StoreError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = imports)]
+#[diesel(table_name = imports, treat_none_as_default_value = false)]
 pub struct Import {
     pub id: String,
     pub status: String,
@@ -58,7 +58,7 @@ pub struct ImportSummary {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = import_rows)]
+#[diesel(table_name = import_rows, treat_none_as_default_value = false)]
 pub struct ImportRow {
     pub id: String,
     pub import_id: String,

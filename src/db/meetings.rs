@@ -8,7 +8,7 @@ use super::schema::{meeting_events, meetings};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = meetings, treat_none_as_null = true)]
+#[diesel(table_name = meetings, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Meeting {
     pub id: String,
     pub council_id: String,
@@ -67,7 +67,7 @@ pub fn list(
 
 /// One lifecycle action on a meeting: who did what, when, from which status to which.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = meeting_events, treat_none_as_null = true)]
+#[diesel(table_name = meeting_events, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct MeetingEvent {
     pub id: String,
     pub meeting_id: String,
@@ -110,7 +110,7 @@ pub mod events {
 
 /// A seat holder's attendance at a meeting (one row per seat and meeting).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = super::schema::meeting_attendance, treat_none_as_null = true)]
+#[diesel(table_name = super::schema::meeting_attendance, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Attendance {
     pub id: String,
     pub meeting_id: String,

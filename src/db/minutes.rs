@@ -8,7 +8,7 @@ use super::schema::{minutes, minutes_corrections};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = minutes, treat_none_as_null = true)]
+#[diesel(table_name = minutes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Minutes {
     pub id: String,
     /// One set of minutes per meeting (a unique index).
@@ -51,7 +51,7 @@ pub fn awaiting_approval_on(conn: &mut AnyConnection, item_id: &str) -> QueryRes
 
 /// A correction recorded after the minutes were approved.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = minutes_corrections, treat_none_as_null = true)]
+#[diesel(table_name = minutes_corrections, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Correction {
     pub id: String,
     pub minutes_id: String,

@@ -463,6 +463,38 @@ pub fn today() -> chrono::NaiveDate {
 mod tests {
     use super::*;
 
+    /// A single-record insert whose SQL text is fixed is prepared once per connection and
+    /// reused (diesel caches it); with diesel's default for `Insertable` every field may be
+    /// `DEFAULT`, the text varies, and the backend parses and plans the insert on every write.
+    /// Every `Insertable` in `db` therefore says `treat_none_as_null = true` (no nullable column
+    /// has a default, so `NULL` and `DEFAULT` store the same).
+    #[test]
+    fn single_record_inserts_are_prepared_once() {
+        use diesel::query_builder::QueryFragment;
+        let event = access::AuditEvent {
+            id: "e".into(),
+            occurred_at: chrono::NaiveDateTime::default(),
+            actor_kind: "person".into(),
+            actor_id: None,
+            roles: String::new(),
+            action: "create".into(),
+            resource: "/api/v1/councils".into(),
+            resource_id: None,
+            outcome: "allowed".into(),
+            status: 201,
+            request_id: None,
+            client_address: None,
+            user_agent: None,
+            app_client_id: None,
+        };
+        let insert = diesel::insert_into(schema::audit_events::table).values(&event);
+        assert!(insert.is_safe_to_cache_prepared(&diesel::pg::Pg).unwrap());
+        assert!(insert
+            .is_safe_to_cache_prepared(&diesel::sqlite::Sqlite)
+            .unwrap());
+        assert!(changes::insert_is_prepared_once());
+    }
+
     #[test]
     fn url_scheme_picks_the_backend() {
         assert_eq!(

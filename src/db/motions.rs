@@ -8,7 +8,7 @@ use super::schema::{motions, votes};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = motions, treat_none_as_null = true)]
+#[diesel(table_name = motions, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Motion {
     pub id: String,
     pub meeting_id: String,
@@ -41,7 +41,7 @@ pub fn of_meeting(conn: &mut AnyConnection, meeting_id: &str) -> QueryResult<Vec
 
 /// One member's vote on a motion; one per member and motion (a unique index).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = votes, treat_none_as_null = true)]
+#[diesel(table_name = votes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Vote {
     pub id: String,
     pub motion_id: String,

@@ -11,7 +11,7 @@ use super::AnyConnection;
 /// A written public comment on an agenda item. Never deleted: staff may hide an abusive one,
 /// with a reason.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = public_comments, treat_none_as_null = true)]
+#[diesel(table_name = public_comments, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct PublicComment {
     pub id: String,
     pub meeting_id: String,
@@ -54,7 +54,7 @@ pub fn of_item(
 
 /// A member of the public who spoke in person on an item, with the time they were given.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = public_speakers, treat_none_as_null = true)]
+#[diesel(table_name = public_speakers, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct PublicSpeaker {
     pub id: String,
     pub meeting_id: String,

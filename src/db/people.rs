@@ -8,7 +8,7 @@ use super::schema::people;
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = people, treat_none_as_null = true)]
+#[diesel(table_name = people, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Person {
     pub id: String,
     pub display_name: String,
@@ -171,7 +171,7 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<Perso
 
 /// A person's directory-information choices (absent: nothing withheld).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = super::schema::directory_preferences, treat_none_as_null = true)]
+#[diesel(table_name = super::schema::directory_preferences, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct DirectoryPreferences {
     /// The person's id.
     pub id: String,

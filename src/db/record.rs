@@ -7,7 +7,7 @@ use super::schema::record_entries;
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = record_entries)]
+#[diesel(table_name = record_entries, treat_none_as_default_value = false)]
 pub struct RecordEntry {
     pub id: String,
     pub council_id: String,

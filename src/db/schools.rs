@@ -8,7 +8,7 @@ use super::schema::schools;
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = schools, treat_none_as_null = true)]
+#[diesel(table_name = schools, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct School {
     pub id: String,
     pub name: String,

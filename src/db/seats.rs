@@ -8,7 +8,7 @@ use super::schema::{seat_holdings, seats};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = seats, treat_none_as_null = true)]
+#[diesel(table_name = seats, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Seat {
     pub id: String,
     pub council_id: String,
@@ -96,7 +96,7 @@ pub fn count_of_council(conn: &mut AnyConnection, council_id: &str) -> QueryResu
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = seat_holdings, treat_none_as_null = true)]
+#[diesel(table_name = seat_holdings, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Holding {
     pub id: String,
     pub seat_id: String,

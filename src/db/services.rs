@@ -13,7 +13,7 @@ use super::schema::{
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = service_categories, treat_none_as_null = true)]
+#[diesel(table_name = service_categories, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Category {
     pub id: String,
     pub code: String,
@@ -68,7 +68,7 @@ pub mod categories {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = partner_organizations, treat_none_as_null = true)]
+#[diesel(table_name = partner_organizations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Partner {
     pub id: String,
     pub name: String,
@@ -108,7 +108,7 @@ pub mod partners {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = partner_members, treat_none_as_null = true)]
+#[diesel(table_name = partner_members, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Member {
     pub id: String,
     pub partner_id: String,
@@ -177,7 +177,7 @@ pub fn schools_of_councils(
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = service_requests, treat_none_as_null = true)]
+#[diesel(table_name = service_requests, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Request {
     pub id: String,
     pub school_id: String,
@@ -399,7 +399,7 @@ pub mod requests {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = service_request_events, treat_none_as_null = true)]
+#[diesel(table_name = service_request_events, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Event {
     pub id: String,
     pub request_id: String,
@@ -429,7 +429,7 @@ pub mod events {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = service_request_notes, treat_none_as_null = true)]
+#[diesel(table_name = service_request_notes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Note {
     pub id: String,
     pub request_id: String,
@@ -471,7 +471,7 @@ pub mod notes {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = service_consents, treat_none_as_null = true)]
+#[diesel(table_name = service_consents, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Consent {
     pub id: String,
     pub request_id: String,
@@ -520,7 +520,7 @@ pub mod consents {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = service_disclosures, treat_none_as_null = true)]
+#[diesel(table_name = service_disclosures, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Disclosure {
     pub id: String,
     pub request_id: String,
@@ -555,7 +555,7 @@ pub mod disclosures {
 
 /// A recorded FERPA 99.31 exception allowing a disclosure to a partner without consent.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = service_disclosure_exceptions, treat_none_as_null = true)]
+#[diesel(table_name = service_disclosure_exceptions, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct DisclosureException {
     pub id: String,
     pub request_id: String,

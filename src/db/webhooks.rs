@@ -11,7 +11,7 @@ use super::schema::{
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = webhooks, treat_none_as_null = true)]
+#[diesel(table_name = webhooks, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Webhook {
     pub id: String,
     pub url: String,
@@ -33,7 +33,7 @@ pub struct Webhook {
 versioned_writes!(webhooks, Webhook, "webhook");
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = webhook_cursors)]
+#[diesel(table_name = webhook_cursors, treat_none_as_default_value = false)]
 pub struct Cursor {
     pub webhook_id: String,
     pub after_txid: i64,
@@ -43,7 +43,7 @@ pub struct Cursor {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = webhook_deliveries)]
+#[diesel(table_name = webhook_deliveries, treat_none_as_default_value = false)]
 pub struct Delivery {
     pub id: String,
     pub webhook_id: String,
@@ -61,7 +61,7 @@ pub struct Delivery {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = webhook_attempts)]
+#[diesel(table_name = webhook_attempts, treat_none_as_default_value = false)]
 pub struct Attempt {
     pub id: String,
     pub delivery_id: String,

@@ -364,3 +364,70 @@ async fn reports_read_in_one_read_only_transaction() {
         assert_ne!(app.db.read(work_mem).unwrap(), "64MB");
     }
 }
+
+/// The inserts every audited write makes (its change-log row and its audit event) are prepared
+/// once per connection and reused: PostgreSQL lists them among the session's prepared
+/// statements after two writes on one connection. (SQLite keeps its statements inside the
+/// process; the same rule is checked for it by a unit test of `db`.)
+#[actix_web::test]
+async fn audited_writes_reuse_prepared_inserts() {
+    use cogov::db::access::{audit, AuditEvent};
+    use cogov::db::changes::{self, Action};
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    let app = TestApp::new().await;
+    let now = chrono::Utc::now().naive_utc();
+    let prepared = app.query(|conn| {
+        for n in 0..2 {
+            let id = format!("prepared-{n}");
+            changes::record(conn, "council", &id, Action::Created, 1, now)?;
+            audit::record(
+                conn,
+                &AuditEvent {
+                    id: id.clone(),
+                    occurred_at: now,
+                    actor_kind: "person".into(),
+                    actor_id: None,
+                    roles: "district_admin".into(),
+                    action: "create".into(),
+                    resource: "/api/v1/councils".into(),
+                    resource_id: Some(id),
+                    outcome: "allowed".into(),
+                    status: 201,
+                    request_id: None,
+                    client_address: None,
+                    user_agent: None,
+                    app_client_id: None,
+                },
+            )?;
+        }
+        if !matches!(conn, cogov::db::AnyConnection::Postgresql(_)) {
+            return Ok(None);
+        }
+        diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM pg_prepared_statements \
+             WHERE statement LIKE 'INSERT INTO \"changes\"%' \
+             OR statement LIKE 'INSERT INTO \"audit_events\"%'",
+        )
+        .get_result::<Count>(conn)
+        .map(|c| Some(c.n))
+    });
+    let stored = app.query(|conn| {
+        use cogov::db::schema::audit_events::dsl::*;
+        audit_events
+            .filter(id.like("prepared-%"))
+            .count()
+            .get_result::<i64>(conn)
+    });
+    assert_eq!(stored, 2, "both events stored");
+    if app.test_db.is_postgres() {
+        assert_eq!(prepared, Some(2), "one prepared insert each, reused");
+    }
+}
