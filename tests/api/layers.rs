@@ -85,3 +85,33 @@ fn handlers_reach_storage_only_through_commands() {
     );
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// Every `Insertable` in `db` writes `NULL` for `None` (`treat_none_as_default_value = false`):
+/// its insert then has one SQL text, which diesel prepares once per connection; with diesel's
+/// default it writes `DEFAULT` and never caches the statement (see
+/// `db::tests::single_record_inserts_are_prepared_once`).
+#[test]
+fn every_insertable_is_prepared_once() {
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for (path, text) in sources("db") {
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, line) in lines.iter().enumerate() {
+            let line = line.trim();
+            if line.starts_with("#[derive(") && line.contains("Insertable") {
+                seen += 1;
+                let attr = lines.get(n + 1).map(|l| l.trim()).unwrap_or("");
+                if !(attr.starts_with("#[diesel(")
+                    && attr.contains("treat_none_as_default_value = false"))
+                {
+                    missing.push(format!("{}:{}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(seen > 20, "found only {seen} Insertable derives");
+    assert!(
+        missing.is_empty(),
+        "Insertable without treat_none_as_default_value = false: {missing:?}"
+    );
+}
