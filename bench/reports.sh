@@ -12,10 +12,12 @@
 #   bench/reports.sh sqlite         # or: postgres
 #   BENCH_BIN=path/to/cogov bench/reports.sh   # use this binary as it is (no build)
 #   BENCH_ONLY=governance bench/reports.sh      # time only these reports (service-requests, governance)
+#   BENCH_KEEP_DB=1 bench/reports.sh postgres   # keep cogov_reports_bench afterwards (to EXPLAIN)
 #
 # Needs: python3 (with its sqlite3 module), curl, psql; PostgreSQL on
 # 127.0.0.1:5432 with trust auth (BENCH_PG_ADMIN_URL, default
-# postgres://postgres@127.0.0.1:5432/postgres; a database cogov_reports_bench is recreated).
+# postgres://postgres@127.0.0.1:5432/postgres; a database cogov_reports_bench is created, and
+# dropped at the end unless BENCH_KEEP_DB is set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +37,14 @@ else
 fi
 WORK=$(mktemp -d)
 SERVER=
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() {
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
+    rm -rf "$WORK"
+    # The PostgreSQL seed is dropped unless asked to keep it (to EXPLAIN a report afterwards).
+    if [ -z "${BENCH_KEEP_DB:-}" ] && [ "$WHICH" != sqlite ]; then
+        psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS cogov_reports_bench" 2>/dev/null || true
+    fi
+}
 trap cleanup EXIT
 export COGOV_JWT_SECRET=bench-reports-secret-bench-reports-secret-0123456789
 export COGOV_LOG_FORMAT=text COGOV_RATE_LIMIT_REQUESTS=0 COGOV_WEBHOOK_DELIVERY=false

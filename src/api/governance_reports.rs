@@ -177,7 +177,10 @@ pub async fn governance_notices(
 
 const COMMENTS_CSV: &str = "council_id,council_name,meeting_id,meeting_title,starts_at,item_id,item_title,comments,hidden\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,01936d4e-7000-7000-8000-00000000a001,October regular meeting,2026-10-14T01:00:00Z,01936d4e-7100-7000-8000-00000000a101,School plan for student achievement,12,1\r\n";
 
-/// The comments report's filter (the one every report takes), format and page.
+/// The comments report's filter (the one every report takes), format and page. The filter's
+/// fields are repeated from [`ReportParams`] rather than flattened into this struct: serde's
+/// `flatten` reads every query value as text (so `limit` would not parse as a number) and
+/// cannot be combined with `deny_unknown_fields`, which turns a misspelt parameter into a 422.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
