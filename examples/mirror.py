@@ -8,7 +8,7 @@ cursor, so the next run carries on from the last page it finished, and applying 
 does no harm.
 
     python3 examples/mirror.py --base https://cogov.district.example \\
-        --client-id ID --client-secret SECRET --db district.sqlite
+        --client-id ID --client-secret=SECRET --db district.sqlite
 
 What is copied: schools, councils, their seats and meetings, people, service categories and
 partner organizations — each record's JSON as the API returns it, with its version (ETag). With

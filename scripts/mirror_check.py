@@ -57,7 +57,7 @@ def cursor(path):
 def sync(path, *extra):
     subprocess.run(
         [sys.executable, MIRROR, "--base", base, "--client-id", client_id,
-         "--client-secret", secret, "--db", path, *extra],
+         f"--client-secret={secret}", "--db", path, *extra],
         check=True,
     )
 
@@ -112,7 +112,7 @@ with tempfile.TemporaryDirectory() as tmp:
     before = cursor(copy)
     follower = subprocess.Popen(
         [sys.executable, MIRROR, "--base", base, "--client-id", client_id,
-         "--client-secret", secret, "--db", copy, "--limit", "1"],
+         f"--client-secret={secret}", "--db", copy, "--limit", "1"],
         stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 60
