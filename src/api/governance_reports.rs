@@ -14,10 +14,10 @@ use super::reports::{negotiate, render, run, serve, ReportFormat, ReportParams};
 use crate::auth::SignedIn;
 use crate::commands::governance_reports as cmd;
 use crate::domain::governance_reports::{
-    AgendaSourcesReport, AttendanceReport, CommentsPage, CommentsReport, MotionsReport,
-    NoticesReport, SeatsReport,
+    AgendaSourcesReport, AttendanceReport, CommentsReport, MotionsReport, NoticesReport,
+    SeatsReport,
 };
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 const SEATS_CSV: &str = "council_id,council_name,constituency,seats,voting_seats,filled,vacant,rules_passed,rules_failed\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,teachers,3,3,3,0,,\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,families,3,3,2,1,,\r\n01936d4e-5c1a-7cc2-9a4f-2b8f0f3e9a11,Lincoln School Site Council,total,6,6,5,1,1,0\r\n";
@@ -242,18 +242,10 @@ pub async fn governance_comments(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (params, limit, cursor) = params.into_inner().split();
-    let page = CommentsPage::parse(limit, cursor.as_deref()).map_err(|problems| {
-        ApiError::Validation(
-            problems
-                .into_iter()
-                .map(|(field, message)| FieldError::new(field, message))
-                .collect(),
-        )
-    })?;
     let format = negotiate(&req, params.format.as_deref())?;
     let filter = params.filter();
     let db = state.db.clone();
-    let report = run(move || cmd::comments(&ctx, &db, filter, page)).await?;
+    let report = run(move || cmd::comments(&ctx, &db, filter, limit, cursor.as_deref())).await?;
     let mut res = render(format, &report, "governance-comments")?;
     if let Some(cursor) = &report.next_cursor {
         let link = format!("<{}>; rel=\"next\"", next_link(&req, cursor));

@@ -2,7 +2,10 @@
 
 use super::external_ids;
 use super::schools::still_referenced;
-use super::{fields_ok, new_id, patch_optional, patch_required, require, Context, Expected, Patch};
+use super::{
+    fields_ok, new_id, patch_optional, patch_required, problems_ok, require, Context, Expected,
+    Patch,
+};
 use crate::auth::policy;
 use crate::db::{self, councils::Council, councils::RuleOverride, AnyConnection, Db};
 use crate::domain::council::{
@@ -13,7 +16,7 @@ use crate::domain::ids::{CouncilId, SchoolId};
 use crate::domain::participation::SPEAKER_SECONDS_DEFAULT;
 use crate::domain::report::{composition_report, Composition, SeatSnapshot};
 use crate::domain::{composition, CompositionRule, Constituency, CouncilKind, QuorumBasis, Regime};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 
 pub struct NewCouncil {
     pub school_id: Option<SchoolId>,
@@ -97,12 +100,7 @@ fn rules_text(rules: &[CompositionRule]) -> Result<String, ApiError> {
 }
 
 fn check_notice(regime: Regime, regular: i64, special: i64) -> Result<(), ApiError> {
-    fields_ok(
-        notice_problems(regime, regular, special)
-            .into_iter()
-            .map(|(field, message)| FieldError::new(field, message))
-            .collect(),
-    )
+    problems_ok(notice_problems(regime, regular, special))
 }
 
 fn school_exists(conn: &mut AnyConnection, school_id: &Option<String>) -> Result<(), ApiError> {

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 
 use super::councils::{find_council, CouncilRecord};
 use super::reports::{reach, Reach};
-use super::Context;
+use super::{invalid, Context};
 use crate::db::governance_reports::{self as store, KeyedCount, Scope};
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::composition::SeatFacts;
@@ -203,15 +203,18 @@ pub fn notices(
 }
 
 /// Public comments per agenda item and meeting over the meetings in range, one page of
-/// meetings at a time (in start order). Each page is read in one read-only transaction.
+/// meetings at a time (in start order): up to `limit` meetings after `cursor` (422 when either
+/// is not one). Each page is read in one read-only transaction.
 pub fn comments(
     ctx: &Context,
     db: &Db,
     filter: ReportFilter,
-    page: gr::CommentsPage,
+    limit: Option<i64>,
+    cursor: Option<&str>,
 ) -> Result<gr::CommentsReport, ApiError> {
     db.read_report(|conn| {
         let (reach, scope) = start(ctx, conn, filter)?;
+        let page = gr::CommentsPage::parse(limit, cursor).map_err(invalid)?;
         let after = page.after.as_ref().map(|(at, id)| (*at, id.as_str()));
         let mut meetings = store::commented_meetings(conn, &scope, after, page.limit + 1)?;
         let more = meetings.len() as i64 > page.limit;

@@ -344,6 +344,29 @@ pub fn fields_ok(errors: Vec<crate::error::FieldError>) -> Result<(), ApiError> 
     }
 }
 
+/// Fails with every (field, message) problem a domain check found, at once.
+pub fn problems_ok<F: Into<String>, M: Into<String>>(
+    problems: impl IntoIterator<Item = (F, M)>,
+) -> Result<(), ApiError> {
+    fields_ok(field_errors(problems))
+}
+
+/// The 422 for (field, message) problems a domain check found.
+pub fn invalid<F: Into<String>, M: Into<String>>(
+    problems: impl IntoIterator<Item = (F, M)>,
+) -> ApiError {
+    ApiError::Validation(field_errors(problems))
+}
+
+fn field_errors<F: Into<String>, M: Into<String>>(
+    problems: impl IntoIterator<Item = (F, M)>,
+) -> Vec<crate::error::FieldError> {
+    problems
+        .into_iter()
+        .map(|(field, message)| crate::error::FieldError::new(field, message))
+        .collect()
+}
+
 /// A new record id: UUIDv7, time-ordered, made by the application on both backends.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

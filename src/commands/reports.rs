@@ -10,14 +10,14 @@ use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::{require, Context};
+use super::{problems_ok, require, Context};
 use crate::auth::policy::{self, Principal};
 use crate::db::reports::{self as store, Slice};
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::reports::{self, ReportFilter};
 use crate::domain::service_reports::{self as sr, FilterEcho};
 use crate::domain::services::Status;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 
 /// The schools a report covers once the caller's reach and the filter are applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,18 +70,6 @@ impl Reach {
     }
 }
 
-fn problems(list: Vec<(&'static str, &'static str)>) -> Result<(), ApiError> {
-    if list.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(
-            list.into_iter()
-                .map(|(f, m)| FieldError::new(f, m))
-                .collect(),
-        ))
-    }
-}
-
 /// Authorizes a report read and resolves the filter: 401/403 for callers who may not read
 /// reports (apps acting for a family never may), 422 for a filter that does not hold or names
 /// no such school, council or category, 403 for a school outside the caller's councils.
@@ -95,7 +83,7 @@ pub fn reach(
 ) -> Result<Reach, ApiError> {
     ctx.for_app(None)?;
     require(policy::read_reports(&ctx.caller), "reports", "")?;
-    problems(problems_of(&filter))?;
+    problems_ok(problems_of(&filter))?;
     let mut missing = Vec::new();
     if let Some(s) = &filter.school_id {
         if !store::school_exists(conn, s)? {
@@ -117,7 +105,7 @@ pub fn reach(
             missing.push(("category_id", "no service category with this id"));
         }
     }
-    problems(missing)?;
+    problems_ok(missing)?;
     let mine = mine(conn, &ctx.caller)?;
     // The filter's schools: a school, a council's school (a district-wide council: all).
     let wanted = match (&filter.school_id, council_school) {

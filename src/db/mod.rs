@@ -466,8 +466,8 @@ mod tests {
     /// A single-record insert whose SQL text is fixed is prepared once per connection and
     /// reused (diesel caches it); with diesel's default for `Insertable` every field may be
     /// `DEFAULT`, the text varies, and the backend parses and plans the insert on every write.
-    /// Every `Insertable` in `db` therefore says `treat_none_as_null = true` (no nullable column
-    /// has a default, so `NULL` and `DEFAULT` store the same).
+    /// Every `Insertable` in `db` therefore says `treat_none_as_default_value = false` (no
+    /// nullable column has a default, so `NULL` and `DEFAULT` store the same).
     #[test]
     fn single_record_inserts_are_prepared_once() {
         use diesel::query_builder::QueryFragment;
